@@ -1,0 +1,105 @@
+"""One error shape for the whole API.
+
+    {"code": "validation_error", "message": "Invalid input.",
+     "errors": [{"field": "items.0.quantity", "code": "min_value", "message": "..."}]}
+
+`code` is machine-readable and stable; `errors` names each offending field (dotted path into the
+request body; null for errors about the request as a whole).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from c4ang.errors import DomainError
+
+_TOP_LEVEL_CODES = {
+    exceptions.ValidationError: "validation_error",
+    exceptions.ParseError: "parse_error",
+    exceptions.NotFound: "not_found",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+_NON_FIELD_KEYS = {"non_field_errors", "detail"}
+
+
+def error_body(code: str, message: str, errors: list[dict] | None = None) -> dict:
+    return {"code": code, "message": message, "errors": errors or []}
+
+
+def _is_leaf(details) -> bool:
+    return isinstance(details, dict) and set(details) == {"message", "code"}
+
+
+def _flatten(details, path: str | None = None) -> list[dict]:
+    """Turn DRF's nested error details (get_full_details) into a flat list of {field, code, message}."""
+    if _is_leaf(details):
+        return [{"field": path, "code": details["code"], "message": str(details["message"])}]
+    if isinstance(details, dict):
+        flat = []
+        for key, value in details.items():
+            child = path if key in _NON_FIELD_KEYS else (f"{path}.{key}" if path else str(key))
+            flat.extend(_flatten(value, child))
+        return flat
+    if isinstance(details, list):
+        flat = []
+        for index, value in enumerate(details):
+            # A list of errors belongs to one field; anything else is a list of nested objects.
+            child = path if _is_leaf(value) or path is None else f"{path}.{index}"
+            flat.extend(_flatten(value, child))
+        return flat
+    return [{"field": path, "code": getattr(details, "code", "invalid"), "message": str(details)}]
+
+
+def _api_exception_body(exc: exceptions.APIException) -> dict:
+    errors = _flatten(exc.get_full_details())
+    code = next((c for cls, c in _TOP_LEVEL_CODES.items() if isinstance(exc, cls)), None)
+    if code is None:
+        # Authentication errors (ours and simplejwt's) carry their own specific code.
+        code = errors[0]["code"] if len(errors) == 1 else exc.default_code
+    if isinstance(exc, exceptions.ValidationError):
+        message = "Invalid input."
+    else:
+        message = errors[0]["message"] if errors else str(exc.detail)
+    if all(error["field"] is None for error in errors) and not isinstance(exc, exceptions.ValidationError):
+        errors = []
+    return error_body(code, message, errors)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        set_rollback()
+        errors = [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else []
+        return Response(error_body(exc.code, exc.message, errors), status=exc.http_status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    set_rollback()
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    return Response(_api_exception_body(exc), status=exc.status_code, headers=headers)
+
+
+def page_not_found(request, exception=None):
+    return JsonResponse(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
+
+
+def server_error(request):
+    return JsonResponse(
+        error_body("server_error", "An unexpected error occurred; it has been logged."),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def bad_request(request, exception=None):
+    return JsonResponse(error_body("bad_request", "Bad request."), status=status.HTTP_400_BAD_REQUEST)

@@ -1,0 +1,93 @@
+"""Probes: /healthz (liveness, no dependencies), /readyz (database, cache, migrations), /metrics.
+
+They are answered by the first middleware, before host validation and the HTTPS redirect,
+because the kubelet and Prometheus call the pod by IP over plain HTTP.
+"""
+
+import logging
+import time
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import JsonResponse
+from django_prometheus.exports import ExportToDjangoView
+
+logger = logging.getLogger(__name__)
+
+_migrations_seen_applied = False
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_cache() -> None:
+    key = "readyz:probe"
+    cache.set(key, "ok", timeout=10)
+    if cache.get(key) != "ok":
+        raise RuntimeError("cache did not return the value just written")
+
+
+def _check_migrations() -> None:
+    # Migrations never un-apply under a running process: once seen applied, skip the graph walk.
+    global _migrations_seen_applied
+    if _migrations_seen_applied:
+        return
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        names = ", ".join(f"{migration.app_label}.{migration.name}" for migration, _ in pending[:5])
+        raise RuntimeError(f"{len(pending)} migration(s) not applied: {names}")
+    _migrations_seen_applied = True
+
+
+READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "migrations": _check_migrations}
+
+
+def readiness() -> tuple[bool, dict[str, str]]:
+    results: dict[str, str] = {}
+    for name, check in READINESS_CHECKS.items():
+        if name == "migrations" and results.get("database") != "ok":
+            results[name] = "skipped: database unavailable"
+            continue
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - a probe reports any failing dependency; it never 500s
+            results[name] = f"error: {exc.__class__.__name__}: {exc}".strip()
+            logger.warning("readiness check failed", extra={"check": name, "error": str(exc)})
+        else:
+            results[name] = "ok"
+    ready = all(result == "ok" for result in results.values())
+    return ready, results
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def readyz(request):
+    started = time.perf_counter()
+    ready, checks = readiness()
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "checks": checks,
+        "failing": [name for name, result in checks.items() if result != "ok"],
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz, "/metrics": ExportToDjangoView}
+
+
+class ProbeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = PROBES.get(request.path_info.rstrip("/") or "/")
+        if probe is not None and request.method in ("GET", "HEAD"):
+            return probe(request)
+        return self.get_response(request)

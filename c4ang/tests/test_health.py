@@ -1,0 +1,87 @@
+"""Liveness, readiness and metrics, in-process and on a real gunicorn with broken dependencies."""
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+def get(url: str) -> tuple[int, dict | str, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=20) as response:  # noqa: S310 - local test server
+            status, body, headers = response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        status, body, headers = error.code, error.read().decode(), dict(error.headers)
+    try:
+        return status, json.loads(body), headers
+    except json.JSONDecodeError:
+        return status, body, headers
+
+
+def test_readyz_reports_each_check(api_client):
+    response = api_client.get("/readyz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["checks"] == {"database": "ok", "cache": "ok", "migrations": "ok"}
+    assert body["failing"] == []
+
+
+def test_probes_answer_any_host_over_plain_http(api_client, settings):
+    # The kubelet calls the pod by IP over HTTP; production redirects and validates hosts elsewhere.
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["api.c4ang.com"]
+
+    assert api_client.get("/healthz", HTTP_HOST="10.1.2.3:8080").status_code == 200
+    assert api_client.get("/readyz", HTTP_HOST="10.1.2.3:8080").status_code == 200
+    assert api_client.get("/api/v1/products/", HTTP_HOST="10.1.2.3:8080").status_code == 400
+
+
+def test_metrics_exports_prometheus_text(api_client):
+    api_client.get("/api/v1/products/")
+
+    response = api_client.get("/metrics")
+
+    assert response.status_code == 200
+    assert b"django_http_requests_total_by_method_total" in response.content
+
+
+@pytest.mark.slow
+def test_readyz_names_unreachable_database_and_cache(gunicorn_server):
+    dead_port = free_port()
+    server = gunicorn_server(
+        {
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{dead_port}/nowhere",
+            "REDIS_URL": f"redis://127.0.0.1:{dead_port}/0",
+            "DB_CONNECT_TIMEOUT": "2",
+        }
+    )
+
+    live_status, _, _ = get(f"{server.url}/healthz")
+    status, body, _ = get(f"{server.url}/readyz")
+
+    assert live_status == 200
+    assert status == 503
+    assert body["status"] == "unavailable"
+    assert body["failing"] == ["database", "cache", "migrations"]
+    assert body["checks"]["database"].startswith("error: OperationalError")
+    assert body["checks"]["cache"].startswith("error: ConnectionError")
+    assert body["checks"]["migrations"] == "skipped: database unavailable"
+
+
+@pytest.mark.slow
+def test_readyz_names_pending_migrations(gunicorn_server, tmp_path):
+    server = gunicorn_server({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "REDIS_URL": ""})
+
+    status, body, _ = get(f"{server.url}/readyz")
+
+    assert status == 503
+    assert body["failing"] == ["migrations"]
+    assert "migration(s) not applied: " in body["checks"]["migrations"]
+    assert "contenttypes.0001_initial" in body["checks"]["migrations"]

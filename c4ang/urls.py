@@ -1,0 +1,37 @@
+"""Module-scoped URL mounting: a process serves only the prefixes of the modules in C4ANG_MODULES.
+
+Every process also answers /healthz, /readyz and /metrics (see c4ang.health) and the OpenAPI
+schema of what it mounts.
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+MODULE_PREFIXES = {
+    "customers": "api/v1/customers/",
+    "products": "api/v1/products/",
+    "orders": "api/v1/orders/",
+    "payments": "api/v1/payments/",
+    "recommendations": "api/v1/recommendations/",
+    "saga": "api/v1/saga/",
+}
+
+
+def module_urlpatterns(modules: list[str]) -> list:
+    patterns = [path(MODULE_PREFIXES[module], include(f"{module}.urls")) for module in modules if module != "admin"]
+    if "admin" in modules:
+        patterns.append(path("admin/", admin.site.urls))
+    return patterns
+
+
+urlpatterns = [
+    *module_urlpatterns(settings.C4ANG_MODULES),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+
+handler400 = "c4ang.api.errors.bad_request"
+handler404 = "c4ang.api.errors.page_not_found"
+handler500 = "c4ang.api.errors.server_error"

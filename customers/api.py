@@ -1,0 +1,71 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from customers import selectors, services
+
+
+class CustomerOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class AuthThrottleMixin:
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+class RegisterApi(AuthThrottleMixin, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    class InputSerializer(serializers.Serializer):
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+        name = serializers.CharField(max_length=100)
+        phone = serializers.RegexField(r"^[0-9+\-() ]{0,20}$", max_length=20, required=False, allow_blank=True)
+
+    @extend_schema(
+        request=InputSerializer, responses={201: CustomerOutputSerializer}, operation_id="customers_register"
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = services.customer_register(**data.validated_data)
+        return Response(CustomerOutputSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainApi(AuthThrottleMixin, TokenObtainPairView):
+    """Sign in with email and password: returns an access and a refresh token."""
+
+
+class TokenRefreshApi(AuthThrottleMixin, TokenRefreshView):
+    """Exchange a refresh token for a new access token (and a rotated refresh token)."""
+
+
+class MeApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100, required=False)
+        phone = serializers.RegexField(r"^[0-9+\-() ]{0,20}$", max_length=20, required=False, allow_blank=True)
+
+    @extend_schema(responses=CustomerOutputSerializer, operation_id="customers_me_retrieve")
+    def get(self, request):
+        customer = selectors.customer_for_user(user=request.user)
+        return Response(CustomerOutputSerializer(customer).data)
+
+    @extend_schema(request=InputSerializer, responses=CustomerOutputSerializer, operation_id="customers_me_update")
+    def patch(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = services.customer_update(
+            customer=selectors.customer_for_user(user=request.user), **data.validated_data
+        )
+        return Response(CustomerOutputSerializer(customer).data)

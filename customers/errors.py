@@ -1,0 +1,16 @@
+from c4ang.errors import Conflict, DomainError, NotFound
+
+
+class EmailAlreadyRegistered(Conflict):
+    code = "email_already_registered"
+    message = "An account with this email already exists."
+
+
+class CustomerNotFound(NotFound):
+    code = "customer_not_found"
+    message = "Customer not found."
+
+
+class PasswordRejected(DomainError):
+    code = "password_invalid"
+    message = "The password is not acceptable."

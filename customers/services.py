@@ -1,0 +1,53 @@
+"""Writes of the customers module: registration and profile changes."""
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+
+from customers import errors
+from customers.models import Customer, User
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@transaction.atomic
+def customer_register(*, email: str, password: str, name: str, phone: str = "") -> Customer:
+    """Create the login and the customer profile together."""
+    email = normalize_email(email)
+    user = User(email=email)
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise errors.PasswordRejected(" ".join(exc.messages), field="password") from None
+    if User.objects.filter(email=email).exists():
+        raise errors.EmailAlreadyRegistered(field="email")
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+            return Customer.objects.create(user=user, email=email, name=name, phone=phone)
+    except IntegrityError:
+        # Lost a race with a concurrent registration of the same email.
+        raise errors.EmailAlreadyRegistered(field="email") from None
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, **fields) -> Customer:
+    """Update profile fields (name, phone)."""
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    customer.save(update_fields=[*fields, "updated_at"])
+    return customer
+
+
+def staff_ensure(*, email: str, password: str) -> User:
+    """Create a staff (superuser) login, or reset the password of an existing one."""
+    user, _ = User.objects.get_or_create(
+        email=normalize_email(email), defaults={"is_staff": True, "is_superuser": True}
+    )
+    user.is_staff = user.is_superuser = True
+    user.set_password(password)
+    user.save()
+    return user

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from customers import api
+
+urlpatterns = [
+    path("register/", api.RegisterApi.as_view(), name="customers-register"),
+    path("token/", api.TokenObtainApi.as_view(), name="customers-token"),
+    path("token/refresh/", api.TokenRefreshApi.as_view(), name="customers-token-refresh"),
+    path("me/", api.MeApi.as_view(), name="customers-me"),
+]

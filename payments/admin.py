@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from payments.models import Payment, WebhookEvent
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ["id", "order", "amount", "status", "provider", "failure_code", "created_at"]
+    list_filter = ["status", "provider", "failure_code"]
+    search_fields = ["id", "order__id", "pg_transaction_id"]
+    date_hierarchy = "created_at"
+
+    # Payments are a record of what the PG did: staff act through refunds, never by editing rows.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["provider", "event_type", "event_id", "received_at", "processed_at"]
+    list_filter = ["provider", "event_type"]
+    search_fields = ["event_id"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,70 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    FAILED = "FAILED"
+    REFUNDED = "REFUNDED"
+
+
+class Payment(models.Model):
+    """One payment attempt of an order at a PG; attempts are kept, never overwritten by a retry."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="payment_id")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    provider = models.CharField(max_length=20)
+    pg_transaction_id = models.CharField(max_length=200, blank=True)
+    # Created before the first call to the PG and reused on every retry of that call.
+    idempotency_key = models.CharField(max_length=300, unique=True)
+    failure_code = models.CharField(max_length=100, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "payments"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status="APPROVED"),
+                name="payments_one_approved_per_order",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payments_amount_non_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["order", "status"], name="payments_order_status_idx"),
+            models.Index(fields=["pg_transaction_id"], name="payments_pg_tx_idx"),
+            models.Index(fields=["status", "created_at"], name="payments_status_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.id} {self.amount} ({self.status})"
+
+
+class WebhookEvent(models.Model):
+    """A PG webhook delivery, stored by the PG's event id so that a resent delivery is processed once."""
+
+    id = models.BigAutoField(primary_key=True)
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=200)
+    event_type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "payment_webhook_events"
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="payment_webhooks_unique_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.event_id}"

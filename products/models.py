@@ -1,0 +1,79 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class Category(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="category_id")
+    name = models.CharField(max_length=100, unique=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+
+    class Meta:
+        db_table = "categories"
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="product_id")
+    name = models.CharField(max_length=200)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    brand = models.CharField(max_length=100)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    stock = models.IntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "products"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stock__gte=0), name="products_stock_non_negative"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="products_price_non_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["category", "is_active"], name="products_category_active_idx"),
+            models.Index(fields=["brand"], name="products_brand_idx"),
+            models.Index(fields=["price"], name="products_price_idx"),
+            models.Index(fields=["created_at"], name="products_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Review(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        APPROVED = "APPROVED"
+        REJECTED = "REJECTED"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="review_id")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    rating = models.PositiveSmallIntegerField()
+    content = models.TextField(max_length=2000)
+    is_verified_purchase = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPROVED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "reviews"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="reviews_rating_1_to_5"),
+            models.UniqueConstraint(fields=["product", "customer"], name="reviews_one_per_customer_per_product"),
+        ]
+        indexes = [
+            # The public list and the sentiment job's "approved reviews of the last 30 days".
+            models.Index(fields=["product", "status", "created_at"], name="reviews_product_status_idx"),
+            models.Index(fields=["status", "created_at"], name="reviews_status_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}★ {self.product_id}"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SagaConfig(AppConfig):
+    name = "saga"
+    verbose_name = "Saga"
