@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_periodic_tasks(sender, **kwargs) -> None:
+    # Once django-celery-beat's tables exist, so do the platform's schedules.
+    if sender.name == "django_celery_beat":
+        from c4ang.schedules import periodic_tasks_ensure
+
+        periodic_tasks_ensure()
 
 
 class PlatformConfig(AppConfig):
     name = "c4ang"
     verbose_name = "Platform"
+
+    def ready(self) -> None:
+        post_migrate.connect(_ensure_periodic_tasks, dispatch_uid="c4ang.periodic_tasks")

@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -200,17 +199,20 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Seoul"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE = {
+# Beat reads its schedule from the database (staff edit it in the admin); these defaults are
+# created there after `migrate` when missing, and never overwrite a schedule staff have changed.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+C4ANG_PERIODIC_TASKS = {
     "daily-recommendation-pipeline": {
         "task": "recommendations.tasks.daily_recommendation_pipeline",
-        "schedule": crontab(hour=2, minute=0),
+        "crontab": {"minute": "0", "hour": "2"},
     },
     "weekly-sentiment-analysis": {
         "task": "sentiment.tasks.weekly_sentiment_analysis",
-        "schedule": crontab(hour=3, minute=0, day_of_week="sun"),
+        "crontab": {"minute": "0", "hour": "3", "day_of_week": "0"},
     },
-    "recover-sagas": {"task": "saga.tasks.recover_sagas", "schedule": crontab(minute="*")},
-    "expire-unpaid-orders": {"task": "orders.tasks.expire_unpaid_orders", "schedule": crontab(minute="*")},
+    "recover-sagas": {"task": "saga.tasks.recover_sagas", "crontab": {"minute": "*"}},
+    "expire-unpaid-orders": {"task": "orders.tasks.expire_unpaid_orders", "crontab": {"minute": "*"}},
 }
 
 # --- API ----------------------------------------------------------------------------------------

@@ -5,8 +5,10 @@ import subprocess
 import sys
 
 import pytest
-from celery.schedules import crontab
 from django.conf import settings
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from c4ang.schedules import periodic_tasks_ensure
 
 PRODUCTION_KEY = "p" * 20 + "9f3Kd0-qLx81mZ_vT2bWnE7cRyA4uHsJ"
 
@@ -48,14 +50,35 @@ def test_bad_boolean_is_a_clear_error():
     assert "DEBUG must be a boolean" in result.stderr
 
 
-def test_beat_runs_the_jobs_at_their_korean_times():
-    schedule = settings.CELERY_BEAT_SCHEDULE
+@pytest.mark.django_db
+def test_beat_schedules_are_in_the_database_at_korean_times():
+    schedules = {task.name: (task.task, task.crontab) for task in PeriodicTask.objects.select_related("crontab")}
+
+    def when(name):
+        crontab = schedules[name][1]
+        return (crontab.minute, crontab.hour, crontab.day_of_week, str(crontab.timezone))
 
     assert settings.CELERY_TIMEZONE == "Asia/Seoul"
-    assert schedule["daily-recommendation-pipeline"]["schedule"] == crontab(hour=2, minute=0)
-    assert schedule["weekly-sentiment-analysis"]["schedule"] == crontab(hour=3, minute=0, day_of_week="sun")
-    assert schedule["recover-sagas"]["schedule"] == crontab(minute="*")
-    assert schedule["expire-unpaid-orders"]["schedule"] == crontab(minute="*")
+    assert schedules["daily-recommendation-pipeline"][0] == "recommendations.tasks.daily_recommendation_pipeline"
+    assert when("daily-recommendation-pipeline") == ("0", "2", "*", "Asia/Seoul")
+    assert schedules["weekly-sentiment-analysis"][0] == "sentiment.tasks.weekly_sentiment_analysis"
+    assert when("weekly-sentiment-analysis") == ("0", "3", "0", "Asia/Seoul")
+    assert when("recover-sagas") == ("*", "*", "*", "Asia/Seoul")
+    assert when("expire-unpaid-orders") == ("*", "*", "*", "Asia/Seoul")
+
+
+@pytest.mark.django_db
+def test_staff_schedule_edits_survive_the_next_migrate():
+    task = PeriodicTask.objects.get(name="daily-recommendation-pipeline")
+    task.crontab = CrontabSchedule.objects.create(minute="30", hour="4", timezone="Asia/Seoul")
+    task.save()
+    PeriodicTask.objects.filter(name="recover-sagas").delete()
+
+    created = periodic_tasks_ensure()
+
+    assert created == ["recover-sagas"]
+    task.refresh_from_db()
+    assert (task.crontab.hour, task.crontab.minute) == ("4", "30")
 
 
 @pytest.mark.skipif(bool(settings.REDIS_URL), reason="embedded defaults only apply without REDIS_URL")
