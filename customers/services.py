@@ -12,15 +12,19 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _validate_password(password: str, *, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise errors.PasswordRejected(" ".join(exc.messages), field="password") from None
+
+
 @transaction.atomic
 def customer_register(*, email: str, password: str, name: str, phone: str = "") -> Customer:
     """Create the login and the customer profile together."""
     email = normalize_email(email)
     user = User(email=email)
-    try:
-        password_validation.validate_password(password, user=user)
-    except DjangoValidationError as exc:
-        raise errors.PasswordRejected(" ".join(exc.messages), field="password") from None
+    _validate_password(password, user=user)
     if User.objects.filter(email=email).exists():
         raise errors.EmailAlreadyRegistered(field="email")
     user.set_password(password)
@@ -42,12 +46,16 @@ def customer_update(*, customer: Customer, **fields) -> Customer:
     return customer
 
 
-def staff_ensure(*, email: str, password: str) -> User:
-    """Create a staff (superuser) login, or reset the password of an existing one."""
-    user, _ = User.objects.get_or_create(
-        email=normalize_email(email), defaults={"is_staff": True, "is_superuser": True}
-    )
-    user.is_staff = user.is_superuser = True
+def staff_ensure(*, email: str, password: str, superuser: bool = False) -> tuple[User, bool]:
+    """Create a staff login, or update an existing one (password, role); returns (user, created)."""
+    email = normalize_email(email)
+    user = User.objects.filter(email=email).first()
+    created = user is None
+    if created:
+        user = User(email=email)
+    _validate_password(password, user=user)
+    user.is_staff = True
+    user.is_superuser = user.is_superuser or superuser
     user.set_password(password)
     user.save()
-    return user
+    return user, created

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])
         progress = {"disable": options["verbosity"] == 0, "unit": " rows"}
 
-        customer_services.staff_ensure(email=STAFF_EMAIL, password=STAFF_PASSWORD)
+        customer_services.staff_ensure(email=STAFF_EMAIL, password=STAFF_PASSWORD, superuser=True)
         customers = []
         for number in tqdm(range(1, options["customers"] + 1), desc="customers", **progress):
             email = f"demo{number}@c4ang.com"
