@@ -276,6 +276,8 @@ SENTIMENT_LAMBDA_FUNCTION = env_str("SENTIMENT_LAMBDA_FUNCTION", "c4ang-sentimen
 SENTIMENT_LAMBDA_REGION = env_str("SENTIMENT_LAMBDA_REGION", env_str("AWS_REGION", "ap-northeast-2"))
 SENTIMENT_LAMBDA_ENDPOINT_URL = env_str("SENTIMENT_LAMBDA_ENDPOINT_URL", "") or None
 
+C4ANG_LOW_STOCK_THRESHOLD = env_int("C4ANG_LOW_STOCK_THRESHOLD", 5)
+
 # --- Internationalisation -----------------------------------------------------------------------
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-us")

@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from c4ang.dashboard import dashboard_view
+
 MODULE_PREFIXES = {
     "customers": "api/v1/customers/",
     "products": "api/v1/products/",
@@ -22,6 +24,7 @@ MODULE_PREFIXES = {
 def module_urlpatterns(modules: list[str]) -> list:
     patterns = [path(MODULE_PREFIXES[module], include(f"{module}.urls")) for module in modules if module != "admin"]
     if "admin" in modules:
+        patterns.append(path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"))
         patterns.append(path("admin/", admin.site.urls))
     return patterns
 

@@ -1,28 +1,84 @@
 from django.contrib import admin
+from django.db.models import Count
 
+from c4ang.admin_display import krw, status_badge
 from orders.models import Order, OrderEvent, OrderItem
 
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
-    raw_id_fields = ["product"]
-    readonly_fields = ["product", "quantity", "price", "created_at"]
+    can_delete = False
+    fields = ["product", "quantity", "unit_price", "created_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+    @admin.display(description="unit price")
+    def unit_price(self, item):
+        return krw(item.price)
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class OrderEventInline(admin.TabularInline):
+    """The status audit trail: append-only."""
+
     model = OrderEvent
     extra = 0
-    readonly_fields = ["from_status", "to_status", "actor", "note", "created_at"]
     can_delete = False
+    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["id", "customer", "status", "total_amount", "created_at"]
-    list_select_related = ["customer"]
-    list_filter = ["status"]
-    search_fields = ["id", "customer__email"]
+    list_display = ["short_id", "customer_email", "status_badge", "total", "item_count", "created_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["id", "customer__email", "customer__name"]
     date_hierarchy = "created_at"
-    readonly_fields = ["id", "customer", "total_amount", "idempotency_key", "created_at", "updated_at"]
+    fields = [
+        "id",
+        "customer",
+        "status",
+        "total_amount",
+        "cancel_reason",
+        "idempotency_key",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
     inlines = [OrderItemInline, OrderEventInline]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("customer").annotate(item_count=Count("items"))
+
+    @admin.display(description="order")
+    def short_id(self, order):
+        return str(order.id)[:8]
+
+    @admin.display(ordering="customer__email", description="customer")
+    def customer_email(self, order):
+        return order.customer.email
+
+    @admin.display(ordering="status", description="status")
+    def status_badge(self, order):
+        return status_badge(order.status)
+
+    @admin.display(ordering="total_amount", description="total")
+    def total(self, order):
+        return krw(order.total_amount)
+
+    @admin.display(ordering="item_count", description="items")
+    def item_count(self, order):
+        return order.item_count
+
+    # Orders change through the order services (actions), never by editing fields.
+    def has_add_permission(self, request):
+        return False

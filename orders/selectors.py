@@ -1,8 +1,14 @@
 """Reads of the orders module."""
 
-from django.db.models import Prefetch, QuerySet
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from orders.models import Order, OrderItem
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+
+from orders.models import Order, OrderItem, OrderStatus
 
 
 def order_list_for_customer(*, customer_id) -> QuerySet[Order]:
@@ -13,3 +19,22 @@ def order_list_for_customer(*, customer_id) -> QuerySet[Order]:
 
 def order_none() -> QuerySet[Order]:
     return Order.objects.none()
+
+
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
+def order_daily_totals(*, since: datetime) -> dict[date, dict]:
+    """Per day (shop time) since `since`: orders placed, orders paid and their revenue."""
+    rows = (
+        Order.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at", tzinfo=ZoneInfo(settings.TIME_ZONE)))
+        .values("day")
+        .annotate(
+            placed=Count("id"),
+            paid=Count("id", filter=Q(status__in=PAID_STATUSES)),
+            revenue=Sum("total_amount", filter=Q(status__in=PAID_STATUSES)),
+        )
+        .order_by("day")
+    )
+    return {row["day"]: {**row, "revenue": row["revenue"] or Decimal(0)} for row in rows}

@@ -1,31 +1,48 @@
 from django.contrib import admin
 
+from c4ang.admin_display import krw, status_badge
 from payments.models import Payment, WebhookEvent
 
 
-@admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["id", "order", "amount", "status", "provider", "failure_code", "created_at"]
-    list_filter = ["status", "provider", "failure_code"]
-    search_fields = ["id", "order__id", "pg_transaction_id"]
-    date_hierarchy = "created_at"
-
-    # Payments are a record of what the PG did: staff act through refunds, never by editing rows.
-    def has_change_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record of what a PG did: staff act through refunds, never by editing rows."""
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["short_id", "order_link", "amount_krw", "status_badge", "provider", "failure_code", "created_at"]
+    list_filter = ["status", "provider", "failure_code", "created_at"]
+    search_fields = ["id", "order__id", "pg_transaction_id", "idempotency_key"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="payment")
+    def short_id(self, payment):
+        return str(payment.id)[:8]
+
+    @admin.display(description="order")
+    def order_link(self, payment):
+        return str(payment.order_id)[:8]
+
+    @admin.display(ordering="amount", description="amount")
+    def amount_krw(self, payment):
+        return krw(payment.amount)
+
+    @admin.display(ordering="status", description="status")
+    def status_badge(self, payment):
+        return status_badge(payment.status)
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["provider", "event_type", "event_id", "received_at", "processed_at"]
-    list_filter = ["provider", "event_type"]
+    list_filter = ["provider", "event_type", "received_at"]
     search_fields = ["event_id"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False

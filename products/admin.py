@@ -1,28 +1,84 @@
 from django.contrib import admin
+from django.db.models import Count
+from django.utils.html import format_html
 
+from c4ang.admin_display import krw, status_badge
 from products.models import Category, Product, Review
+
+INLINE_REVIEWS = 20
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "parent"]
+    list_display = ["name", "parent", "product_count"]
     list_select_related = ["parent"]
     search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(product_count=Count("products"))
+
+    @admin.display(ordering="product_count", description="products")
+    def product_count(self, category):
+        return category.product_count
+
+
+class LatestReviewInline(admin.TabularInline):
+    """The product's latest reviews (a popular product has thousands: the full list is under Reviews)."""
+
+    model = Review
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "rating", "content", "status", "is_verified_purchase", "customer"]
+    readonly_fields = ["created_at", "rating", "content", "is_verified_purchase", "customer"]
+    verbose_name_plural = f"latest {INLINE_REVIEWS} reviews"
+
+    def get_queryset(self, request):
+        latest = Review.objects.order_by("-created_at").values("pk")
+        queryset = super().get_queryset(request).select_related("customer").order_by("-created_at")
+        return queryset.filter(pk__in=latest.filter(product=self.parent_object)[:INLINE_REVIEWS])
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self.parent_object = obj
+        return super().get_formset(request, obj, **kwargs)
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "category", "brand", "price", "stock", "is_active", "updated_at"]
+    list_display = ["name", "category", "brand", "price_krw", "stock_level", "is_active", "updated_at"]
     list_select_related = ["category"]
-    list_filter = ["is_active", "category", "brand"]
+    list_filter = ["is_active", "category", "brand", "created_at"]
     search_fields = ["name", "brand"]
-    readonly_fields = ["id", "created_at", "updated_at"]
+    readonly_fields = ["id", "stock", "created_at", "updated_at"]
+    fields = ["id", "name", "category", "brand", "price", "stock", "is_active", "created_at", "updated_at"]
+    inlines = [LatestReviewInline]
+    list_per_page = 50
+
+    @admin.display(ordering="price", description="price")
+    def price_krw(self, product):
+        return krw(product.price)
+
+    @admin.display(ordering="stock", description="stock")
+    def stock_level(self, product):
+        color = "#9b2c2c" if product.stock == 0 else "#b7791f" if product.stock <= 5 else "inherit"
+        return format_html('<b style="color:{}">{}</b>', color, product.stock)
 
 
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
-    list_display = ["product", "customer", "rating", "status", "is_verified_purchase", "created_at"]
+    list_display = ["product", "customer", "stars", "status_badge", "is_verified_purchase", "created_at"]
     list_select_related = ["product", "customer"]
-    list_filter = ["status", "rating", "is_verified_purchase"]
-    search_fields = ["content", "product__name"]
+    list_filter = ["status", "rating", "is_verified_purchase", "created_at"]
+    search_fields = ["content", "product__name", "customer__email"]
     raw_id_fields = ["product", "customer"]
+    date_hierarchy = "created_at"
+
+    @admin.display(ordering="rating", description="rating")
+    def stars(self, review):
+        return "★" * review.rating + "☆" * (5 - review.rating)
+
+    @admin.display(ordering="status", description="status")
+    def status_badge(self, review):
+        return status_badge(review.status)

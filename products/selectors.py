@@ -2,10 +2,10 @@
 
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from products.errors import ProductNotFound
-from products.models import Product
+from products.models import Product, Review
 
 
 def product_list_public() -> QuerySet[Product]:
@@ -17,3 +17,22 @@ def product_get_public(*, product_id: UUID) -> Product:
         return product_list_public().get(pk=product_id)
     except Product.DoesNotExist:
         raise ProductNotFound() from None
+
+
+def product_low_stock(*, threshold: int, limit: int) -> list[Product]:
+    """Active products at or below `threshold` units, emptiest first."""
+    return list(
+        Product.objects.filter(is_active=True, stock__lte=threshold)
+        .select_related("category")
+        .order_by("stock", "name")[:limit]
+    )
+
+
+def product_most_reviewed(*, limit: int) -> list[dict]:
+    """The products with the most approved reviews: id, name, review_count."""
+    return list(
+        Product.objects.annotate(review_count=Count("reviews", filter=Q(reviews__status=Review.Status.APPROVED)))
+        .filter(review_count__gt=0)
+        .order_by("-review_count", "name")
+        .values("id", "name", "review_count")[:limit]
+    )

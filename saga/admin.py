@@ -1,31 +1,60 @@
 from django.contrib import admin
 
+from c4ang.admin_display import status_badge
 from saga.models import SagaEvent, SagaInstance
 
 
 class SagaEventInline(admin.TabularInline):
+    """The saga's timeline: every step start, completion, failure and compensation."""
+
     model = SagaEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["step", "event_type", "payload", "created_at"]
+    fields = ["created_at", "step", "event_type", "payload"]
+    readonly_fields = fields
+    ordering = ["created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(SagaInstance)
 class SagaInstanceAdmin(admin.ModelAdmin):
-    list_display = ["id", "saga_type", "status", "current_step", "attempts", "lease_expires_at", "updated_at"]
-    list_filter = ["saga_type", "status"]
-    search_fields = ["id"]
+    list_display = [
+        "short_id",
+        "saga_type",
+        "status_badge",
+        "current_step",
+        "attempts",
+        "lease_expires_at",
+        "updated_at",
+    ]
+    list_filter = ["saga_type", "status", "created_at"]
+    search_fields = ["id", "last_error"]
     date_hierarchy = "created_at"
-    readonly_fields = [
+    fields = [
         "id",
         "saga_type",
         "status",
-        "payload",
         "current_step",
         "attempts",
         "lease_expires_at",
         "last_error",
+        "payload",
         "created_at",
         "updated_at",
     ]
+    readonly_fields = fields
     inlines = [SagaEventInline]
+
+    @admin.display(description="saga")
+    def short_id(self, saga):
+        return str(saga.id)[:8]
+
+    @admin.display(ordering="status", description="status")
+    def status_badge(self, saga):
+        return status_badge(saga.status)
+
+    # Sagas move only through the engine (retry / compensate actions).
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,6 @@
+from django.contrib import admin
+
+admin.site.site_header = "C4ang staff"
+admin.site.site_title = "C4ang staff"
+admin.site.index_title = "Shop administration"
+admin.site.index_template = "admin/c4ang/index.html"

@@ -1,0 +1,63 @@
+"""The staff dashboard: what staff would rather see than read, on one admin page."""
+
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from c4ang.admin_display import krw
+from c4ang.charts import bar_chart
+from orders import selectors as order_selectors
+from payments import selectors as payment_selectors
+from products import selectors as product_selectors
+from saga import selectors as saga_selectors
+from sentiment import selectors as sentiment_selectors
+
+DASHBOARD_DAYS = 30
+SAGA_OUTCOMES = ("COMPLETED", "COMPENSATED", "FAILED", "COMPENSATING", "STARTED")
+
+
+def dashboard_view(request):
+    today = timezone.localdate()
+    days = [today - timedelta(days=offset) for offset in reversed(range(DASHBOARD_DAYS))]
+    since = timezone.make_aware(datetime.combine(days[0], time.min))
+
+    totals = order_selectors.order_daily_totals(since=since)
+    empty_day = {"placed": 0, "paid": 0, "revenue": 0}
+    per_day = [(day, totals.get(day, empty_day)) for day in days]
+    orders_chart = bar_chart([(day.strftime("%m-%d"), row["placed"], f"{row['placed']}건") for day, row in per_day])
+    revenue_chart = bar_chart(
+        [(day.strftime("%m-%d"), float(row["revenue"]), krw(row["revenue"])) for day, row in per_day]
+    )
+
+    saga_counts = saga_selectors.saga_outcome_counts(since=since)
+    declines = payment_selectors.payment_decline_counts(since=since)
+    most_reviewed = product_selectors.product_most_reviewed(limit=10)
+    sentiments = sentiment_selectors.sentiment_for_products(product_ids=[row["id"] for row in most_reviewed])
+
+    context = {
+        **admin.site.each_context(request),
+        "title": "Dashboard",
+        "days": DASHBOARD_DAYS,
+        "tiles": [
+            ("Orders today", f"{totals.get(today, empty_day)['placed']:,}"),
+            (f"Revenue, {DASHBOARD_DAYS} days", krw(sum(row["revenue"] for _, row in per_day))),
+            (f"Paid orders, {DASHBOARD_DAYS} days", f"{sum(row['paid'] for _, row in per_day):,}"),
+            (f"Sagas compensated, {DASHBOARD_DAYS} days", f"{saga_counts.get('COMPENSATED', 0):,}"),
+        ],
+        "orders_chart": orders_chart,
+        "revenue_chart": revenue_chart,
+        "saga_chart": bar_chart(
+            [(status, saga_counts.get(status, 0), str(saga_counts.get(status, 0))) for status in SAGA_OUTCOMES],
+            width=360,
+        ),
+        "decline_chart": bar_chart(
+            [(row["failure_code"] or "(none)", row["count"], str(row["count"])) for row in declines[:8]], width=360
+        ),
+        "low_stock": product_selectors.product_low_stock(threshold=settings.C4ANG_LOW_STOCK_THRESHOLD, limit=10),
+        "low_stock_threshold": settings.C4ANG_LOW_STOCK_THRESHOLD,
+        "sentiment_rows": [{**row, "sentiment": sentiments.get(row["id"])} for row in most_reviewed],
+    }
+    return TemplateResponse(request, "admin/c4ang/dashboard.html", context)

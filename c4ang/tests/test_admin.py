@@ -1,0 +1,155 @@
+"""The staff admin: every page renders, and no list or detail page grows its queries with its rows."""
+
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Customer, User
+from orders.models import Order, OrderEvent, OrderItem
+from payments.models import Payment, WebhookEvent
+from products.models import Category, Product, Review
+from recommendations.models import Recommendation
+from saga.models import SagaEvent, SagaInstance
+from sentiment.models import ProductSentiment
+
+pytestmark = pytest.mark.django_db
+
+
+_batches = itertools.count()
+
+
+def build_shop(size: int) -> dict:
+    """`size` rows of every model, linked the way real data is."""
+    batch = next(_batches)
+    categories = [Category.objects.create(name=f"카테고리{batch}-{n}") for n in range(size)]
+    products = [
+        Product.objects.create(
+            name=f"상품{n}", category=categories[n], brand=f"브랜드{n}", price=1000 * (n + 1), stock=n
+        )
+        for n in range(size)
+    ]
+    customers = []
+    for n in range(size):
+        user = User.objects.create_user(f"shopper{batch}-{n}@example.kr", "pw")
+        customers.append(Customer.objects.create(user=user, email=user.email, name=f"고객{n}"))
+    for n in range(size):
+        for reviewer in customers:
+            Review.objects.create(product=products[n], customer=reviewer, rating=1 + n % 5, content="좋아요")
+        order = Order.objects.create(customer=customers[n], total_amount=Decimal(2000), status="PAID")
+        for product in products[:2]:
+            OrderItem.objects.create(order=order, product=product, quantity=1, price=product.price)
+        OrderEvent.objects.create(order=order, from_status="PENDING", to_status="PAID", actor="system")
+        Payment.objects.create(
+            order=order, amount=order.total_amount, status="APPROVED", provider="fake", idempotency_key=f"k{batch}-{n}"
+        )
+        WebhookEvent.objects.create(
+            provider="toss", event_id=f"e{batch}-{n}", event_type="PAYMENT_STATUS_CHANGED", payload={}
+        )
+        saga = SagaInstance.objects.create(saga_type="place_order", status="COMPLETED", payload={"n": n})
+        for step in ("create_order", "reserve_stock"):
+            SagaEvent.objects.create(saga=saga, step=step, event_type="STEP_COMPLETED")
+        Recommendation.objects.create(
+            product=products[n],
+            recommended_product_ids=[str(p.id) for p in products],
+            scores=[0.5] * size,
+            algorithm="hybrid",
+            created_at=timezone.now(),
+        )
+        ProductSentiment.objects.create(
+            product=products[n],
+            positive_ratio=0.5,
+            negative_ratio=0.3,
+            avg_sentiment=0.2,
+            review_count=100,
+            model_name="demo",
+            analyzed_at=timezone.now(),
+        )
+    return {"product": products[-1], "order": order, "saga": saga, "customer": customers[-1]}
+
+
+def changelist_urls() -> list[str]:
+    return [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") for model in admin.site._registry
+    ]
+
+
+def queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(queries)
+
+
+@pytest.fixture
+def staff_browser(client, staff_user):
+    staff_user.is_superuser = True
+    staff_user.save()
+    client.force_login(staff_user)
+    return client
+
+
+def test_list_pages_do_not_grow_with_their_rows(staff_browser):
+    build_shop(2)
+    for url in changelist_urls():
+        queries_for(staff_browser, url)  # warm the per-process caches (content types, permissions)
+    small = {url: queries_for(staff_browser, url) for url in changelist_urls()}
+    build_shop(6)
+    large = {url: queries_for(staff_browser, url) for url in changelist_urls()}
+
+    grown = {url: (small[url], large[url]) for url in small if large[url] != small[url]}
+    assert grown == {}
+    # The busiest pages, for the record.
+    assert max(large.values()) <= 12, large
+
+
+@pytest.mark.parametrize("page", ["product", "order", "saga", "customer"])
+def test_detail_pages_do_not_grow_with_their_inlines(staff_browser, page):
+    def url(shop):
+        obj = shop[page]
+        return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+
+    small_url = url(build_shop(2))
+    queries_for(staff_browser, small_url)  # warm the per-process caches (content types, permissions)
+    small = queries_for(staff_browser, small_url)
+    large = queries_for(staff_browser, url(build_shop(6)))
+
+    assert large == small
+
+
+def test_dashboard_shows_every_panel(staff_browser):
+    build_shop(3)
+
+    response = staff_browser.get(reverse("admin-dashboard"))
+
+    html = response.content.decode()
+    for panel in (
+        "orders-per-day",
+        "revenue-per-day",
+        "saga-outcomes",
+        "payment-declines",
+        "stock-alerts",
+        "sentiment",
+    ):
+        assert f'id="{panel}"' in html
+    # 3 paid orders of ₩2,000 today; 3 completed sagas; stock alerts list the products at 0, 1 and 2 units.
+    assert "₩6,000" in html
+    assert html.count('class="c4ang-bar"') == 30 + 30 + 5
+    assert "상품0" in html
+
+
+def test_payments_cannot_be_edited_by_hand(staff_browser):
+    shop = build_shop(1)
+    payment = Payment.objects.get(order=shop["order"])
+    url = reverse("admin:payments_payment_change", args=[payment.pk])
+
+    staff_browser.post(url, {"status": "REFUNDED", "amount": "1"})
+
+    payment.refresh_from_db()
+    assert payment.status == "APPROVED"
+    assert payment.amount == Decimal(2000)

@@ -1,0 +1,9 @@
+"""Reads of the sentiment module."""
+
+from uuid import UUID
+
+from sentiment.models import ProductSentiment
+
+
+def sentiment_for_products(*, product_ids: list[UUID]) -> dict[UUID, ProductSentiment]:
+    return {row.product_id: row for row in ProductSentiment.objects.filter(product_id__in=product_ids)}
