@@ -21,5 +21,5 @@ def customer_get(*, customer_id: UUID) -> Customer:
         raise errors.CustomerNotFound() from None
 
 
-def customer_exists(*, email: str) -> bool:
-    return Customer.objects.filter(email=email.strip().lower()).exists()
+def customer_count() -> int:
+    return Customer.objects.count()

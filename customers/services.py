@@ -1,6 +1,7 @@
 """Writes of the customers module: registration and profile changes."""
 
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
@@ -59,3 +60,19 @@ def staff_ensure(*, email: str, password: str, superuser: bool = False) -> tuple
     user.set_password(password)
     user.save()
     return user, created
+
+
+@transaction.atomic
+def customer_bulk_import(*, people: list[dict], password: str, batch_size: int = 2000) -> list[Customer]:
+    """Create many customers (email, name, phone) sharing one password, hashed once: demo data and imports."""
+    encoded = make_password(password)
+    users = User.objects.bulk_create(
+        [User(email=normalize_email(person["email"]), password=encoded) for person in people], batch_size=batch_size
+    )
+    return Customer.objects.bulk_create(
+        [
+            Customer(user=user, email=user.email, name=person["name"], phone=person.get("phone", ""))
+            for user, person in zip(users, people, strict=True)
+        ],
+        batch_size=batch_size,
+    )

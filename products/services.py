@@ -34,3 +34,41 @@ def review_create(
             )
     except IntegrityError:
         raise ReviewAlreadyExists(field="product") from None
+
+
+@transaction.atomic
+def product_bulk_import(*, products: list[dict], batch_size: int = 5000) -> list[Product]:
+    """Create many products (name, category name, brand, price, stock) in few queries: demo data and imports."""
+    categories = {name: category_get_or_create(name=name) for name in {product["category"] for product in products}}
+    return Product.objects.bulk_create(
+        [
+            Product(
+                name=product["name"],
+                category=categories[product["category"]],
+                brand=product["brand"],
+                price=product["price"],
+                stock=product["stock"],
+            )
+            for product in products
+        ],
+        batch_size=batch_size,
+    )
+
+
+@transaction.atomic
+def review_bulk_import(*, reviews: list[dict], batch_size: int = 5000) -> int:
+    """Create many approved reviews (product_id, customer_id, rating, content); returns how many."""
+    created = Review.objects.bulk_create(
+        [
+            Review(
+                product_id=review["product_id"],
+                customer_id=review["customer_id"],
+                rating=review["rating"],
+                content=review["content"],
+                status=Review.Status.APPROVED,
+            )
+            for review in reviews
+        ],
+        batch_size=batch_size,
+    )
+    return len(created)

@@ -16,16 +16,23 @@ from products import services as product_services
 DEMO_PASSWORD = "shopping-in-seoul-2026"  # noqa: S105
 STAFF_EMAIL = "staff@c4ang.com"
 STAFF_PASSWORD = "c4ang-staff-1234"  # noqa: S105
+BATCH = 5000
+# This many products get enough recent reviews (>= 100) for the weekly sentiment job to pick them.
+POPULAR_PRODUCTS = 12
 
 
 class Command(BaseCommand):
-    help = "Create demo data: categories, products (KRW), customers, Korean reviews and a staff account."
+    help = (
+        "Create demo data: categories, brands and products priced in KRW, customers, Korean reviews "
+        "(a dozen popular products with 100+ recent reviews each) and a staff login. Bulk inserts: "
+        "--products 100000 takes seconds."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--products", type=int, default=200, help="number of products (default 200)")
-        parser.add_argument("--customers", type=int, default=50, help="number of customers (default 50)")
-        parser.add_argument("--reviews", type=int, default=20, help="most reviews per product (default 20)")
-        parser.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
+        parser.add_argument("--products", type=int, default=300, help="number of products (default 300)")
+        parser.add_argument("--customers", type=int, default=200, help="number of customers (default 200)")
+        parser.add_argument("--reviews", type=int, default=5, help="most reviews of an ordinary product (default 5)")
+        parser.add_argument("--seed", type=int, default=2026, help="random seed: the same seed gives the same data")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when products already exist")
 
     def handle(self, *args, **options):
@@ -38,43 +45,49 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present; nothing to do.")
             return
         rng = random.Random(options["seed"])
-        progress = {"disable": options["verbosity"] == 0, "unit": " rows"}
+        quiet = options["verbosity"] == 0
 
         customer_services.staff_ensure(email=STAFF_EMAIL, password=STAFF_PASSWORD, superuser=True)
-        customers = []
-        for number in tqdm(range(1, options["customers"] + 1), desc="customers", **progress):
-            email = f"demo{number}@c4ang.com"
-            if customer_selectors.customer_exists(email=email):
-                continue
-            customers.append(
-                customer_services.customer_register(
-                    email=email,
-                    password=DEMO_PASSWORD,
-                    name=f"데모고객{number}",
-                    phone=f"010-{rng.randint(1000, 9999)}-{number:04d}",
-                )
-            )
+        # A run on top of earlier data numbers its customers after the existing ones.
+        first = customer_selectors.customer_count() + 1
+        customers = customer_services.customer_bulk_import(
+            people=[
+                {
+                    "email": f"demo{n}@c4ang.com",
+                    "name": f"데모고객{n}",
+                    "phone": f"010-{rng.randint(1000, 9999)}-{n % 10000:04d}",
+                }
+                for n in range(first, first + options["customers"])
+            ],
+            password=DEMO_PASSWORD,
+        )
 
-        review_count = 0
-        for _ in tqdm(range(options["products"]), desc="products", **progress):
-            spec = demo.demo_product(rng)
-            product = product_services.product_create(
-                name=spec.name,
-                category=product_services.category_get_or_create(name=spec.category),
-                brand=spec.brand,
-                price=spec.price,
-                stock=spec.stock,
-            )
-            for reviewer in rng.sample(customers, min(len(customers), rng.randint(0, options["reviews"]))):
+        products = []
+        with tqdm(total=options["products"], desc="products", unit=" rows", disable=quiet) as bar:
+            for start in range(0, options["products"], BATCH):
+                count = min(BATCH, options["products"] - start)
+                specs = [demo.demo_product(rng) for _ in range(count)]
+                products += product_services.product_bulk_import(products=[vars(spec) for spec in specs])
+                bar.update(count)
+
+        reviews = []
+        for index, product in enumerate(tqdm(products, desc="reviews", unit=" products", disable=quiet)):
+            wanted = rng.randint(100, 140) if index < POPULAR_PRODUCTS else rng.randint(0, options["reviews"])
+            for reviewer in rng.sample(customers, min(len(customers), wanted)):
                 review = demo.demo_review(rng)
-                product_services.review_create(
-                    product_id=product.id, customer_id=reviewer.id, rating=review.rating, content=review.content
+                reviews.append(
+                    {
+                        "product_id": product.id,
+                        "customer_id": reviewer.id,
+                        "rating": review.rating,
+                        "content": review.content,
+                    }
                 )
-                review_count += 1
+        review_count = product_services.review_bulk_import(reviews=reviews)
 
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created {options['products']} products, {len(customers)} customers, {review_count} reviews. "
-                f"Staff login: {STAFF_EMAIL} / {STAFF_PASSWORD}; customer logins: demoN@c4ang.com / {DEMO_PASSWORD}"
+                f"Created {len(products)} products, {len(customers)} customers, {review_count} reviews. "
+                f"Staff login: {STAFF_EMAIL} / {STAFF_PASSWORD}; customers: demo{first}@c4ang.com … / {DEMO_PASSWORD}"
             )
         )

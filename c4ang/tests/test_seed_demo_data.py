@@ -1,0 +1,39 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from customers.models import Customer, User
+from products.models import Product, Review
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_creates_a_korean_shop_with_products_the_sentiment_job_will_pick():
+    call_command("seed_demo_data", "--products", "40", "--customers", "150", "--reviews", "3", verbosity=0)
+
+    assert Product.objects.count() == 40
+    assert Customer.objects.count() == 150
+    assert User.objects.filter(email="staff@c4ang.com", is_staff=True, is_superuser=True).exists()
+    popular = Product.objects.annotate(n=Count("reviews")).filter(n__gte=100)
+    assert popular.count() == 12
+    assert all(price % 100 == 0 and price > 0 for price in Product.objects.values_list("price", flat=True))
+    assert Review.objects.filter(content__regex=r"[가-힣]").count() == Review.objects.count()
+
+
+def test_seed_is_deterministic_and_if_empty_keeps_existing_data():
+    call_command("seed_demo_data", "--products", "5", "--customers", "3", "--seed", "7", verbosity=0)
+    first = sorted(Product.objects.values_list("name", "price", "stock"))
+
+    call_command("seed_demo_data", "--if-empty", verbosity=0)
+    assert Product.objects.count() == 5
+
+    Product.objects.all().delete()
+    call_command("seed_demo_data", "--products", "5", "--customers", "3", "--seed", "7", verbosity=0)
+    assert sorted(Product.objects.values_list("name", "price", "stock")) == first
+    assert Customer.objects.count() == 6
+    assert Customer.objects.filter(email="demo6@c4ang.com").exists()
+
+
+def test_negative_sizes_are_refused():
+    with pytest.raises(CommandError, match="--products must be zero or more"):
+        call_command("seed_demo_data", "--products", "-1", verbosity=0)
