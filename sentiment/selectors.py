@@ -1,0 +1,10 @@
+"""Reads of the sentiment module."""
+
+from uuid import UUID
+
+from sentiment.models import ProductSentiment
+
+
+def sentiment_for_product(*, product_id: UUID) -> ProductSentiment | None:
+    """The latest sentiment summary of a product, or None before its first analysis."""
+    return ProductSentiment.objects.filter(product_id=product_id).first()
