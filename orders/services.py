@@ -23,7 +23,7 @@ from payments import selectors as payment_selectors
 from payments import services as payment_services
 from payments.errors import PaymentDeclined, PaymentTimedOut
 from products import selectors as product_selectors
-from products.errors import ProductNotFound, ProductUnavailable
+from products.errors import ProductUnavailable
 from saga import services as saga_services
 from saga.errors import SagaBusy
 
@@ -52,10 +52,8 @@ def _priced_lines(lines: list[OrderLine]) -> list[dict]:
     priced = []
     for index, line in enumerate(lines):
         product = products.get(line.product_id)
-        if product is None:
-            raise ProductNotFound(field=f"items.{index}.product_id")
-        if not product.is_active:
-            raise ProductUnavailable(field=f"items.{index}.product_id")
+        if product is None or not product.is_active:
+            raise ProductUnavailable(f"No product {line.product_id} is for sale.", field=f"items.{index}.product_id")
         priced.append({"product_id": str(product.pk), "quantity": line.quantity, "price": str(product.price)})
     return priced
 

@@ -123,7 +123,8 @@ class _Runner:
             except DomainError as error:
                 self.record(step, SagaEventType.STEP_FAILED, code=error.code, message=error.message)
                 self.save(last_error=f"{step.name}: {error.code}: {error.message}")
-                return self.compensate(remaining=self.saga.current_step + 1, reason=error.code)
+                reason = f"{error.code}: {error.message}"
+                return self.compensate(remaining=self.saga.current_step + 1, reason=reason)
             if outcome is WAIT:
                 self.record(step, SagaEventType.STEP_WAITING)
                 self.release()
