@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import client_for
-from orders.models import Order, OrderEvent, OrderStatus
+from orders.models import Order, OrderEvent
 from payments.models import Payment, PaymentEvent
 from products.models import Product
 from saga.models import SagaEvent, SagaInstance
@@ -16,10 +16,10 @@ pytestmark = pytest.mark.django_db
 ORDERS = "/api/v1/orders/"
 
 
-def place(client, items, token="tok_approve", key=None):
+def place(client, items, pay_with="tok_approve", key=None):
     body = {"items": items}
-    if token is not None:
-        body["payment_token"] = token
+    if pay_with is not None:
+        body["payment_token"] = pay_with
     headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
     return client.post(ORDERS, body, format="json", **headers)
 
@@ -106,7 +106,7 @@ def test_short_stock_cancels_the_order_and_takes_nothing(customer_client, produc
 def test_payment_failure_releases_the_stock(customer_client, product_factory, token, failure_code, payment_status):
     product = product_factory(stock=5)
 
-    response = place(customer_client, [line(product, 2)], token=token)
+    response = place(customer_client, [line(product, 2)], pay_with=token)
 
     assert response.status_code == 201
     body = response.json()
@@ -231,7 +231,11 @@ def test_unknown_customer_places_nothing(db, product_factory):
         ({}, "items", "required"),
         ({"items": [{"product_id": "PRODUCT", "quantity": 1}] * 2}, "items", "duplicate_product"),
         ({"items": [{"product_id": "PRODUCT", "quantity": 1}], "payment_token": ["x"]}, "payment_token", "invalid"),
-        ({"items": [{"product_id": "PRODUCT", "quantity": 1}], "payment_token": "x" * 201}, "payment_token", "max_length"),
+        (
+            {"items": [{"product_id": "PRODUCT", "quantity": 1}], "payment_token": "x" * 201},
+            "payment_token",
+            "max_length",
+        ),
     ],
 )
 def test_bad_order_input_is_a_400_that_changes_nothing(customer_client, product_factory, body, field, code):
@@ -279,8 +283,10 @@ def test_order_total_above_the_money_field_is_refused(customer_client, product_f
 def test_malformed_idempotency_key_is_a_400(customer_client, product_factory, key):
     product = product_factory()
 
-    response = place(customer_client, [line(product)], key=None) if False else customer_client.post(
-        ORDERS, {"items": [line(product)]}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    response = (
+        place(customer_client, [line(product)], key=None)
+        if False
+        else customer_client.post(ORDERS, {"items": [line(product)]}, format="json", HTTP_IDEMPOTENCY_KEY=key)
     )
 
     assert response.status_code == 400
@@ -385,7 +391,7 @@ def test_staff_moves_paid_orders_to_shipped_then_delivered(customer_client, staf
 
 
 def test_pending_order_cannot_ship(customer_client, staff_client, product_factory):
-    order = place(customer_client, [line(product_factory())], token=None).json()
+    order = place(customer_client, [line(product_factory())], pay_with=None).json()
 
     response = staff_client.post(f"{ORDERS}staff/{order['id']}/status/", {"status": "SHIPPED"}, format="json")
 
@@ -409,7 +415,7 @@ def test_staff_lists_every_order_and_customers_may_not(customer_factory, staff_c
     product = product_factory(stock=5)
     alice = client_for(customer_factory().user)
     place(alice, [line(product)])
-    place(client_for(customer_factory().user), [line(product)], token="tok_decline")
+    place(client_for(customer_factory().user), [line(product)], pay_with="tok_decline")
 
     every = staff_client.get(f"{ORDERS}staff/")
     cancelled = staff_client.get(f"{ORDERS}staff/", {"status": "CANCELLED"})

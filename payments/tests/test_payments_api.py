@@ -20,9 +20,7 @@ CONFIRM = "/api/v1/payments/confirm/"
 @pytest.fixture
 def pending_order(customer_client, product_factory):
     product = product_factory(price=Decimal("35000"), stock=4)
-    response = customer_client.post(
-        ORDERS, {"items": [{"product_id": str(product.pk), "quantity": 2}]}, format="json"
-    )
+    response = customer_client.post(ORDERS, {"items": [{"product_id": str(product.pk), "quantity": 2}]}, format="json")
     assert response.json()["status"] == "PENDING"
     return response.json(), product
 
@@ -37,7 +35,7 @@ def confirm(client, order, key="tok_approve", amount=None):
 
 
 def test_order_without_token_waits_with_stock_held(pending_order):
-    order, product = pending_order
+    _, product = pending_order
 
     assert stock_of(product) == 2
     assert Payment.objects.count() == 0
@@ -64,7 +62,7 @@ def test_confirm_pays_the_order_and_a_repeat_returns_the_same_payment(customer_c
 
 @pytest.mark.parametrize("amount", ["69999.00", "70001", "0"])
 def test_a_tampered_amount_is_refused_before_the_pg(customer_client, pending_order, amount):
-    order, product = pending_order
+    order, _ = pending_order
 
     response = confirm(customer_client, order, amount=amount)
 
@@ -122,7 +120,7 @@ def test_bad_confirm_input_is_a_400(customer_client, pending_order, body, field)
 
 
 def test_confirming_another_customers_order_is_a_404(customer_factory, pending_order):
-    order, product = pending_order
+    order, _ = pending_order
     stranger = client_for(customer_factory().user)
 
     response = confirm(stranger, order)

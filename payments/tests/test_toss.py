@@ -26,11 +26,18 @@ CONFIRM = "/api/v1/payments/confirm/"
 WEBHOOK = "/api/v1/payments/webhooks/toss/"
 
 
-@pytest.fixture
-def toss(settings):
+@pytest.fixture(scope="module")
+def toss_server():
     # Threaded: a lookup must be answered while a hanging confirm still holds its handler.
-    httpserver = HTTPServer(threaded=True)
-    httpserver.start()
+    server = HTTPServer(threaded=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def toss(toss_server, settings):
+    httpserver = toss_server
     settings.PAYMENT_GATEWAY = "toss"
     settings.TOSS_API_BASE_URL = httpserver.url_for("/")
     settings.TOSS_SECRET_KEY = SECRET_KEY
@@ -38,7 +45,6 @@ def toss(settings):
     settings.TOSS_MAX_RETRIES = 2
     yield httpserver
     httpserver.clear()
-    httpserver.stop()
 
 
 def toss_payment(order_id: str, amount: int, status: str = "DONE", payment_key: str = PAYMENT_KEY) -> dict:
@@ -95,7 +101,7 @@ def confirm(client, order):
 
 
 def test_confirm_speaks_the_documented_contract(toss, customer_client, pending_order):
-    order, product = pending_order
+    order, _ = pending_order
     recorder = Recorder((200, toss_payment(order["id"], 90000)))
     toss.expect_request("/v1/payments/confirm", method="POST").respond_with_handler(recorder)
 
@@ -177,7 +183,7 @@ def test_no_answer_is_retried_a_bounded_number_of_times_then_settled(toss, custo
 
 
 def test_a_payment_approved_despite_the_timeout_is_refunded(toss, customer_client, pending_order):
-    order, product = pending_order
+    order, _ = pending_order
     toss.expect_request("/v1/payments/confirm", method="POST").respond_with_handler(Recorder("hang"))
     toss.expect_request(f"/v1/payments/{PAYMENT_KEY}", method="GET").respond_with_json(toss_payment(order["id"], 90000))
     cancel = Recorder((200, toss_payment(order["id"], 90000, status="CANCELED")))
@@ -269,7 +275,9 @@ def test_a_forged_webhook_changes_nothing(toss, customer_client, api_client, pen
     assert Order.objects.get().status == "PAID"
 
 
-def test_a_webhook_toss_cannot_confirm_is_refused_and_processed_on_resend(toss, customer_client, api_client, pending_order):
+def test_a_webhook_toss_cannot_confirm_is_refused_and_processed_on_resend(
+    toss, customer_client, api_client, pending_order
+):
     order, _ = pending_order
     toss.expect_request("/v1/payments/confirm", method="POST").respond_with_json(toss_payment(order["id"], 90000))
     confirm(customer_client, order)
