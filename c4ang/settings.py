@@ -226,8 +226,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "c4ang.api.schema.ViewScopedAutoSchema",
     "EXCEPTION_HANDLER": "c4ang.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "c4ang.api.throttling.AnonRateThrottle",
+        "c4ang.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "600/min"),

@@ -1,10 +1,21 @@
 from django.contrib import admin
 
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, PaymentEvent, WebhookEvent
+
+
+class PaymentEventInline(admin.TabularInline):
+    model = PaymentEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "detail", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
+    inlines = [PaymentEventInline]
     list_display = ["id", "order", "amount", "status", "provider", "failure_code", "created_at"]
     list_filter = ["status", "provider", "failure_code"]
     search_fields = ["id", "order__id", "pg_transaction_id"]

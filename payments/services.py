@@ -37,20 +37,26 @@ def _declined(payment: Payment) -> PaymentDeclined:
 
 
 def _payment_for_order(*, order_id: UUID, amount: Decimal, payment_key: str) -> Payment:
+    """The order's payment, created (with its idempotency key) and committed before the PG is called;
+    a PENDING one from an earlier attempt is reused as it is, key included."""
     key = gateways.idempotency_key("c4ang", str(order_id), "confirm")
-    try:
-        with transaction.atomic():
-            payment, _ = Payment.objects.get_or_create(
-                idempotency_key=key,
-                defaults={
-                    "order_id": order_id,
-                    "amount": amount,
-                    "provider": settings.PAYMENT_GATEWAY,
-                    "payment_key": payment_key,
-                },
-            )
-    except IntegrityError:  # a concurrent first attempt created it
-        payment = Payment.objects.get(idempotency_key=key)
+    payment = Payment.objects.filter(idempotency_key=key).first()
+    if payment is None:
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    idempotency_key=key,
+                    order_id=order_id,
+                    amount=amount,
+                    provider=settings.PAYMENT_GATEWAY,
+                    payment_key=payment_key,
+                )
+                PaymentEvent.objects.create(payment=payment, kind=PaymentEvent.Kind.REQUESTED)
+            return payment
+        except IntegrityError:  # a concurrent first attempt created it
+            payment = Payment.objects.get(idempotency_key=key)
+    if payment.status == PaymentStatus.PENDING:
+        _record(payment, PaymentEvent.Kind.REQUESTED, detail={"repeated": True})
     return payment
 
 
@@ -69,7 +75,6 @@ def payment_take(*, order_id: UUID, amount: Decimal, payment_key: str) -> Paymen
     if payment.status != PaymentStatus.PENDING:
         raise _declined(payment)
     pg = gateways.gateway(payment.provider)
-    _record(payment, PaymentEvent.Kind.REQUESTED, detail={"idempotency_key": payment.idempotency_key})
     try:
         approved = pg.confirm(
             payment_key=payment.payment_key,

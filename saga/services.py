@@ -104,33 +104,64 @@ class _Runner:
         return SagaContext(saga_id=self.saga.pk, payload=payload, reason=payload.get("compensation_reason", ""))
 
     def complete(self, step: SagaStep, outcome: dict | None) -> None:
-        self.save(payload={**self.saga.payload, **(outcome or {})}, current_step=self.saga.current_step + 1)
+        fields = {"payload": {**self.saga.payload, **(outcome or {})}, "current_step": self.saga.current_step + 1}
+        last = fields["current_step"] == len(self.steps)
+        if last:
+            fields.update(status=SagaStatus.COMPLETED, lease_owner="", lease_expires_at=None)
+        self.save(**fields)
         self.record(step, SagaEventType.STEP_COMPLETED, **(outcome or {}))
+        if last:
+            metrics.SAGAS_COMPLETED.labels(saga_type=self.saga.saga_type).inc()
 
     def release(self, **fields) -> None:
         self.save(lease_owner="", lease_expires_at=None, **fields)
 
+    def attempt(self, step: SagaStep, started: str, failed: str, work: Callable[[], object]) -> object:
+        """Run one action or compensation under a renewed lease, recording its start.
+
+        An atomic step's start, work and outcome commit together (a crash leaves no trace of it,
+        nor of its effects); a network step's start is committed before its work, which runs
+        outside any transaction. A DomainError is recorded as `failed` and raised again.
+        """
+        try:
+            with transaction.atomic() if step.atomic else nullcontext():
+                with transaction.atomic(savepoint=not step.atomic):
+                    self.save(lease_expires_at=_lease_deadline())
+                    self.record(step, started)
+                return work()
+        except errors.SagaLeaseLost:
+            raise  # another runner owns the saga now: this one only stops
+        except DomainError as error:
+            with transaction.atomic():
+                if step.atomic:  # its start was rolled back with it
+                    self.record(step, started)
+                self.record(step, failed, code=error.code, message=error.message)
+                self.save(last_error=f"{step.name}: {error.code}: {error.message}")
+            raise
+
     def forward(self) -> SagaInstance:
         while self.saga.current_step < len(self.steps):
             step = self.steps[self.saga.current_step]
-            self.save(lease_expires_at=_lease_deadline())
-            self.record(step, SagaEventType.STEP_STARTED)
-            try:
-                with transaction.atomic() if step.atomic else nullcontext():
-                    outcome = step.action(self.context())
-                    if outcome is not WAIT:
+
+            def run_action(step=step):
+                outcome = step.action(self.context())
+                with transaction.atomic(savepoint=not step.atomic):
+                    if outcome is WAIT:
+                        self.record(step, SagaEventType.STEP_WAITING)
+                        self.release()
+                    else:
                         self.complete(step, outcome)
+                return outcome
+
+            try:
+                outcome = self.attempt(step, SagaEventType.STEP_STARTED, SagaEventType.STEP_FAILED, run_action)
+            except errors.SagaLeaseLost:
+                raise
             except DomainError as error:
-                self.record(step, SagaEventType.STEP_FAILED, code=error.code, message=error.message)
-                self.save(last_error=f"{step.name}: {error.code}: {error.message}")
                 reason = f"{error.code}: {error.message}"
                 return self.compensate(remaining=self.saga.current_step + 1, reason=reason)
             if outcome is WAIT:
-                self.record(step, SagaEventType.STEP_WAITING)
-                self.release()
                 return self.saga
-        self.release(status=SagaStatus.COMPLETED)
-        metrics.SAGAS_COMPLETED.labels(saga_type=self.saga.saga_type).inc()
         return self.saga
 
     def compensate(self, *, remaining: int, reason: str) -> SagaInstance:
@@ -140,15 +171,23 @@ class _Runner:
         self.save(status=SagaStatus.COMPENSATING, current_step=remaining, payload=payload)
         while self.saga.current_step > 0:
             step = self.steps[self.saga.current_step - 1]
-            self.save(lease_expires_at=_lease_deadline())
-            self.record(step, SagaEventType.COMPENSATION_STARTED)
-            try:
-                with transaction.atomic() if step.atomic else nullcontext():
-                    step.compensation(self.context())
+
+            def run_compensation(step=step):
+                step.compensation(self.context())
+                with transaction.atomic(savepoint=not step.atomic):
                     self.save(current_step=self.saga.current_step - 1)
                     self.record(step, SagaEventType.COMPENSATION_COMPLETED)
+
+            try:
+                self.attempt(
+                    step,
+                    SagaEventType.COMPENSATION_STARTED,
+                    SagaEventType.COMPENSATION_FAILED,
+                    run_compensation,
+                )
+            except errors.SagaLeaseLost:
+                raise
             except DomainError as error:
-                self.record(step, SagaEventType.COMPENSATION_FAILED, code=error.code, message=error.message)
                 return self.compensation_failed(step, error)
         self.release(status=SagaStatus.COMPENSATED)
         metrics.SAGAS_COMPENSATED.labels(saga_type=self.saga.saga_type).inc()
