@@ -83,7 +83,10 @@ def wrk(url: str, *, seconds: int, connections: int, script: Path, env: dict[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10, help="duration of each scenario (default 10)")
-    parser.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections of reads (default 32)")
+    parser.add_argument(
+        "--order-connections", type=int, default=8, help="concurrent connections placing orders (default 8)"
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
@@ -138,13 +141,17 @@ def main() -> None:
         for name, (url, script) in scenarios.items():
             if "orders" not in url:
                 urllib.request.urlopen(url, timeout=5).read()  # noqa: S310 - warm the cache
-            results[name] = wrk(url, seconds=args.seconds, connections=args.connections, script=script, env=env)
+            connections = args.order_connections if "orders" in url else args.connections
+            results[name] = wrk(url, seconds=args.seconds, connections=connections, script=script, env=env)
     finally:
         server.terminate()
         server.wait(timeout=30)
         setup.unlink()
 
-    print(f"\n{args.workers} gunicorn workers, {args.connections} connections, {args.seconds} s per scenario\n")
+    print(
+        f"\n{args.workers} gunicorn workers; {args.connections} connections for reads, "
+        f"{args.order_connections} for orders; {args.seconds} s per scenario\n"
+    )
     print(f"{'scenario':28} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, report in results.items():
         print(

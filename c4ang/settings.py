@@ -233,6 +233,7 @@ REST_FRAMEWORK = {
         "anon": env_str("THROTTLE_ANON", "600/min"),
         "user": env_str("THROTTLE_USER", "1200/min"),
         "auth": env_str("THROTTLE_AUTH", "20/min"),
+        "auth_account": env_str("THROTTLE_AUTH_ACCOUNT", "10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

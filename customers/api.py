@@ -6,6 +6,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from c4ang.api.throttling import SignInAccountThrottle
 from customers import selectors, services
 
 
@@ -43,8 +44,12 @@ class RegisterApi(AuthThrottleMixin, APIView):
         return Response(CustomerOutputSerializer(customer).data, status=status.HTTP_201_CREATED)
 
 
-class TokenObtainApi(AuthThrottleMixin, TokenObtainPairView):
-    """Sign in with email and password: returns an access and a refresh token."""
+class TokenObtainApi(TokenObtainPairView):
+    """Sign in with email and password: returns an access and a refresh token. Throttled per IP
+    and per account."""
+
+    throttle_classes = [ScopedRateThrottle, SignInAccountThrottle]
+    throttle_scope = "auth"
 
 
 class TokenRefreshApi(AuthThrottleMixin, TokenRefreshView):

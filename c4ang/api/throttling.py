@@ -29,6 +29,19 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
         return max(self.window_ends - self.now, 0)
 
 
+class SignInAccountThrottle(FixedWindowRateThrottle):
+    """Sign-in attempts per account (the email tried), whatever IP they come from: password
+    guessing spread over many addresses still stops."""
+
+    scope = "auth_account"
+
+    def get_cache_key(self, request, view) -> str | None:
+        email = request.data.get("email") if isinstance(request.data, dict) else None
+        if not isinstance(email, str) or not email.strip():
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": email.strip().lower()[:254]}
+
+
 class AnonRateThrottle(FixedWindowRateThrottle):
     """Anonymous requests, per client IP."""
 
