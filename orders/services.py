@@ -131,16 +131,16 @@ def order_cancel(*, order_id: UUID, actor: str, reason: str, customer_id: UUID |
     once (and by recovery, if this process dies first). Given customer_id, only that customer's
     order is found.
     """
+    orders = Order.objects.filter(customer_id=customer_id) if customer_id is not None else Order.objects.all()
+    saga_id = orders.filter(pk=order_id).values_list("saga_id", flat=True).first()
+    if saga_id is None:
+        raise errors.OrderNotFound()
     with transaction.atomic():
-        orders = Order.objects.select_for_update()
-        if customer_id is not None:
-            orders = orders.filter(customer_id=customer_id)
-        order = orders.filter(pk=order_id).first()
-        if order is None:
-            raise errors.OrderNotFound()
+        # Saga row first, then the order row: the order a saga runner takes them in (no deadlock).
+        saga_services.saga_schedule_compensation(saga_id=saga_id, reason=reason)
+        order = Order.objects.select_for_update().get(pk=order_id)
         if order.status not in CANCELLABLE:
             raise errors.OrderNotCancellable(field="status")
-        saga_services.saga_schedule_compensation(saga_id=order.saga_id, reason=reason)
         set_status(order, OrderStatus.CANCELLED, actor=actor, note=reason, cancel_reason=reason[:200])
     with contextlib.suppress(SagaBusy):  # recovery took it over meanwhile and compensates it
         saga_services.saga_compensate(saga_id=order.saga_id, reason=reason)

@@ -98,3 +98,60 @@ def test_10_concurrent_replays_of_one_key_make_one_order_and_one_charge(customer
     assert SagaInstance.objects.count() == 1
     assert Order.objects.get().status == "PAID"
     assert Product.objects.get(pk=product.pk).stock == 3
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_cancel_racing_ship_ends_consistent(customer, staff_user, product_factory, attempt):
+    product = product_factory(stock=5)
+    customer_client, staff_client = client_for(customer.user), client_for(staff_user)
+    order = customer_client.post(
+        ORDERS,
+        {"items": [{"product_id": str(product.pk), "quantity": 2}], "payment_token": "tok_approve"},
+        format="json",
+    ).json()
+
+    cancel, ship = in_threads(
+        [
+            lambda: customer_client.post(f"{ORDERS}{order['id']}/cancel/", {}, format="json"),
+            lambda: staff_client.post(f"{ORDERS}staff/{order['id']}/status/", {"status": "SHIPPED"}, format="json"),
+        ],
+        2,
+    )
+
+    final = Order.objects.get()
+    payment = Payment.objects.get()
+    stock = Product.objects.get(pk=product.pk).stock
+    assert sorted([cancel.status_code, ship.status_code]) == [200, 409]
+    if final.status == "SHIPPED":
+        assert (payment.status, stock, cancel.status_code) == ("APPROVED", 3, 409)
+    else:
+        assert (final.status, payment.status, stock, ship.status_code) == ("CANCELLED", "REFUNDED", 5, 409)
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_cancel_racing_confirm_never_leaves_money_on_a_cancelled_order(customer, product_factory, attempt):
+    product = product_factory(price=Decimal("15000"), stock=5)
+    client = client_for(customer.user)
+    order = client.post(ORDERS, {"items": [{"product_id": str(product.pk), "quantity": 1}]}, format="json").json()
+
+    in_threads(
+        [
+            lambda: client.post(f"{ORDERS}{order['id']}/cancel/", {}, format="json"),
+            lambda: client.post(
+                "/api/v1/payments/confirm/",
+                {"paymentKey": "tok_approve", "orderId": order["id"], "amount": order["total_amount"]},
+                format="json",
+            ),
+        ],
+        2,
+    )
+
+    final = Order.objects.get()
+    payments = list(Payment.objects.values_list("status", flat=True))
+    stock = Product.objects.get(pk=product.pk).stock
+    assert final.status in ("PAID", "CANCELLED")
+    if final.status == "PAID":
+        assert (payments, stock) == (["APPROVED"], 4)
+    else:
+        assert "APPROVED" not in payments
+        assert stock == 5

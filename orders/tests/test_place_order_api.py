@@ -411,13 +411,18 @@ def test_staff_cancel_of_a_paid_order_refunds_it(customer_client, staff_client, 
     assert stock_of(product) == 5
 
 
-def test_staff_lists_every_order_and_customers_may_not(customer_factory, staff_client, product_factory):
+def test_staff_lists_every_order_and_customers_may_not(
+    customer_factory, staff_client, product_factory, django_assert_num_queries
+):
     product = product_factory(stock=5)
     alice = client_for(customer_factory().user)
     place(alice, [line(product)])
     place(client_for(customer_factory().user), [line(product)], pay_with="tok_decline")
 
-    every = staff_client.get(f"{ORDERS}staff/")
+    with django_assert_num_queries(3):  # staff user, orders page, their items
+        every = staff_client.get(f"{ORDERS}staff/")
+    with django_assert_num_queries(4):  # staff user, order, items, events
+        staff_client.get(f"{ORDERS}staff/{every.json()['results'][0]['id']}/")
     cancelled = staff_client.get(f"{ORDERS}staff/", {"status": "CANCELLED"})
 
     assert len(every.json()["results"]) == 2

@@ -151,6 +151,16 @@ def test_payment_list_and_detail_query_budgets(customer_client, pending_order, d
         customer_client.get(f"{PAYMENTS}{payment['id']}/")
 
 
+def test_staff_payment_list_budget(staff_client, customer_client, pending_order, django_assert_num_queries):
+    confirm(customer_client, pending_order[0])
+
+    with django_assert_num_queries(2):  # staff user, page
+        listed = staff_client.get(f"{PAYMENTS}staff/")
+
+    assert [p["status"] for p in listed.json()["results"]] == ["APPROVED"]
+    assert customer_client.get(f"{PAYMENTS}staff/").status_code == 403
+
+
 def test_staff_refund_runs_the_compensation(customer_client, staff_client, pending_order):
     order, product = pending_order
     payment = confirm(customer_client, order).json()
