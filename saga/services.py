@@ -21,7 +21,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -62,7 +62,7 @@ class SagaStep:
 @dataclass(frozen=True)
 class SagaDefinition:
     saga_type: str
-    steps: tuple[SagaStep, ...] = field(default_factory=tuple)
+    steps: tuple[SagaStep, ...]
 
 
 _definitions: dict[str, SagaDefinition] = {}
@@ -161,7 +161,7 @@ class _Runner:
                 reason = f"{error.code}: {error.message}"
                 return self.compensate(remaining=self.saga.current_step + 1, reason=reason)
             if outcome is WAIT:
-                return self.saga
+                break
         return self.saga
 
     def compensate(self, *, remaining: int, reason: str) -> SagaInstance:
