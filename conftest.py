@@ -163,3 +163,25 @@ def pytest_collection_finish(session):
     # An empty selection is a broken suite (a bad testpaths, a renamed folder), not a green run.
     if not session.items and not session.config.option.collectonly:
         raise pytest.UsageError("no tests were collected: check testpaths in pyproject.toml and the -k/-m filters")
+
+
+@pytest.fixture
+def product_factory(db):
+    """Products for sale in a shared category; price in KRW, stock as given."""
+    from decimal import Decimal
+
+    from products.models import Category, Product
+
+    created = iter(range(1, 1_000_000))
+
+    def make(**fields):
+        number = next(created)
+        fields.setdefault("name", f"상품{number}")
+        fields.setdefault("brand", "삼성")
+        fields.setdefault("price", Decimal("10000"))
+        fields.setdefault("stock", 10)
+        if "category" not in fields:
+            fields["category"], _ = Category.objects.get_or_create(name="전자제품")
+        return Product.objects.create(**fields)
+
+    return make

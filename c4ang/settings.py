@@ -225,16 +225,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "c4ang.api.pagination.BoundedPageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "c4ang.api.schema.ViewScopedAutoSchema",
     "EXCEPTION_HANDLER": "c4ang.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "c4ang.api.throttling.AnonRateThrottle",
+        "c4ang.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "600/min"),
         "user": env_str("THROTTLE_USER", "1200/min"),
         "auth": env_str("THROTTLE_AUTH", "20/min"),
+        "auth_account": env_str("THROTTLE_AUTH_ACCOUNT", "10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -269,6 +270,18 @@ TOSS_API_BASE_URL = env_str("TOSS_API_BASE_URL", "https://api.tosspayments.com")
 TOSS_SECRET_KEY = env_str("TOSS_SECRET_KEY", "")
 if PAYMENT_GATEWAY == "toss" and not TOSS_SECRET_KEY:
     raise ImproperlyConfigured("PAYMENT_GATEWAY=toss needs TOSS_SECRET_KEY")
+
+# Commerce core (orders, saga, payments, caches).
+TOSS_TIMEOUT_SECONDS = env_int("TOSS_TIMEOUT_SECONDS", 10)
+TOSS_MAX_RETRIES = env_int("TOSS_MAX_RETRIES", 2)
+SAGA_LEASE_SECONDS = env_int("SAGA_LEASE_SECONDS", 60)
+SAGA_MAX_ATTEMPTS = env_int("SAGA_MAX_ATTEMPTS", 5)
+SAGA_RETRY_DELAY_SECONDS = env_int("SAGA_RETRY_DELAY_SECONDS", 60)
+ORDER_PAYMENT_TIMEOUT_MINUTES = env_int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30)
+ORDER_MAX_LINES = env_int("ORDER_MAX_LINES", 50)
+ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 1000)
+CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 300)
+PROFILE_CACHE_SECONDS = env_int("PROFILE_CACHE_SECONDS", 300)
 
 SENTIMENT_BACKEND = env_choice("SENTIMENT_BACKEND", "local", {"local", "lambda"})
 SENTIMENT_MODEL = env_str("SENTIMENT_MODEL", "sangrimlee/bert-base-multilingual-cased-nsmc")

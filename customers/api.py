@@ -1,11 +1,12 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from c4ang.api.throttling import SignInAccountThrottle
 from customers import selectors, services
 
 
@@ -43,8 +44,12 @@ class RegisterApi(AuthThrottleMixin, APIView):
         return Response(CustomerOutputSerializer(customer).data, status=status.HTTP_201_CREATED)
 
 
-class TokenObtainApi(AuthThrottleMixin, TokenObtainPairView):
-    """Sign in with email and password: returns an access and a refresh token."""
+class TokenObtainApi(TokenObtainPairView):
+    """Sign in with email and password: returns an access and a refresh token. Throttled per IP
+    and per account."""
+
+    throttle_classes = [ScopedRateThrottle, SignInAccountThrottle]
+    throttle_scope = "auth"
 
 
 class TokenRefreshApi(AuthThrottleMixin, TokenRefreshView):
@@ -58,8 +63,10 @@ class MeApi(APIView):
 
     @extend_schema(responses=CustomerOutputSerializer, operation_id="customers_me_retrieve")
     def get(self, request):
-        customer = selectors.customer_for_user(user=request.user)
-        return Response(CustomerOutputSerializer(customer).data)
+        profile = selectors.customer_profile_cached(
+            user=request.user, build=lambda customer: CustomerOutputSerializer(customer).data
+        )
+        return Response(profile)
 
     @extend_schema(request=InputSerializer, responses=CustomerOutputSerializer, operation_id="customers_me_update")
     def patch(self, request):
@@ -69,3 +76,60 @@ class MeApi(APIView):
             customer=selectors.customer_for_user(user=request.user), **data.validated_data
         )
         return Response(CustomerOutputSerializer(customer).data)
+
+
+# --- staff -----------------------------------------------------------------------------------------
+
+
+class StaffCustomerOutputSerializer(CustomerOutputSerializer):
+    is_active = serializers.BooleanField(source="user.is_active")
+
+
+class StaffCustomerListCreateApi(generics.ListAPIView):
+    """Staff: every customer (search by name, email or phone), and creating a customer account."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = StaffCustomerOutputSerializer
+
+    class FilterSerializer(serializers.Serializer):
+        search = serializers.CharField(max_length=100, required=False, default="")
+
+    @extend_schema(parameters=[FilterSerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = self.FilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.customer_list(**filters.validated_data)
+
+    @extend_schema(request=RegisterApi.InputSerializer, responses={201: StaffCustomerOutputSerializer})
+    def post(self, request):
+        data = RegisterApi.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = services.customer_register(**data.validated_data)
+        return Response(StaffCustomerOutputSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+
+class StaffCustomerDetailApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(MeApi.InputSerializer):
+        is_active = serializers.BooleanField(required=False)
+
+    @extend_schema(responses=StaffCustomerOutputSerializer)
+    def get(self, request, customer_id):
+        return Response(StaffCustomerOutputSerializer(selectors.customer_get_for_staff(customer_id=customer_id)).data)
+
+    @extend_schema(request=InputSerializer, responses=StaffCustomerOutputSerializer)
+    def patch(self, request, customer_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = services.customer_staff_update(customer_id=customer_id, **data.validated_data)
+        return Response(StaffCustomerOutputSerializer(customer).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, customer_id):
+        """Deactivates the account: the customer row stays, since orders and payments refer to it."""
+        services.customer_staff_update(customer_id=customer_id, is_active=False)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -14,3 +14,9 @@ class CustomerNotFound(NotFound):
 class PasswordRejected(DomainError):
     code = "password_invalid"
     message = "The password is not acceptable."
+
+
+class CustomerInactive(DomainError):
+    code = "customer_inactive"
+    http_status = 403
+    message = "This customer account is deactivated."

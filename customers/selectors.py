@@ -2,6 +2,10 @@
 
 from uuid import UUID
 
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from c4ang import cache
 from customers import errors
 from customers.models import Customer
 
@@ -23,3 +27,44 @@ def customer_get(*, customer_id: UUID) -> Customer:
 
 def customer_count() -> int:
     return Customer.objects.count()
+
+
+def customer_get_active(*, customer_id: UUID) -> Customer:
+    """A customer who may place orders: exists and the login is not deactivated."""
+    try:
+        customer = Customer.objects.select_related("user").get(pk=customer_id)
+    except Customer.DoesNotExist:
+        raise errors.CustomerNotFound() from None
+    if not customer.user.is_active:
+        raise errors.CustomerInactive()
+    return customer
+
+
+def profile_cache_key(*, user_id: UUID) -> str:
+    return f"customers:profile:{user_id}"
+
+
+def customer_profile_cached(*, user, build) -> dict:
+    """The signed-in customer's profile as `build(customer)` renders it, from the cache when fresh."""
+    return cache.cached(
+        profile_cache_key(user_id=user.pk),
+        lambda: build(customer_for_user(user=user)),
+        timeout=settings.PROFILE_CACHE_SECONDS,
+    )
+
+
+def customer_list(*, search: str = "") -> QuerySet[Customer]:
+    """Staff: every customer, optionally those whose name, email or phone contains `search`."""
+    customers = Customer.objects.select_related("user")
+    if search:
+        customers = customers.filter(
+            Q(name__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search)
+        )
+    return customers
+
+
+def customer_get_for_staff(*, customer_id: UUID) -> Customer:
+    try:
+        return customer_list().get(pk=customer_id)
+    except Customer.DoesNotExist:
+        raise errors.CustomerNotFound() from None

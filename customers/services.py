@@ -1,11 +1,14 @@
 """Writes of the customers module: registration and profile changes."""
 
+from uuid import UUID
+
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
-from customers import errors
+from c4ang import cache
+from customers import errors, selectors
 from customers.models import Customer, User
 
 
@@ -40,10 +43,25 @@ def customer_register(*, email: str, password: str, name: str, phone: str = "") 
 
 @transaction.atomic
 def customer_update(*, customer: Customer, **fields) -> Customer:
-    """Update profile fields (name, phone)."""
+    """Update profile fields (name, phone); the cached profile is dropped after commit."""
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.save(update_fields=[*fields, "updated_at"])
+    cache.delete_after_commit([selectors.profile_cache_key(user_id=customer.user_id)])
+    return customer
+
+
+@transaction.atomic
+def customer_staff_update(*, customer_id: UUID, is_active: bool | None = None, **profile) -> Customer:
+    """Staff: change a customer's profile, or deactivate (reactivate) the login. The customer row
+    is never deleted: orders and payments keep referring to it."""
+    customer = selectors.customer_get_for_staff(customer_id=customer_id)
+    if is_active is not None:
+        customer.user.is_active = is_active
+        customer.user.save(update_fields=["is_active"])
+    if profile:
+        customer_update(customer=customer, **profile)
+    cache.delete_after_commit([selectors.profile_cache_key(user_id=customer.user_id)])
     return customer
 
 

@@ -7,4 +7,6 @@ urlpatterns = [
     path("token/", api.TokenObtainApi.as_view(), name="customers-token"),
     path("token/refresh/", api.TokenRefreshApi.as_view(), name="customers-token-refresh"),
     path("me/", api.MeApi.as_view(), name="customers-me"),
+    path("staff/", api.StaffCustomerListCreateApi.as_view(), name="customers-staff-list"),
+    path("staff/<uuid:customer_id>/", api.StaffCustomerDetailApi.as_view(), name="customers-staff-detail"),
 ]

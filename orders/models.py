@@ -20,6 +20,9 @@ class Order(models.Model):
     # NULL, not "": orders placed without a key must never collide in the unique constraint.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     cancel_reason = models.CharField(max_length=200, blank=True)
+    # True while the order holds its items' stock (reserved by the saga, released by its compensation).
+    stock_reserved = models.BooleanField(default=False)
+    saga = models.ForeignKey("saga.SagaInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

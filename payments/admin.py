@@ -1,7 +1,19 @@
 from django.contrib import admin
 
 from c4ang.admin_display import krw, status_badge
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, PaymentEvent, WebhookEvent
+
+
+class PaymentEventInline(admin.TabularInline):
+    """Every attempt and PG answer of the payment: append-only."""
+
+    model = PaymentEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "detail", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -19,6 +31,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
+    inlines = [PaymentEventInline]
     list_display = ["short_id", "order_link", "amount_krw", "status_badge", "provider", "failure_code", "created_at"]
     list_filter = ["status", "provider", "failure_code", "created_at"]
     search_fields = ["id", "order__id", "pg_transaction_id", "idempotency_key"]

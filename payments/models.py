@@ -20,6 +20,8 @@ class Payment(models.Model):
     status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     provider = models.CharField(max_length=20)
     pg_transaction_id = models.CharField(max_length=200, blank=True)
+    # What the client paid with at the PG: Toss's paymentKey, or a test token of the fake sandbox.
+    payment_key = models.CharField(max_length=200, blank=True)
     # Created before the first call to the PG and reused on every retry of that call.
     idempotency_key = models.CharField(max_length=300, unique=True)
     failure_code = models.CharField(max_length=100, blank=True)
@@ -42,10 +44,39 @@ class Payment(models.Model):
             models.Index(fields=["order", "status"], name="payments_order_status_idx"),
             models.Index(fields=["pg_transaction_id"], name="payments_pg_tx_idx"),
             models.Index(fields=["status", "created_at"], name="payments_status_created_idx"),
+            models.Index(fields=["payment_key"], name="payments_payment_key_idx"),
         ]
 
     def __str__(self) -> str:
         return f"Payment {self.id} {self.amount} ({self.status})"
+
+
+class PaymentEvent(models.Model):
+    """Append-only audit trail of a payment: every call to the PG and its outcome."""
+
+    class Kind(models.TextChoices):
+        REQUESTED = "REQUESTED"
+        APPROVED = "APPROVED"
+        DECLINED = "DECLINED"
+        TIMED_OUT = "TIMED_OUT"
+        REFUND_REQUESTED = "REFUND_REQUESTED"
+        REFUNDED = "REFUNDED"
+        REFUND_FAILED = "REFUND_FAILED"
+        VOIDED = "VOIDED"
+        SYNCED = "SYNCED"
+
+    id = models.BigAutoField(primary_key=True)
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    detail = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "payment_events"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.payment_id}"
 
 
 class WebhookEvent(models.Model):

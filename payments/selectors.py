@@ -1,10 +1,39 @@
 """Reads of the payments module."""
 
 from datetime import datetime
+from uuid import UUID
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
+from payments.errors import PaymentNotFound
 from payments.models import Payment, PaymentStatus
+
+
+def payment_list_for_customer(*, customer_id: UUID) -> QuerySet[Payment]:
+    return Payment.objects.filter(order__customer_id=customer_id)
+
+
+def payment_get_for_customer(*, customer_id: UUID, payment_id: UUID) -> Payment:
+    """A customer's own payment; another customer's id is a 404, like an unknown one."""
+    try:
+        return payment_list_for_customer(customer_id=customer_id).get(pk=payment_id)
+    except Payment.DoesNotExist:
+        raise PaymentNotFound() from None
+
+
+def payment_get(*, payment_id: UUID) -> Payment:
+    try:
+        return Payment.objects.get(pk=payment_id)
+    except Payment.DoesNotExist:
+        raise PaymentNotFound() from None
+
+
+def payment_list_all() -> QuerySet[Payment]:
+    return Payment.objects.all()
+
+
+def payment_latest_for_order(*, order_id: UUID) -> Payment | None:
+    return Payment.objects.filter(order_id=order_id).order_by("-created_at").first()
 
 
 def payment_decline_counts(*, since: datetime) -> list[dict]:

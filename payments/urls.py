@@ -1,1 +1,12 @@
-urlpatterns: list = []
+from django.urls import path
+
+from payments import api
+
+urlpatterns = [
+    path("", api.PaymentListApi.as_view(), name="payments-list"),
+    path("<uuid:payment_id>/", api.PaymentDetailApi.as_view(), name="payments-detail"),
+    path("confirm/", api.PaymentConfirmApi.as_view(), name="payments-confirm"),
+    path("webhooks/toss/", api.TossWebhookApi.as_view(), name="payments-webhook-toss"),
+    path("staff/", api.StaffPaymentListApi.as_view(), name="payments-staff-list"),
+    path("staff/<uuid:payment_id>/refund/", api.StaffPaymentRefundApi.as_view(), name="payments-staff-refund"),
+]

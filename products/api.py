@@ -1,9 +1,26 @@
-from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import generics, serializers
-from rest_framework.permissions import AllowAny
+"""The catalog API: public list and detail (cached), reviews, and the staff catalog operations."""
 
-from products import selectors
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from c4ang.api.pagination import BoundedCursorPagination
+from customers import selectors as customer_selectors
+from products import cache, selectors, services
 from products.filters import ProductFilter
+from products.models import Review
+from sentiment import selectors as sentiment_selectors
+
+PRICE = {"max_digits": 10, "decimal_places": 2}
+
+
+class CategoryOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    parent_id = serializers.UUIDField(allow_null=True)
 
 
 class CategorySummarySerializer(serializers.Serializer):
@@ -16,12 +33,31 @@ class ProductOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     category = CategorySummarySerializer()
     brand = serializers.CharField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = serializers.DecimalField(**PRICE)
     stock = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 
 
+class SentimentOutputSerializer(serializers.Serializer):
+    positive_ratio = serializers.FloatField()
+    negative_ratio = serializers.FloatField()
+    avg_sentiment = serializers.FloatField()
+    review_count = serializers.IntegerField()
+    analyzed_at = serializers.DateTimeField()
+
+
+class ProductDetailOutputSerializer(ProductOutputSerializer):
+    sentiment = SentimentOutputSerializer(allow_null=True)
+
+
+class StaffProductOutputSerializer(ProductOutputSerializer):
+    is_active = serializers.BooleanField()
+    updated_at = serializers.DateTimeField()
+
+
 class ProductListApi(generics.ListAPIView):
+    """Products for sale: filter by category, brand, price range; search by name; order. Cached."""
+
     permission_classes = [AllowAny]
     serializer_class = ProductOutputSerializer
     filter_backends = [DjangoFilterBackend]
@@ -30,10 +66,175 @@ class ProductListApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.product_list_public()
 
+    def list(self, request, *args, **kwargs):
+        query = "&".join(sorted(f"{k}={v}" for k, values in request.query_params.lists() for v in values))
+        key = cache.list_key(f"{request.get_host()}?{query}")
+        return Response(cache.cached(key, lambda: super(ProductListApi, self).list(request, *args, **kwargs).data))
 
-class ProductDetailApi(generics.RetrieveAPIView):
+
+class ProductDetailApi(APIView):
+    """One product for sale with its latest review sentiment (when analysed). Cached."""
+
     permission_classes = [AllowAny]
-    serializer_class = ProductOutputSerializer
 
-    def get_object(self):
-        return selectors.product_get_public(product_id=self.kwargs["product_id"])
+    @extend_schema(responses=ProductDetailOutputSerializer)
+    def get(self, request, product_id):
+        def build() -> dict:
+            product = selectors.product_get_public(product_id=product_id)
+            product.sentiment = sentiment_selectors.sentiment_for_product(product_id=product.pk)
+            return ProductDetailOutputSerializer(product).data
+
+        return Response(cache.cached(cache.detail_key(product_id), build))
+
+
+class CategoryListApi(generics.ListAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = CategoryOutputSerializer
+
+    def get_queryset(self):
+        return selectors.category_list()
+
+
+class ReviewOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    product_id = serializers.UUIDField()
+    rating = serializers.IntegerField()
+    content = serializers.CharField()
+    is_verified_purchase = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class StaffReviewOutputSerializer(ReviewOutputSerializer):
+    customer_id = serializers.UUIDField()
+    status = serializers.CharField()
+
+
+class ReviewListCreateApi(generics.ListAPIView):
+    """Approved reviews of a product, newest first; a signed-in customer adds one (once per product)."""
+
+    serializer_class = ReviewOutputSerializer
+    pagination_class = BoundedCursorPagination
+
+    class InputSerializer(serializers.Serializer):
+        rating = serializers.IntegerField(min_value=1, max_value=5)
+        content = serializers.CharField(max_length=2000)
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method == "POST" else [AllowAny()]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Review.objects.none()
+        return selectors.review_list_public(product_id=self.kwargs["product_id"])
+
+    @extend_schema(request=InputSerializer, responses={201: ReviewOutputSerializer})
+    def post(self, request, product_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = customer_selectors.customer_for_user(user=request.user)
+        review = services.review_create(product_id=product_id, customer_id=customer.pk, **data.validated_data)
+        return Response(ReviewOutputSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+# --- staff -----------------------------------------------------------------------------------------
+
+
+class StaffCategoryCreateApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+        parent_id = serializers.UUIDField(required=False, allow_null=True)
+
+    @extend_schema(request=InputSerializer, responses={201: CategoryOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        category = services.category_create(**data.validated_data)
+        return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
+
+
+class StaffProductListCreateApi(generics.ListAPIView):
+    """Staff: every product (including those off sale), and product creation."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = StaffProductOutputSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProductFilter
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        category_id = serializers.UUIDField()
+        brand = serializers.CharField(max_length=100)
+        price = serializers.DecimalField(**PRICE, min_value=0)
+        stock = serializers.IntegerField(min_value=0, max_value=2_000_000_000, default=0)
+
+    def get_queryset(self):
+        return selectors.product_list_all()
+
+    @extend_schema(request=InputSerializer, responses={201: StaffProductOutputSerializer})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        category = selectors.category_get(category_id=data.pop("category_id"))
+        product = services.product_create(category=category, **data)
+        return Response(StaffProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
+
+
+class StaffProductDetailApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200, required=False)
+        category_id = serializers.UUIDField(required=False)
+        brand = serializers.CharField(max_length=100, required=False)
+        price = serializers.DecimalField(**PRICE, min_value=0, required=False)
+        is_active = serializers.BooleanField(required=False)
+
+    @extend_schema(responses=StaffProductOutputSerializer)
+    def get(self, request, product_id):
+        return Response(StaffProductOutputSerializer(selectors.product_get(product_id=product_id)).data)
+
+    @extend_schema(request=InputSerializer, responses=StaffProductOutputSerializer)
+    def patch(self, request, product_id):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "category_id" in data:
+            data["category"] = selectors.category_get(category_id=data.pop("category_id"))
+        product = services.product_update(product_id=product_id, **data)
+        return Response(StaffProductOutputSerializer(product).data)
+
+    @extend_schema(responses=StaffProductOutputSerializer)
+    def delete(self, request, product_id):
+        product = services.product_deactivate(product_id=product_id)
+        return Response(StaffProductOutputSerializer(product).data)
+
+
+class StaffStockAdjustApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
+
+    @extend_schema(request=InputSerializer, responses=StaffProductOutputSerializer)
+    def post(self, request, product_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = services.stock_adjust(product_id=product_id, **data.validated_data)
+        return Response(StaffProductOutputSerializer(product).data)
+
+
+class StaffReviewModerateApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Review.Status.choices)
+
+    @extend_schema(request=InputSerializer, responses=StaffReviewOutputSerializer)
+    def patch(self, request, review_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = services.review_moderate(review_id=review_id, **data.validated_data)
+        return Response(StaffReviewOutputSerializer(review).data)

@@ -1,4 +1,4 @@
-from c4ang.errors import Conflict, NotFound
+from c4ang.errors import Conflict, DomainError, NotFound
 
 
 class ProductNotFound(NotFound):
@@ -6,6 +6,31 @@ class ProductNotFound(NotFound):
     message = "Product not found."
 
 
+class ProductUnavailable(DomainError):
+    code = "product_unavailable"
+    message = "The product is not for sale."
+
+
+class CategoryNotFound(NotFound):
+    code = "category_not_found"
+    message = "Category not found."
+
+
+class CategoryAlreadyExists(Conflict):
+    code = "category_already_exists"
+    message = "A category with this name already exists."
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+    message = "Not enough stock."
+
+
 class ReviewAlreadyExists(Conflict):
     code = "review_already_exists"
     message = "You have already reviewed this product."
+
+
+class ReviewNotFound(NotFound):
+    code = "review_not_found"
+    message = "Review not found."

@@ -5,4 +5,11 @@ from products import api
 urlpatterns = [
     path("", api.ProductListApi.as_view(), name="products-list"),
     path("<uuid:product_id>/", api.ProductDetailApi.as_view(), name="products-detail"),
+    path("<uuid:product_id>/reviews/", api.ReviewListCreateApi.as_view(), name="products-reviews"),
+    path("categories/", api.CategoryListApi.as_view(), name="products-categories"),
+    path("staff/", api.StaffProductListCreateApi.as_view(), name="products-staff-list"),
+    path("staff/categories/", api.StaffCategoryCreateApi.as_view(), name="products-staff-categories"),
+    path("staff/<uuid:product_id>/", api.StaffProductDetailApi.as_view(), name="products-staff-detail"),
+    path("staff/<uuid:product_id>/stock/", api.StaffStockAdjustApi.as_view(), name="products-staff-stock"),
+    path("staff/reviews/<uuid:review_id>/", api.StaffReviewModerateApi.as_view(), name="products-staff-review"),
 ]

@@ -15,6 +15,7 @@ class SagaEventType(models.TextChoices):
     STEP_STARTED = "STEP_STARTED"
     STEP_COMPLETED = "STEP_COMPLETED"
     STEP_FAILED = "STEP_FAILED"
+    STEP_WAITING = "STEP_WAITING"
     COMPENSATION_STARTED = "COMPENSATION_STARTED"
     COMPENSATION_COMPLETED = "COMPENSATION_COMPLETED"
     COMPENSATION_FAILED = "COMPENSATION_FAILED"
@@ -29,6 +30,8 @@ class SagaInstance(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # A runner holds the lease while it works; recovery takes over sagas whose lease has expired.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # The runner that holds the lease ("" when none does): a runner that lost its lease stops writing.
+    lease_owner = models.CharField(max_length=32, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

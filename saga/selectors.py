@@ -1,10 +1,35 @@
-"""Reads of the saga module."""
+"""Reads of the saga tracker."""
 
 from datetime import datetime
+from uuid import UUID
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
+from saga.errors import SagaNotFound
 from saga.models import SagaInstance
+
+
+def saga_list(*, status: str | None = None, saga_type: str | None = None) -> QuerySet[SagaInstance]:
+    sagas = SagaInstance.objects.all()
+    if status:
+        sagas = sagas.filter(status=status)
+    if saga_type:
+        sagas = sagas.filter(saga_type=saga_type)
+    return sagas
+
+
+def saga_get_with_events(*, saga_id: UUID) -> SagaInstance:
+    try:
+        return SagaInstance.objects.prefetch_related("events").get(pk=saga_id)
+    except SagaInstance.DoesNotExist:
+        raise SagaNotFound() from None
+
+
+def saga_get(*, saga_id: UUID) -> SagaInstance:
+    try:
+        return SagaInstance.objects.get(pk=saga_id)
+    except SagaInstance.DoesNotExist:
+        raise SagaNotFound() from None
 
 
 def saga_outcome_counts(*, since: datetime) -> dict[str, int]:

@@ -33,27 +33,21 @@ def ensure_chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def page(request, monkeypatch):
+    """A Chromium page; Playwright stops before the test database is torn down (its event loop with it)."""
     from playwright.sync_api import sync_playwright
 
     executable = ensure_chromium()
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
-    page = context.new_page()
-    yield page
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{request.node.name}-final.png", full_page=True)
-    context.close()
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
+        yield page
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"{request.node.name}-final.png", full_page=True)
+        browser.close()
 
 
 @pytest.fixture

@@ -153,3 +153,24 @@ def test_auth_endpoints_are_throttled(api_client, settings):
         ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 
     assert statuses == [401, 401, 401, 429]
+
+
+def test_sign_in_is_throttled_per_account_across_ips(api_client, customer, monkeypatch):
+    from rest_framework.settings import api_settings
+
+    from c4ang.api.throttling import SignInAccountThrottle
+
+    monkeypatch.setattr(
+        SignInAccountThrottle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, "auth_account": "3/min"}
+    )
+
+    statuses = [
+        api_client.post(
+            TOKEN, {"email": customer.email.upper(), "password": "guess"}, format="json", REMOTE_ADDR=f"10.0.0.{n}"
+        ).status_code
+        for n in range(4)
+    ]
+    other_account = api_client.post(TOKEN, {"email": "other@example.kr", "password": "guess"}, format="json")
+
+    assert statuses == [401, 401, 401, 429]
+    assert other_account.status_code == 401

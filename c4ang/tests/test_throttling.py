@@ -1,0 +1,43 @@
+"""The default request-rate limits: per IP for anonymous requests, per user for signed-in ones,
+counted in fixed windows with one cache increment each."""
+
+import pytest
+from rest_framework.settings import api_settings
+
+from c4ang.api import throttling
+from conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rates(monkeypatch):
+    def set_rates(**rates):
+        for throttle in (throttling.AnonRateThrottle, throttling.UserRateThrottle):
+            monkeypatch.setattr(throttle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, **rates})
+
+    return set_rates
+
+
+def test_anonymous_requests_are_limited_per_ip(api_client, rates):
+    rates(anon="3/min")
+
+    statuses = [api_client.get("/api/v1/products/").status_code for _ in range(4)]
+    other_ip = api_client.get("/api/v1/products/", REMOTE_ADDR="10.9.8.7")
+
+    assert statuses == [200, 200, 200, 429]
+    throttled = api_client.get("/api/v1/products/")
+    assert throttled.json()["code"] == "throttled"
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    assert other_ip.status_code == 200
+
+
+def test_signed_in_requests_are_limited_per_user(customer_factory, rates):
+    rates(anon="1/min", user="2/min")
+    first, second = client_for(customer_factory().user), client_for(customer_factory().user)
+
+    statuses = [first.get("/api/v1/orders/").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+    # Same IP, another user: their own window, and the anonymous limit does not apply to them.
+    assert second.get("/api/v1/orders/").status_code == 200

@@ -1,0 +1,36 @@
+from c4ang.errors import Conflict, DomainError, NotFound
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    message = "Order not found."
+
+
+class OrderNotCancellable(Conflict):
+    code = "order_not_cancellable"
+    message = "Only an order that has not shipped can be cancelled."
+
+
+class OrderNotPayable(Conflict):
+    code = "order_not_payable"
+    message = "The order is not waiting for this payment."
+
+
+class InvalidStatusTransition(Conflict):
+    code = "invalid_status_transition"
+    message = "The order cannot move to this status."
+
+
+class PaymentAmountMismatch(DomainError):
+    code = "amount_mismatch"
+    message = "The amount does not equal the order total."
+
+
+class OrderTooLarge(DomainError):
+    code = "order_too_large"
+    message = "The order total exceeds the largest amount an order can have."
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was used for a different order."

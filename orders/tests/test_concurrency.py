@@ -1,0 +1,157 @@
+"""Races on PostgreSQL with real threads and connections: the last units never oversell, and
+concurrent replays of one Idempotency-Key make one order and one charge."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from conftest import client_for
+from orders.models import Order
+from payments.models import Payment
+from products.models import Product
+from saga.models import SagaInstance
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ORDERS = "/api/v1/orders/"
+# PostgreSQL allows 100 connections on the CI machine, shared with other test runs: the orders
+# run from a pool of this many threads, each with its own connection.
+THREADS = 32
+
+
+def in_threads(calls, workers):
+    """Run the calls at once (they start together at a barrier), each thread on its own connection."""
+    barrier = threading.Barrier(min(workers, len(calls)))
+
+    def run(call):
+        try:
+            if len(calls) <= workers:
+                barrier.wait(timeout=30)
+            return call()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_100_orders_for_20_units_sell_exactly_20(customer_factory, product_factory):
+    product = product_factory(price=Decimal("1000"), stock=20)
+    clients = [client_for(customer_factory().user) for _ in range(10)]
+    lowest_stock_seen = []
+    selling = threading.Event()
+
+    def watch_stock():
+        try:
+            while not selling.is_set():
+                lowest_stock_seen.append(Product.objects.get(pk=product.pk).stock)
+        finally:
+            connection.close()
+
+    def order(number):
+        body = {"items": [{"product_id": str(product.pk), "quantity": 1}], "payment_token": "tok_approve"}
+        return lambda: clients[number % 10].post(ORDERS, body, format="json")
+
+    watcher = threading.Thread(target=watch_stock)
+    watcher.start()
+    responses = in_threads([order(number) for number in range(100)], THREADS)
+    selling.set()
+    watcher.join(timeout=30)
+
+    assert sorted({response.status_code for response in responses}) == [201]
+    statuses = [response.json()["status"] for response in responses]
+    assert statuses.count("PAID") == 20
+    assert statuses.count("CANCELLED") == 80
+    assert Product.objects.get(pk=product.pk).stock == 0
+    assert min(lowest_stock_seen) >= 0
+    cancelled = Order.objects.filter(status="CANCELLED")
+    assert cancelled.count() == 80
+    assert not cancelled.filter(stock_reserved=True).exists()
+    assert {reason.split(":")[0] for reason in cancelled.values_list("cancel_reason", flat=True)} == {
+        "insufficient_stock"
+    }
+    # Stock is conserved: what was on the shelf is now sold to paid orders.
+    assert Order.objects.filter(status="PAID", stock_reserved=True).count() == 20
+    assert Payment.objects.filter(status="APPROVED").count() == 20
+    assert Payment.objects.exclude(status="APPROVED").count() == 0
+    assert SagaInstance.objects.filter(status="COMPLETED").count() == 20
+    assert SagaInstance.objects.filter(status="COMPENSATED").count() == 80
+
+
+def test_10_concurrent_replays_of_one_key_make_one_order_and_one_charge(customer, product_factory):
+    product = product_factory(price=Decimal("25000"), stock=5)
+    body = {"items": [{"product_id": str(product.pk), "quantity": 2}], "payment_token": "tok_approve"}
+
+    def place():
+        return client_for(customer.user).post(ORDERS, body, format="json", HTTP_IDEMPOTENCY_KEY="checkout-7f3a")
+
+    responses = in_threads([place] * 10, 10)
+
+    assert [response.status_code for response in responses] == [201] * 10
+    assert len({response.json()["id"] for response in responses}) == 1
+    assert sum(response.get("Idempotent-Replayed") == "true" for response in responses) == 9
+    assert Order.objects.count() == 1
+    assert Payment.objects.count() == 1
+    assert SagaInstance.objects.count() == 1
+    assert Order.objects.get().status == "PAID"
+    assert Product.objects.get(pk=product.pk).stock == 3
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_cancel_racing_ship_ends_consistent(customer, staff_user, product_factory, attempt):
+    product = product_factory(stock=5)
+    customer_client, staff_client = client_for(customer.user), client_for(staff_user)
+    order = customer_client.post(
+        ORDERS,
+        {"items": [{"product_id": str(product.pk), "quantity": 2}], "payment_token": "tok_approve"},
+        format="json",
+    ).json()
+
+    cancel, ship = in_threads(
+        [
+            lambda: customer_client.post(f"{ORDERS}{order['id']}/cancel/", {}, format="json"),
+            lambda: staff_client.post(f"{ORDERS}staff/{order['id']}/status/", {"status": "SHIPPED"}, format="json"),
+        ],
+        2,
+    )
+
+    final = Order.objects.get()
+    payment = Payment.objects.get()
+    stock = Product.objects.get(pk=product.pk).stock
+    assert sorted([cancel.status_code, ship.status_code]) == [200, 409]
+    if final.status == "SHIPPED":
+        assert (payment.status, stock, cancel.status_code) == ("APPROVED", 3, 409)
+    else:
+        assert (final.status, payment.status, stock, ship.status_code) == ("CANCELLED", "REFUNDED", 5, 409)
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_cancel_racing_confirm_never_leaves_money_on_a_cancelled_order(customer, product_factory, attempt):
+    product = product_factory(price=Decimal("15000"), stock=5)
+    client = client_for(customer.user)
+    order = client.post(ORDERS, {"items": [{"product_id": str(product.pk), "quantity": 1}]}, format="json").json()
+
+    in_threads(
+        [
+            lambda: client.post(f"{ORDERS}{order['id']}/cancel/", {}, format="json"),
+            lambda: client.post(
+                "/api/v1/payments/confirm/",
+                {"paymentKey": "tok_approve", "orderId": order["id"], "amount": order["total_amount"]},
+                format="json",
+            ),
+        ],
+        2,
+    )
+
+    final = Order.objects.get()
+    payments = list(Payment.objects.values_list("status", flat=True))
+    stock = Product.objects.get(pk=product.pk).stock
+    assert final.status in ("PAID", "CANCELLED")
+    if final.status == "PAID":
+        assert (payments, stock) == (["APPROVED"], 4)
+    else:
+        assert "APPROVED" not in payments
+        assert stock == 5

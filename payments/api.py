@@ -1,0 +1,151 @@
+"""The payments API: confirm (Toss two-step flow), own payments, the PG webhook, staff refunds.
+
+Confirming a payment continues the order's saga, an orders use case: these views call
+orders.services, which calls payments.services for the PG. payments.services never imports
+orders, so the modules do not depend on each other in a circle.
+"""
+
+import hashlib
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from c4ang.api.pagination import BoundedCursorPagination
+from customers import selectors as customer_selectors
+from orders import services as order_services
+from payments import selectors, services
+from payments.models import Payment
+
+PRICE = {"max_digits": 10, "decimal_places": 2}
+
+
+class PaymentOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    order_id = serializers.UUIDField()
+    amount = serializers.DecimalField(**PRICE)
+    status = serializers.CharField()
+    provider = serializers.CharField()
+    failure_code = serializers.CharField()
+    failure_message = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class PaymentListApi(generics.ListAPIView):
+    """The signed-in customer's own payments (every attempt), newest first."""
+
+    serializer_class = PaymentOutputSerializer
+    pagination_class = BoundedCursorPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payment.objects.none()
+        customer = customer_selectors.customer_for_user(user=self.request.user)
+        return selectors.payment_list_for_customer(customer_id=customer.pk)
+
+
+class PaymentDetailApi(APIView):
+    @extend_schema(responses=PaymentOutputSerializer)
+    def get(self, request, payment_id):
+        customer = customer_selectors.customer_for_user(user=request.user)
+        payment = selectors.payment_get_for_customer(customer_id=customer.pk, payment_id=payment_id)
+        return Response(PaymentOutputSerializer(payment).data)
+
+
+class PaymentConfirmApi(APIView):
+    """Toss two-step flow: after the customer paid in the PG widget for a PENDING order, confirm
+    with the paymentKey, orderId and amount the widget returned. Repeating it is safe."""
+
+    class InputSerializer(serializers.Serializer):
+        paymentKey = serializers.CharField(max_length=200)
+        orderId = serializers.UUIDField()
+        amount = serializers.DecimalField(**PRICE, min_value=0)
+
+    @extend_schema(request=InputSerializer, responses=PaymentOutputSerializer)
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = customer_selectors.customer_for_user(user=request.user)
+        payment = order_services.order_payment_confirm(
+            customer_id=customer.pk,
+            order_id=data.validated_data["orderId"],
+            payment_key=data.validated_data["paymentKey"],
+            amount=data.validated_data["amount"],
+        )
+        return Response(PaymentOutputSerializer(payment).data)
+
+
+class TossWebhookApi(APIView):
+    """Toss PAYMENT_STATUS_CHANGED deliveries. Unsigned: verified by fetching the payment from
+    Toss. A delivery is processed once (stored by its event id); repeats get 200 and do nothing."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = []
+
+    class InputSerializer(serializers.Serializer):
+        class DataSerializer(serializers.Serializer):
+            paymentKey = serializers.CharField(max_length=200)
+            status = serializers.CharField(max_length=50, required=False)
+
+        eventType = serializers.CharField(max_length=100)
+        createdAt = serializers.CharField(max_length=50)
+        data = DataSerializer()
+
+    @extend_schema(request=InputSerializer, responses={200: None})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = data.validated_data
+        processed = services.webhook_process(
+            provider="toss",
+            event_id=_toss_event_id(event),
+            event_type=event["eventType"],
+            payload=request.data,
+            on_payment_changed=lambda payment: order_services.order_payment_changed(order_id=payment.order_id),
+        )
+        return Response({"processed": processed})
+
+
+def _toss_event_id(event: dict) -> str:
+    # Toss's payment events carry no id of their own; a resent delivery repeats the same body,
+    # so the event is identified by what it says happened and when.
+    identity = f"{event['eventType']}|{event['createdAt']}|{event['data']['paymentKey']}|{event['data'].get('status')}"
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+# --- staff -----------------------------------------------------------------------------------------
+
+
+class StaffPaymentListApi(generics.ListAPIView):
+    permission_classes = [IsAdminUser]
+    serializer_class = PaymentOutputSerializer
+    pagination_class = BoundedCursorPagination
+
+    def get_queryset(self):
+        return selectors.payment_list_all()
+
+
+class StaffPaymentRefundApi(APIView):
+    """Staff: refund a payment by cancelling its order (the saga's compensation refunds at the PG,
+    puts the stock back and cancels the order)."""
+
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=150, required=False, default="")
+
+    @extend_schema(request=InputSerializer, responses=PaymentOutputSerializer)
+    def post(self, request, payment_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = selectors.payment_get(payment_id=payment_id)
+        order_services.order_cancel(
+            order_id=payment.order_id,
+            actor=request.user.email,
+            reason=f"staff_refund: {data.validated_data['reason']}".rstrip(": "),
+        )
+        return Response(PaymentOutputSerializer(selectors.payment_get(payment_id=payment_id)).data)

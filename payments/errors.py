@@ -1,0 +1,28 @@
+from c4ang.errors import Conflict, DomainError, NotFound
+
+
+class PaymentNotFound(NotFound):
+    code = "payment_not_found"
+    message = "Payment not found."
+
+
+class PaymentDeclined(DomainError):
+    code = "payment_declined"
+    http_status = 402
+    message = "The payment was declined."
+
+
+class PaymentTimedOut(DomainError):
+    code = "payment_timeout"
+    http_status = 504
+    message = "The payment gateway did not answer in time."
+
+
+class RefundFailed(Conflict):
+    code = "refund_failed"
+    message = "The payment gateway did not complete the refund; it will be retried."
+
+
+class WebhookInvalid(DomainError):
+    code = "webhook_invalid"
+    message = "The webhook could not be verified with the payment gateway."

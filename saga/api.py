@@ -1,0 +1,86 @@
+"""Staff-only saga tracker: list and filter, one saga with its event timeline, retry, compensate."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from c4ang.api.pagination import BoundedCursorPagination
+from saga import selectors, services
+from saga.models import SagaStatus
+
+
+class SagaEventOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    step = serializers.CharField()
+    event_type = serializers.CharField()
+    payload = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class SagaOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    saga_type = serializers.CharField()
+    status = serializers.CharField()
+    current_step = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+    lease_expires_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField()
+    payload = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class SagaDetailOutputSerializer(SagaOutputSerializer):
+    events = SagaEventOutputSerializer(many=True)
+
+
+class SagaListApi(generics.ListAPIView):
+    permission_classes = [IsAdminUser]
+    serializer_class = SagaOutputSerializer
+    pagination_class = BoundedCursorPagination
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=SagaStatus.choices, required=False)
+        saga_type = serializers.CharField(max_length=50, required=False)
+
+    @extend_schema(parameters=[FilterSerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = self.FilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.saga_list(**filters.validated_data)
+
+
+class SagaDetailApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses=SagaDetailOutputSerializer)
+    def get(self, request, saga_id):
+        return Response(SagaDetailOutputSerializer(selectors.saga_get_with_events(saga_id=saga_id)).data)
+
+
+class SagaRetryApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=None, responses=SagaDetailOutputSerializer)
+    def post(self, request, saga_id):
+        saga = services.saga_retry(saga_id=saga_id)
+        return Response(SagaDetailOutputSerializer(selectors.saga_get_with_events(saga_id=saga.pk)).data)
+
+
+class SagaCompensateApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=200, required=False, default="compensated by staff")
+
+    @extend_schema(request=InputSerializer, responses=SagaDetailOutputSerializer)
+    def post(self, request, saga_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        saga = services.saga_compensate(saga_id=saga_id, reason=data.validated_data["reason"])
+        return Response(SagaDetailOutputSerializer(selectors.saga_get_with_events(saga_id=saga.pk)).data)
