@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from c4ang.admin_actions import actor_of, run_for_each
 from c4ang.admin_display import krw, status_badge
-from orders.models import Order, OrderEvent, OrderItem
+from orders import services
+from orders.models import Order, OrderEvent, OrderItem, OrderStatus
 
 
 class OrderItemInline(admin.TabularInline):
@@ -55,6 +57,43 @@ class OrderAdmin(admin.ModelAdmin):
     readonly_fields = fields
     inlines = [OrderItemInline, OrderEventInline]
     list_per_page = 50
+    actions = ["cancel_and_refund", "mark_shipped", "mark_delivered"]
+
+    @admin.action(description="Cancel and refund (releases stock, refunds the payment)")
+    def cancel_and_refund(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda order: services.order_cancel(
+                order_id=order.pk, actor=actor_of(request), reason="Cancelled by staff"
+            ),
+            "Cancelled",
+        )
+
+    @admin.action(description="Mark shipped")
+    def mark_shipped(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda order: services.order_status_change(
+                order_id=order.pk, to_status=OrderStatus.SHIPPED, actor=actor_of(request)
+            ),
+            "Marked shipped",
+        )
+
+    @admin.action(description="Mark delivered")
+    def mark_delivered(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda order: services.order_status_change(
+                order_id=order.pk, to_status=OrderStatus.DELIVERED, actor=actor_of(request)
+            ),
+            "Marked delivered",
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer").annotate(item_count=Count("items"))

@@ -1,9 +1,13 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from c4ang.admin_actions import run_for_each
 from c4ang.admin_display import krw, status_badge
-from products.models import Category, Product, Review
+from products import services
+from products.models import Category, Product, Review, StockAdjustment
 
 INLINE_REVIEWS = 20
 
@@ -45,6 +49,27 @@ class LatestReviewInline(admin.TabularInline):
         return False
 
 
+class StockAdjustmentInline(admin.TabularInline):
+    """Every staff stock change with its reason: append-only."""
+
+    model = StockAdjustment
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "delta", "stock_after", "reason", "actor"]
+    readonly_fields = fields
+    verbose_name_plural = "stock adjustments"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class StockAdjustmentForm(forms.Form):
+    delta = forms.IntegerField(
+        min_value=-1_000_000, max_value=1_000_000, help_text="Units received (+) or written off (-)."
+    )
+    reason = forms.CharField(max_length=200, help_text="Why: goods received, damaged, stock count correction …")
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     list_display = ["name", "category", "brand", "price_krw", "stock_level", "is_active", "updated_at"]
@@ -53,8 +78,39 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["name", "brand"]
     readonly_fields = ["id", "stock", "created_at", "updated_at"]
     fields = ["id", "name", "category", "brand", "price", "stock", "is_active", "created_at", "updated_at"]
-    inlines = [LatestReviewInline]
+    inlines = [StockAdjustmentInline, LatestReviewInline]
     list_per_page = 50
+    actions = ["deactivate", "adjust_stock"]
+
+    @admin.action(description="Deactivate (take off sale)")
+    def deactivate(self, request, queryset):
+        run_for_each(
+            self, request, queryset, lambda product: services.product_deactivate(product_id=product.pk), "Deactivated"
+        )
+
+    @admin.action(description="Adjust stock with a reason …")
+    def adjust_stock(self, request, queryset):
+        form = StockAdjustmentForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            run_for_each(
+                self,
+                request,
+                queryset,
+                lambda product: services.stock_adjust(
+                    product_id=product.pk, actor=request.user.email, **form.cleaned_data
+                ),
+                "Stock adjusted",
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Adjust stock",
+            "form": form,
+            "products": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/products/adjust_stock.html", context)
 
     @admin.display(ordering="price", description="price")
     def price_krw(self, product):
@@ -74,6 +130,27 @@ class ReviewAdmin(admin.ModelAdmin):
     search_fields = ["content", "product__name", "customer__email"]
     raw_id_fields = ["product", "customer"]
     date_hierarchy = "created_at"
+    actions = ["approve", "reject"]
+
+    @admin.action(description="Approve (public, counted by the sentiment job)")
+    def approve(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda review: services.review_moderate(review_id=review.pk, status=Review.Status.APPROVED),
+            "Approved",
+        )
+
+    @admin.action(description="Reject (hidden)")
+    def reject(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda review: services.review_moderate(review_id=review.pk, status=Review.Status.REJECTED),
+            "Rejected",
+        )
 
     @admin.display(ordering="rating", description="rating")
     def stars(self, review):

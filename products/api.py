@@ -217,12 +217,13 @@ class StaffStockAdjustApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
+        reason = serializers.CharField(max_length=200)
 
     @extend_schema(request=InputSerializer, responses=StaffProductOutputSerializer)
     def post(self, request, product_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        product = services.stock_adjust(product_id=product_id, **data.validated_data)
+        product = services.stock_adjust(product_id=product_id, actor=request.user.email, **data.validated_data)
         return Response(StaffProductOutputSerializer(product).data)
 
 

@@ -77,3 +77,23 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}★ {self.product_id}"
+
+
+class StockAdjustment(models.Model):
+    """Append-only record of a staff stock change (goods received, write-off, count correction)."""
+
+    id = models.BigAutoField(primary_key=True)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_adjustments")
+    delta = models.IntegerField()
+    stock_after = models.IntegerField()
+    reason = models.CharField(max_length=200)
+    actor = models.CharField(max_length=254)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "stock_adjustments"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "-created_at"], name="stock_adjust_product_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.delta:+d} {self.product_id}: {self.reason}"

@@ -12,7 +12,7 @@ from django.db.models import F
 from orders import selectors as order_selectors
 from products import cache, selectors
 from products.errors import CategoryAlreadyExists, InsufficientStock, ProductNotFound, ReviewAlreadyExists
-from products.models import Category, Product, Review
+from products.models import Category, Product, Review, StockAdjustment
 
 
 def category_get_or_create(*, name: str, parent_name: str | None = None) -> Category:
@@ -54,14 +54,17 @@ def product_deactivate(*, product_id: UUID) -> Product:
 
 
 @transaction.atomic
-def stock_adjust(*, product_id: UUID, delta: int) -> Product:
-    """Staff: receive (+) or write off (-) stock; never below zero."""
+@transaction.atomic
+def stock_adjust(*, product_id: UUID, delta: int, reason: str, actor: str) -> Product:
+    """Staff: receive (+) or write off (-) stock, with the reason kept; never below zero."""
     updated = Product.objects.filter(pk=product_id, stock__gte=-delta).update(stock=F("stock") + delta)
     if not updated:
         selectors.product_get(product_id=product_id)  # a missing product is a 404, not a stock problem
         raise InsufficientStock("Stock cannot go below zero.", field="delta")
+    product = selectors.product_get(product_id=product_id)
+    StockAdjustment.objects.create(product=product, delta=delta, stock_after=product.stock, reason=reason, actor=actor)
     cache.invalidate_after_commit([product_id])
-    return selectors.product_get(product_id=product_id)
+    return product
 
 
 def stock_reserve(*, quantities: dict[UUID, int]) -> None:

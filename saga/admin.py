@@ -1,6 +1,8 @@
 from django.contrib import admin
 
+from c4ang.admin_actions import run_for_each
 from c4ang.admin_display import status_badge
+from saga import services
 from saga.models import SagaEvent, SagaInstance
 
 
@@ -46,6 +48,21 @@ class SagaInstanceAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     inlines = [SagaEventInline]
+    actions = ["retry", "compensate"]
+
+    @admin.action(description="Retry (continue a stuck saga, or finish its compensation)")
+    def retry(self, request, queryset):
+        run_for_each(self, request, queryset, lambda saga: services.saga_retry(saga_id=saga.pk), "Retried")
+
+    @admin.action(description="Compensate (undo every completed step)")
+    def compensate(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda saga: services.saga_compensate(saga_id=saga.pk, reason=f"compensated by {request.user.email}"),
+            "Compensated",
+        )
 
     @admin.display(description="saga")
     def short_id(self, saga):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from customers.models import Customer, User
 from orders.models import Order, OrderEvent, OrderItem
 from payments.models import Payment, WebhookEvent
-from products.models import Category, Product, Review
+from products.models import Category, Product, Review, StockAdjustment
 from recommendations.models import Recommendation
 from saga.models import SagaEvent, SagaInstance
 from sentiment.models import ProductSentiment
@@ -153,3 +153,36 @@ def test_payments_cannot_be_edited_by_hand(staff_browser):
     payment.refresh_from_db()
     assert payment.status == "APPROVED"
     assert payment.amount == Decimal(2000)
+
+
+def test_adjust_stock_action_asks_for_a_reason_then_records_it(staff_browser):
+    shop = build_shop(1)
+    product = shop["product"]
+    url = reverse("admin:products_product_changelist")
+    selection = {"action": "adjust_stock", "_selected_action": [str(product.pk)]}
+
+    form_page = staff_browser.post(url, selection)
+    assert form_page.status_code == 200
+    assert b'name="reason"' in form_page.content
+    refused = staff_browser.post(url, {**selection, "apply": "1", "delta": "5", "reason": ""})
+    assert refused.status_code == 200  # the form again, with the error
+    staff_browser.post(url, {**selection, "apply": "1", "delta": "5", "reason": "입고 (발주 #42)"})
+
+    product.refresh_from_db()
+    assert product.stock == 5
+    assert list(StockAdjustment.objects.values_list("delta", "stock_after", "reason", "actor")) == [
+        (5, 5, "입고 (발주 #42)", "staff@c4ang.com")
+    ]
+
+
+def test_ship_action_refuses_an_invalid_transition_with_its_code(staff_browser):
+    shop = build_shop(1)
+    order = shop["order"]
+    Order.objects.filter(pk=order.pk).update(status="PENDING")
+    url = reverse("admin:orders_order_changelist")
+
+    response = staff_browser.post(url, {"action": "mark_shipped", "_selected_action": [str(order.pk)]}, follow=True)
+
+    assert "invalid_status_transition" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == "PENDING"

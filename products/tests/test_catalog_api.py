@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import client_for
-from products.models import Category, Product, Review
+from products.models import Category, Product, Review, StockAdjustment
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_list_and_detail_are_cached_until_a_product_changes(
     from products import services
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.stock_adjust(product_id=earphones.pk, delta=-4)
+        services.stock_adjust(product_id=earphones.pk, delta=-4, reason="파손", actor="staff@c4ang.com")
 
     with django_assert_num_queries(2):
         listed = api_client.get(PRODUCTS).json()["results"]
@@ -240,8 +240,8 @@ def test_staff_create_update_deactivate_and_adjust_stock(
     product_id = created.json()["id"]
 
     renamed = staff_client.patch(f"{PRODUCTS}staff/{product_id}/", {"name": "파이썬 입문서", "price": "30000"})
-    received = staff_client.post(f"{PRODUCTS}staff/{product_id}/stock/", {"delta": 5})
-    too_many = staff_client.post(f"{PRODUCTS}staff/{product_id}/stock/", {"delta": -13})
+    received = staff_client.post(f"{PRODUCTS}staff/{product_id}/stock/", {"delta": 5, "reason": "입고"})
+    too_many = staff_client.post(f"{PRODUCTS}staff/{product_id}/stock/", {"delta": -13, "reason": "파손"})
     public = api_client.get(f"{PRODUCTS}{product_id}/").json()
     with django_capture_on_commit_callbacks(execute=True):
         deactivated = staff_client.delete(f"{PRODUCTS}staff/{product_id}/")
@@ -255,6 +255,9 @@ def test_staff_create_update_deactivate_and_adjust_stock(
     assert deactivated.json()["is_active"] is False
     assert api_client.get(f"{PRODUCTS}{product_id}/").status_code == 404
     assert Product.objects.get(pk=product_id).stock == 12
+    assert list(
+        StockAdjustment.objects.filter(product_id=product_id).values_list("delta", "stock_after", "reason", "actor")
+    ) == [(5, 12, "입고", "staff@c4ang.com")]
     assert staff_client.get(f"{PRODUCTS}staff/").json()["count"] == 5
 
 
@@ -290,7 +293,9 @@ def test_customers_cannot_use_staff_endpoints(customer_client, catalog):
     product_id = catalog["speaker"].pk
 
     assert customer_client.get(f"{PRODUCTS}staff/").status_code == 403
-    assert customer_client.post(f"{PRODUCTS}staff/{product_id}/stock/", {"delta": 100}).status_code == 403
+    assert (
+        customer_client.post(f"{PRODUCTS}staff/{product_id}/stock/", {"delta": 100, "reason": "x"}).status_code == 403
+    )
     assert customer_client.delete(f"{PRODUCTS}staff/{product_id}/").status_code == 403
     assert Product.objects.get(pk=product_id).stock == 10
 

@@ -1,0 +1,25 @@
+"""Admin actions run services, one object at a time, and tell staff what happened to each."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+
+from c4ang.errors import DomainError
+
+
+def actor_of(request) -> str:
+    return f"staff:{request.user.email}"
+
+
+def run_for_each(modeladmin, request, objects, action: Callable, done: str) -> None:
+    """Call `action(obj)` for every selected object; a domain error skips that object with its code."""
+    succeeded = 0
+    for obj in objects:
+        try:
+            action(obj)
+        except DomainError as error:
+            modeladmin.message_user(request, f"{obj}: {error.code}: {error.message}", messages.WARNING)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, f"{done}: {succeeded}", messages.SUCCESS)
