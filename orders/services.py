@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from orders import errors, metrics, selectors
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderEvent, OrderItem, OrderStatus
 from orders.place_order import PLACE_ORDER, set_status
 from payments import selectors as payment_selectors
 from payments import services as payment_services
@@ -189,3 +189,11 @@ def order_payment_changed(*, order_id: UUID) -> None:
         payment_services.payment_void_for_order(order_id=order_id, reason="order was cancelled")
     elif order.status == OrderStatus.PAID and (payment is None or payment.status != "APPROVED"):
         order_cancel(order_id=order_id, actor="pg", reason="payment_cancelled: cancelled at the PG")
+
+
+@transaction.atomic
+def order_backdate_for_demo(*, order_id: UUID, placed_at: datetime) -> None:
+    """Demo data only: move an order (and its items and audit rows) into the past, to build history."""
+    Order.objects.filter(pk=order_id).update(created_at=placed_at, updated_at=placed_at)
+    OrderItem.objects.filter(order_id=order_id).update(created_at=placed_at)
+    OrderEvent.objects.filter(order_id=order_id).update(created_at=placed_at)

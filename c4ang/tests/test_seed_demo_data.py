@@ -1,15 +1,22 @@
+from datetime import timedelta
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
+from django.utils import timezone
 
 from customers.models import Customer, User
+from orders.models import Order
+from payments.models import Payment
 from products.models import Product, Review
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seed_creates_a_korean_shop_with_products_the_sentiment_job_will_pick():
-    call_command("seed_demo_data", "--products", "40", "--customers", "150", "--reviews", "3", verbosity=0)
+    call_command(
+        "seed_demo_data", "--products", "40", "--customers", "150", "--reviews", "3", "--orders", "30", verbosity=0
+    )
 
     assert Product.objects.count() == 40
     assert Customer.objects.count() == 150
@@ -18,17 +25,23 @@ def test_seed_creates_a_korean_shop_with_products_the_sentiment_job_will_pick():
     assert popular.count() == 12
     assert all(price % 100 == 0 and price > 0 for price in Product.objects.values_list("price", flat=True))
     assert Review.objects.filter(content__regex=r"[가-힣]").count() == Review.objects.count()
+    # Orders went through the saga: paid ones hold an approved payment; all lie in the last 60 days.
+    orders = Order.objects.all()
+    assert 0 < orders.filter(status__in=["PAID", "SHIPPED", "DELIVERED"]).count() <= 30
+    assert Payment.objects.filter(status="APPROVED").count() == orders.exclude(status="CANCELLED").count()
+    oldest = timezone.now() - timedelta(days=60)
+    assert all(oldest <= placed <= timezone.now() for placed in orders.values_list("created_at", flat=True))
 
 
 def test_seed_is_deterministic_and_if_empty_keeps_existing_data():
-    call_command("seed_demo_data", "--products", "5", "--customers", "3", "--seed", "7", verbosity=0)
+    call_command("seed_demo_data", "--products", "5", "--customers", "3", "--seed", "7", "--orders", "0", verbosity=0)
     first = sorted(Product.objects.values_list("name", "price", "stock"))
 
     call_command("seed_demo_data", "--if-empty", verbosity=0)
     assert Product.objects.count() == 5
 
     Product.objects.all().delete()
-    call_command("seed_demo_data", "--products", "5", "--customers", "3", "--seed", "7", verbosity=0)
+    call_command("seed_demo_data", "--products", "5", "--customers", "3", "--seed", "7", "--orders", "0", verbosity=0)
     assert sorted(Product.objects.values_list("name", "price", "stock")) == first
     assert Customer.objects.count() == 6
     assert Customer.objects.filter(email="demo6@c4ang.com").exists()

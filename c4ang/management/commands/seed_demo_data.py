@@ -1,14 +1,18 @@
 """Fill the shop with a realistic Korean demo catalog, customers, reviews and a staff login."""
 
 import random
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
 from c4ang import demo
+from c4ang.errors import DomainError
 from customers import selectors as customer_selectors
 from customers import services as customer_services
+from orders import services as order_services
 from products import selectors as product_selectors
 from products import services as product_services
 
@@ -19,6 +23,13 @@ STAFF_PASSWORD = "c4ang-staff-1234"  # noqa: S105
 BATCH = 5000
 # This many products get enough recent reviews (>= 100) for the weekly sentiment job to pick them.
 POPULAR_PRODUCTS = 12
+HISTORY_DAYS = 60
+DECLINE_CODES = [
+    "REJECT_CARD_PAYMENT",
+    "EXCEED_MAX_DAILY_PAYMENT_COUNT",
+    "INVALID_CARD_EXPIRATION",
+    "NOT_ENOUGH_BALANCE",
+]
 
 
 class Command(BaseCommand):
@@ -32,13 +43,19 @@ class Command(BaseCommand):
         parser.add_argument("--products", type=int, default=300, help="number of products (default 300)")
         parser.add_argument("--customers", type=int, default=200, help="number of customers (default 200)")
         parser.add_argument("--reviews", type=int, default=5, help="most reviews of an ordinary product (default 5)")
+        parser.add_argument(
+            "--orders",
+            type=int,
+            default=300,
+            help=f"orders placed through the saga over the last {HISTORY_DAYS} days (default 300)",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="random seed: the same seed gives the same data")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when products already exist")
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo_data creates published demo logins; it never runs with C4ANG_ENV=production")
-        for name in ("products", "customers", "reviews"):
+        for name in ("products", "customers", "reviews", "orders"):
             if options[name] < 0:
                 raise CommandError(f"--{name} must be zero or more, got {options[name]}")
         if options["if_empty"] and product_selectors.product_list_public().exists():
@@ -84,10 +101,40 @@ class Command(BaseCommand):
                     }
                 )
         review_count = product_services.review_bulk_import(reviews=reviews)
+        paid = self._place_orders(rng, customers, [p for p in products if p.stock > 0], options["orders"], quiet)
 
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created {len(products)} products, {len(customers)} customers, {review_count} reviews. "
+                f"Created {len(products)} products, {len(customers)} customers, {review_count} reviews, "
+                f"{options['orders']} orders ({paid} paid). "
                 f"Staff login: {STAFF_EMAIL} / {STAFF_PASSWORD}; customers: demo{first}@c4ang.com … / {DEMO_PASSWORD}"
             )
         )
+
+    def _place_orders(self, rng: random.Random, customers, products, count: int, quiet: bool) -> int:
+        """Orders through the real saga (some declined, some shipped or delivered), spread over past days."""
+        if not customers or not products:
+            return 0
+        now = timezone.now()
+        paid = 0
+        for _ in tqdm(range(count), desc="orders", unit=" orders", disable=quiet):
+            lines = [
+                order_services.OrderLine(product_id=product.id, quantity=rng.randint(1, 2))
+                for product in rng.sample(products, min(len(products), rng.randint(1, 3)))
+            ]
+            token = f"tok_decline_{rng.choice(DECLINE_CODES)}" if rng.random() < 0.08 else "tok_approve"
+            try:
+                order, _ = order_services.order_place(
+                    customer_id=rng.choice(customers).id, lines=lines, payment_token=token, idempotency_key=None
+                )
+            except DomainError:
+                continue  # e.g. a product sold out by earlier demo orders
+            if order.status == "PAID":
+                paid += 1
+                for next_status in ("SHIPPED", "DELIVERED"):
+                    if rng.random() < 0.5:
+                        break
+                    order_services.order_status_change(order_id=order.id, to_status=next_status, actor="system")
+            placed_at = now - timedelta(days=rng.randrange(HISTORY_DAYS), minutes=rng.randrange(24 * 60))
+            order_services.order_backdate_for_demo(order_id=order.id, placed_at=placed_at)
+        return paid
