@@ -49,7 +49,7 @@ def request(base: str, method: str, path: str, body: dict | None = None, token: 
 def customer_flow(base: str, count: int, label: str) -> None:
     """Register and sign in once, then browse products, read the profile and the orders."""
     email = f"bench-{label}-{time.time_ns()}@example.kr"
-    password = "bench password 2026"
+    password = "bench password 2026"  # noqa: S105 - a throwaway account of the benchmark database
     request(base, "POST", "/api/v1/customers/register/", {"email": email, "password": password, "name": "벤치"})
     token = request(base, "POST", "/api/v1/customers/token/", {"email": email, "password": password})["access"]
     products = request(base, "GET", "/api/v1/products/?page_size=20")["results"]
@@ -106,7 +106,18 @@ def main() -> None:
     env["THROTTLE_AUTH"] = "10000/min"
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run(
-        [sys.executable, "manage.py", "seed_demo_data", "--products", "50", "--customers", "2", "--if-empty", "-v", "0"],
+        [
+            sys.executable,
+            "manage.py",
+            "seed_demo_data",
+            "--products",
+            "50",
+            "--customers",
+            "2",
+            "--if-empty",
+            "-v",
+            "0",
+        ],
         cwd=ROOT,
         env=env,
         check=True,
@@ -127,7 +138,9 @@ def main() -> None:
         customer_flow(mesh.url, REQUESTS, "mesh")
         customer_flow(f"http://127.0.0.1:{port}", REQUESTS, "all")
 
-        print(f"After {REQUESTS} requests each; gunicorn with {WORKERS} workers, preload_app (deploy/gunicorn.conf.py).")
+        print(
+            f"After {REQUESTS} requests each; gunicorn with {WORKERS} workers, preload_app (deploy/gunicorn.conf.py)."
+        )
         print(f"Database: {env['DATABASE_URL'].split('@')[-1]}; Redis: {'yes' if env.get('REDIS_URL') else 'no'}")
         totals = {"all": report("C4ANG_MODULES=all", all_modules.pid)}
         for name, pid in mesh.processes().items():

@@ -65,7 +65,9 @@ def modules(objects: list[dict]) -> dict[str, Module]:
     for service in of_kind(objects, "Service"):
         annotations = service["metadata"].get("annotations", {})
         if "c4ang.com/module" in annotations:
-            found[annotations["c4ang.com/module"]] = Module(annotations["c4ang.com/module"], service["metadata"]["name"])
+            found[annotations["c4ang.com/module"]] = Module(
+                annotations["c4ang.com/module"], service["metadata"]["name"]
+            )
     return found
 
 
@@ -203,7 +205,12 @@ class Release:
     def wait_ready(self, module: Module) -> None:
         self.cluster.run("rollout", "status", f"deployment/{module.green}", f"--timeout={ROLLOUT_TIMEOUT}")
         self.cluster.run(
-            "wait", "--for=condition=ready", "pod", "--selector", f"app={module.name},version=green", f"--timeout={ROLLOUT_TIMEOUT}"
+            "wait",
+            "--for=condition=ready",
+            "pod",
+            "--selector",
+            f"app={module.name},version=green",
+            f"--timeout={ROLLOUT_TIMEOUT}",
         )
 
     def switch(self, module: Module, green_weight: int) -> None:
@@ -248,7 +255,9 @@ def smoke(module: Module, url: str, live: bool, requests: int, out: TextIO, dry_
         except urllib.error.HTTPError as error:
             status, answered = error.code, error.headers.get(TEST_HEADER)
         if status >= 500 or answered != "green":
-            raise ReleaseError(f"request {number}: status {status}, answered by subset {answered!r} (want green, < 500)")
+            raise ReleaseError(
+                f"request {number}: status {status}, answered by subset {answered!r} (want green, < 500)"
+            )
         time.sleep(0 if number == requests else 1)
     print(f"# {requests} request(s) answered by green", file=out)
 

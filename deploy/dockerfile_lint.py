@@ -72,7 +72,9 @@ def lint(path: Path) -> list[Finding]:
             final_stage = []
         final_stage.append(instruction)
         if name == "ADD" and re.search(r"(?:^|\s)(?:https?|ftp)://", value):
-            findings.append(Finding(path, line, "no-add-url", "ADD downloads a URL; COPY it or fetch and verify in RUN"))
+            findings.append(
+                Finding(path, line, "no-add-url", "ADD downloads a URL; COPY it or fetch and verify in RUN")
+            )
         if name in ("ENV", "ARG") and re.search(r"PIP_NO_CACHE_DIR=(1|true|on|yes)", value, re.IGNORECASE):
             pip_cache_off = True
         if name == "RUN" and not pip_cache_off:

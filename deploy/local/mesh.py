@@ -139,9 +139,7 @@ def ensure_nginx() -> str:
         raise RuntimeError("nginx is missing: install it with `sudo apt-get install nginx-light`")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx-light"], check=True, env=env
-    )
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx-light"], check=True, env=env)
     found = nginx_binary()
     if not found:
         raise RuntimeError("apt-get installed nginx-light but no nginx binary was found")
@@ -170,6 +168,7 @@ class Mesh:
         self.pids = self.state_dir / "pids"
         self.logs = self.state_dir / "logs"
         self.upstreams: list[Upstream] = []
+        self.children: list[subprocess.Popen] = []  # started by this process: reaped by stop()
 
     # --- start ---------------------------------------------------------------------------------
 
@@ -202,9 +201,15 @@ class Mesh:
                 )
             if env.get("REDIS_URL"):
                 celery = [sys.executable, "-m", "celery", "-A", "c4ang"]
-                self._spawn("celery-worker", [*celery, "worker", "-l", "INFO", "--concurrency", str(self.workers), "-n", "localmesh@%h"], env)
+                self._spawn(
+                    "celery-worker",
+                    [*celery, "worker", "-l", "INFO", "--concurrency", str(self.workers), "-n", "localmesh@%h"],
+                    env,
+                )
                 beat_schedule = str(self.state_dir / "celerybeat-schedule")
-                self._spawn("celery-beat", [*celery, "beat", "-l", "INFO", "--schedule", beat_schedule, "--pidfile", ""], env)
+                self._spawn(
+                    "celery-beat", [*celery, "beat", "-l", "INFO", "--schedule", beat_schedule, "--pidfile", ""], env
+                )
             for up in self.upstreams:
                 wait_listening(up.port, deadline_s, self.logs / f"{up.service}.log")
             config = self.state_dir / "nginx.conf"
@@ -223,8 +228,11 @@ class Mesh:
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         with (self.logs / f"{name}.log").open("ab") as log:
             # Its own session: the mesh outlives `start`, and `stop` ends each process group by its id.
-            process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         (self.pids / f"{name}.pid").write_text(str(process.pid), encoding="utf-8")
+        self.children.append(process)
 
     # --- status and stop -----------------------------------------------------------------------
 
@@ -258,10 +266,15 @@ class Mesh:
                 os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline and any(alive(pid) for pid in processes.values()):
+            for child in self.children:
+                child.poll()
             time.sleep(0.1)
         for name, pid in processes.items():
             if alive(pid):
                 os.killpg(pid, signal.SIGKILL) if name != "nginx" else os.kill(pid, signal.SIGKILL)
+        for child in self.children:
+            child.wait(timeout=deadline_s)
+        self.children = []
         for pid_file in self.pids.glob("*.pid") if self.pids.exists() else []:
             pid_file.unlink()
 
@@ -318,7 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["start", "stop", "status", "install-nginx"])
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     parser.add_argument("--port", type=int, default=8080, help="nginx's port (default 8080, as the pods)")
-    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers per module and Celery worker processes (default 1)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="gunicorn workers per module and Celery worker processes (default 1)"
+    )
     args = parser.parse_args(argv)
     mesh = Mesh(args.state_dir, args.port, args.workers)
     if args.command == "install-nginx":

@@ -41,8 +41,19 @@ def apply_locally(obj: dict, patch: dict, tmp_path: Path) -> dict:
     source = tmp_path / "object.json"
     source.write_text(json.dumps(obj), encoding="utf-8")
     result = subprocess.run(
-        [kubectl(), "patch", "--local", "--filename", str(source), "--type", "merge", "--patch", json.dumps(patch),
-         "--output", "json"],  # fmt: skip
+        [
+            kubectl(),
+            "patch",
+            "--local",
+            "--filename",
+            str(source),
+            "--type",
+            "merge",
+            "--patch",
+            json.dumps(patch),
+            "--output",
+            "json",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -210,7 +221,7 @@ def cluster(rendered, tmp_path, monkeypatch):
 
 
 def test_switch_refuses_while_green_has_no_ready_pod(cluster, capsys):
-    state, save, calls = cluster
+    _, _, calls = cluster
 
     assert bluegreen.main(["switch", "orders"], out=io.StringIO()) == 1
     assert "order-api-green has no ready pod" in capsys.readouterr().err

@@ -25,9 +25,22 @@ NAMES = {
 }
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
 # Istio's validation accepts these retryOn policies (pkg/config/validation: supportedRetryOnPolicies).
-ISTIO_RETRY_ON = {"5xx", "gateway-error", "reset", "connect-failure", "retriable-4xx", "refused-stream",
-                  "retriable-status-codes", "retriable-headers", "envoy-ratelimited", "cancelled",
-                  "deadline-exceeded", "internal", "resource-exhausted", "unavailable"}  # fmt: skip
+ISTIO_RETRY_ON = {
+    "5xx",
+    "gateway-error",
+    "reset",
+    "connect-failure",
+    "retriable-4xx",
+    "refused-stream",
+    "retriable-status-codes",
+    "retriable-headers",
+    "envoy-ratelimited",
+    "cancelled",
+    "deadline-exceeded",
+    "internal",
+    "resource-exhausted",
+    "unavailable",
+}
 # Conditions under which the request cannot have reached the app: the only ones for unsafe methods.
 NEVER_REACHED_APP = {"connect-failure", "refused-stream"}
 SAFE_METHODS = "GET|HEAD|OPTIONS"
@@ -45,17 +58,49 @@ def selects(selector: dict, labels: dict) -> bool:
 
 def test_each_environment_renders_its_objects(rendered):
     kinds = {overlay: Counter(obj["kind"] for obj in rendered[overlay]) for overlay in OVERLAYS}
-    common = {"Namespace": 1, "Gateway": 1, "VirtualService": 7, "DestinationRule": 6, "Job": 1, "PodDisruptionBudget": 13}
+    common = {
+        "Namespace": 1,
+        "Gateway": 1,
+        "VirtualService": 7,
+        "DestinationRule": 6,
+        "Job": 1,
+        "PodDisruptionBudget": 13,
+    }
 
-    assert kinds["production"] == {**common, "ConfigMap": 2, "ServiceAccount": 3, "Service": 8, "Deployment": 15,
-                                   "StatefulSet": 1, "HorizontalPodAutoscaler": 12, "NetworkPolicy": 3,
-                                   "PeerAuthentication": 1, "SecretStore": 1, "ExternalSecret": 1}  # fmt: skip
-    assert kinds["staging"] == {**common, "ConfigMap": 2, "ServiceAccount": 3, "Service": 8, "Deployment": 15,
-                                "StatefulSet": 1, "NetworkPolicy": 3, "PeerAuthentication": 1, "SecretStore": 1,
-                                "ExternalSecret": 1}  # fmt: skip
+    assert kinds["production"] == {
+        **common,
+        "ConfigMap": 2,
+        "ServiceAccount": 3,
+        "Service": 8,
+        "Deployment": 15,
+        "StatefulSet": 1,
+        "HorizontalPodAutoscaler": 12,
+        "NetworkPolicy": 3,
+        "PeerAuthentication": 1,
+        "SecretStore": 1,
+        "ExternalSecret": 1,
+    }
+    assert kinds["staging"] == {
+        **common,
+        "ConfigMap": 2,
+        "ServiceAccount": 3,
+        "Service": 8,
+        "Deployment": 15,
+        "StatefulSet": 1,
+        "NetworkPolicy": 3,
+        "PeerAuthentication": 1,
+        "SecretStore": 1,
+        "ExternalSecret": 1,
+    }
     # Local: in-cluster PostgreSQL, no HPA, no NetworkPolicy, no mTLS policy, secrets from SOPS.
-    assert kinds["local"] == {**common, "ConfigMap": 2, "ServiceAccount": 2, "Service": 9, "Deployment": 15,
-                              "StatefulSet": 2}  # fmt: skip
+    assert kinds["local"] == {
+        **common,
+        "ConfigMap": 2,
+        "ServiceAccount": 2,
+        "Service": 9,
+        "Deployment": 15,
+        "StatefulSet": 2,
+    }
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -137,12 +182,18 @@ def test_weights_sum_to_100_with_blue_live(rendered, overlay):
 def test_every_service_selects_pods_whose_ports_match(rendered, overlay):
     objects = rendered[overlay]
     for service in of_kind(objects, "Service"):
-        selected = [t for _, t in pod_templates(objects) if selects(service["spec"]["selector"], t["metadata"]["labels"])]
+        selected = [
+            t for _, t in pod_templates(objects) if selects(service["spec"]["selector"], t["metadata"]["labels"])
+        ]
         assert selected, f"Service {service['metadata']['name']} selects no pods"
         for port in service["spec"]["ports"]:
             for template in selected:
-                ports = {p["name"]: p["containerPort"] for c in template["spec"]["containers"] for p in c.get("ports", [])}
-                assert port["targetPort"] in ports, f"{service['metadata']['name']}: no container port {port['targetPort']}"
+                ports = {
+                    p["name"]: p["containerPort"] for c in template["spec"]["containers"] for p in c.get("ports", [])
+                }
+                assert port["targetPort"] in ports, (
+                    f"{service['metadata']['name']}: no container port {port['targetPort']}"
+                )
     for virtual_service in of_kind(objects, "VirtualService"):
         for route in virtual_service["spec"]["http"]:
             for destination in route.get("route", []):
@@ -210,9 +261,17 @@ def test_retries_never_repeat_a_request_that_may_have_reached_the_app(rendered, 
 def test_destination_rules_pool_connections_and_eject_outliers(rendered, overlay):
     for rule in of_kind(rendered[overlay], "DestinationRule"):
         assert rule["spec"]["trafficPolicy"] == {
-            "connectionPool": {"tcp": {"maxConnections": 100}, "http": {"http1MaxPendingRequests": 50, "http2MaxRequests": 100}},
-            "outlierDetection": {"consecutive5xxErrors": 5, "interval": "10s", "baseEjectionTime": "30s", "maxEjectionPercent": 50},
-        }  # fmt: skip
+            "connectionPool": {
+                "tcp": {"maxConnections": 100},
+                "http": {"http1MaxPendingRequests": 50, "http2MaxRequests": 100},
+            },
+            "outlierDetection": {
+                "consecutive5xxErrors": 5,
+                "interval": "10s",
+                "baseEjectionTime": "30s",
+                "maxEjectionPercent": 50,
+            },
+        }
         assert rule["spec"]["subsets"] == [
             {"name": "blue", "labels": {"version": "blue"}},
             {"name": "green", "labels": {"version": "green"}},
@@ -225,16 +284,24 @@ def test_production_autoscales_each_colour_like_the_original(rendered):
     assert len(hpas) == 12
     for hpa in hpas:
         spec = hpa["spec"]
-        assert find(objects, "Deployment", spec["scaleTargetRef"]["name"])["metadata"]["name"] == hpa["metadata"]["name"]
+        assert (
+            find(objects, "Deployment", spec["scaleTargetRef"]["name"])["metadata"]["name"] == hpa["metadata"]["name"]
+        )
         assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 10)
         assert [(m["resource"]["name"], m["resource"]["target"]["averageUtilization"]) for m in spec["metrics"]] == [
             ("cpu", 70),
             ("memory", 80),
         ]
         assert spec["behavior"] == {
-            "scaleUp": {"stabilizationWindowSeconds": 60, "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}]},
-            "scaleDown": {"stabilizationWindowSeconds": 300, "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]},
-        }  # fmt: skip
+            "scaleUp": {
+                "stabilizationWindowSeconds": 60,
+                "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}],
+            },
+            "scaleDown": {
+                "stabilizationWindowSeconds": 300,
+                "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}],
+            },
+        }
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -263,7 +330,8 @@ def test_app_pods_have_a_writable_tmp_in_memory_only(rendered, overlay):
         (container,) = template["spec"]["containers"]
         if container["name"] != "app":
             continue
-        assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}], workload["metadata"]["name"]
+        tmp = {"name": "tmp", "mountPath": "/tmp"}  # noqa: S108 - a memory-backed emptyDir of the pod
+        assert container["volumeMounts"] == [tmp], workload["metadata"]["name"]
         assert template["spec"]["volumes"] == [{"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}}]
 
 
@@ -280,7 +348,11 @@ def test_web_probes_are_paths_the_app_answers(rendered, overlay):
                     assert http["port"] in ports
                     probed[(probe, http["path"])] += 1
     # Twelve module Deployments and the admin: liveness /healthz, readiness /readyz (startup: modules only).
-    assert probed == {("livenessProbe", "/healthz"): 13, ("readinessProbe", "/readyz"): 13, ("startupProbe", "/healthz"): 12}
+    assert probed == {
+        ("livenessProbe", "/healthz"): 13,
+        ("readinessProbe", "/readyz"): 13,
+        ("startupProbe", "/healthz"): 12,
+    }
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -295,7 +367,8 @@ def test_one_beat_replaced_by_recreate_and_a_worker_that_may_invoke_the_lambda(r
     assert worker["template"]["spec"]["containers"][0]["command"][:4] == ["celery", "-A", "c4ang", "worker"]
     account = find(objects, "ServiceAccount", worker["template"]["spec"]["serviceAccountName"])
     role = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
-    assert role.startswith("arn:aws:iam::") and role.endswith(f"c4ang-{'staging' if overlay == 'staging' else 'production'}-lambda-invoke")
+    assert role.startswith("arn:aws:iam::")
+    assert role.endswith(f"c4ang-{'staging' if overlay == 'staging' else 'production'}-lambda-invoke")
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -366,7 +439,9 @@ def test_secrets_come_from_secrets_manager(rendered, overlay):
     assert store["service"] == "SecretsManager"
     assert store["region"] == "ap-northeast-2"
     operator = find(objects, "ServiceAccount", store["auth"]["jwt"]["serviceAccountRef"]["name"])
-    assert operator["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(f"c4ang-{overlay}-external-secrets")
+    assert operator["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
+        f"c4ang-{overlay}-external-secrets"
+    )
 
 
 def test_local_secrets_come_from_the_sops_file(rendered):
@@ -374,7 +449,9 @@ def test_local_secrets_come_from_the_sops_file(rendered):
     provided = set(secret["stringData"])
 
     assert (secret["kind"], secret["metadata"]["name"]) == ("Secret", "c4ang-secrets")
-    assert secret_keys_used(rendered["local"]) | {"SECRET_KEY", "JWT_SIGNING_KEY", "DATABASE_URL", "REDIS_URL"} <= provided
+    assert (
+        secret_keys_used(rendered["local"]) | {"SECRET_KEY", "JWT_SIGNING_KEY", "DATABASE_URL", "REDIS_URL"} <= provided
+    )
     assert of_kind(rendered["local"], "Secret") == []  # applied decrypted, never rendered in clear
 
 

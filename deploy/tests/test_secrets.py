@@ -40,7 +40,14 @@ def test_the_example_keeps_no_secret_in_clear_and_is_encrypted_for_the_configure
     (rule,) = yaml.safe_load(SOPS_CONFIG.read_text(encoding="utf-8"))["creation_rules"]
 
     values = {key: value for key, value in example["stringData"].items() if value != ""}
-    assert sorted(values) == ["DATABASE_URL", "JWT_SIGNING_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "REDIS_URL", "SECRET_KEY"]
+    assert sorted(values) == [
+        "DATABASE_URL",
+        "JWT_SIGNING_KEY",
+        "POSTGRES_PASSWORD",
+        "REDIS_PASSWORD",
+        "REDIS_URL",
+        "SECRET_KEY",
+    ]
     assert all(ENCRYPTED.match(value) for value in values.values())
     assert [recipient["recipient"] for recipient in example["sops"]["age"]] == [rule["age"]]
     assert example["sops"]["encrypted_regex"] == rule["encrypted_regex"] == "^(data|stringData)$"
@@ -72,4 +79,3 @@ def test_a_secret_encrypted_by_the_creation_rule_decrypts_only_with_its_key(tmp_
     assert yaml.safe_load(decrypted.stdout) == yaml.safe_load(PLAIN_SECRET)
     assert refused.returncode != 0
     assert "local-password" not in refused.stdout
-

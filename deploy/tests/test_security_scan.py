@@ -40,8 +40,20 @@ def checkov(directory: Path) -> tuple[int, dict[str, dict]]:
     """Run checkov offline (--skip-download: no call to its platform); return the exit code and reports."""
     assert CHECKOV.exists(), "checkov is missing: `make deploy-tools` builds .venv-checkov"
     result = subprocess.run(
-        [str(CHECKOV), "--directory", str(directory), "--config-file", str(CONFIG), "--framework", "kubernetes",
-         "dockerfile", "--skip-download", "--output", "json", "--quiet"],  # fmt: skip
+        [
+            str(CHECKOV),
+            "--directory",
+            str(directory),
+            "--config-file",
+            str(CONFIG),
+            "--framework",
+            "kubernetes",
+            "dockerfile",
+            "--skip-download",
+            "--output",
+            "json",
+            "--quiet",
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -62,7 +74,9 @@ def test_every_environment_and_dockerfile_passes_checkov(tmp_path):
     code, reports = checkov(tmp_path)
 
     failed = [
-        f"{c['check_id']} {c['resource']}" for r in reports.values() for c in r.get("results", {}).get("failed_checks", [])
+        f"{c['check_id']} {c['resource']}"
+        for r in reports.values()
+        for c in r.get("results", {}).get("failed_checks", [])
     ]
     assert failed == []
     assert code == 0

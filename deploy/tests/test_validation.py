@@ -92,7 +92,10 @@ EXTERNAL_SECRETS_SCHEMAS = {
                     "secretStoreRef": {
                         "type": "object",
                         "required": ["name"],
-                        "properties": {"kind": {"enum": ["SecretStore", "ClusterSecretStore"]}, "name": {"type": "string"}},
+                        "properties": {
+                            "kind": {"enum": ["SecretStore", "ClusterSecretStore"]},
+                            "name": {"type": "string"},
+                        },
                         "additionalProperties": False,
                     },
                     "target": {
