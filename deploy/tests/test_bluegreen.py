@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from werkzeug import Response
 
 from deploy import bluegreen
@@ -299,3 +300,35 @@ def test_smoke_fails_on_a_server_error_from_green(httpserver, capsys):
 
     assert bluegreen.main(["smoke", "orders", "--url", url, "--requests", "1"], out=io.StringIO()) == 1
     assert "status 503" in capsys.readouterr().err
+
+
+# --- the release workflow -------------------------------------------------------------------------------------
+
+WORKFLOW = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "bluegreen.yml"
+
+
+def test_the_release_workflow_runs_the_five_phases_with_valid_steps():
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    runs = {name: [step.get("run", "") for step in job["steps"]] for name, job in workflow["jobs"].items()}
+    tool_steps = {
+        name: [shlex.split(line)[3] for run in lines for line in run.splitlines() if "-m deploy.bluegreen" in line]
+        for name, lines in runs.items()
+    }
+
+    assert tool_steps == {
+        "build-and-test": [],
+        "migrate": ["migrate"],
+        "deploy-green": ["status", "deploy-green", "wait-ready"],
+        "verify-green": ["smoke"],
+        "switch": ["switch", "smoke", "rollback", "status"],
+        "promote": ["promote"],
+    }
+    assert workflow["jobs"]["switch"]["steps"][-2]["if"] == "failure()"
+    for lines in runs.values():
+        for line in (line for run in lines for line in run.splitlines() if "-m deploy.bluegreen" in line):
+            argv = shlex.split(
+                line.replace("${{ matrix.module }}", "orders")
+                .replace('"$TAG"', "abc123")
+                .replace('"$GATEWAY_URL"', "http://gw")
+            )[3:]
+            assert bluegreen.main(["--dry-run", *argv], out=io.StringIO()) == 0, line
