@@ -200,7 +200,7 @@ def cluster(rendered, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{binary.parent}:/usr/bin:/bin")
     monkeypatch.setenv("FAKE_KUBECTL_STATE", str(state_file))
     monkeypatch.setenv("FAKE_KUBECTL_LOG", str(log))
-    objects = rendered["production"]
+    objects = copy.deepcopy(rendered["production"])  # the session's rendering stays as rendered
     state = {
         "virtualservice/order-api": {
             **find(objects, "VirtualService", "order-api"),
