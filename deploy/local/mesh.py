@@ -127,7 +127,8 @@ def nginx_config(routes: list[Route], upstreams: list[Upstream], port: int, stat
 
 
 def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+    # /usr/sbin is not on every user's PATH.
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 
 
 def ensure_nginx() -> str:
@@ -259,11 +260,7 @@ class Mesh:
     def stop(self, deadline_s: float = 30) -> None:
         processes = self.processes()
         for name, pid in processes.items():
-            # nginx and gunicorn masters end their own workers; the others lead their own group.
-            if name == "nginx":
-                os.kill(pid, signal.SIGTERM)
-            else:
-                os.killpg(pid, signal.SIGTERM)
+            signal_process(name, pid, signal.SIGTERM)
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline and any(alive(pid) for pid in processes.values()):
             for child in self.children:
@@ -271,12 +268,20 @@ class Mesh:
             time.sleep(0.1)
         for name, pid in processes.items():
             if alive(pid):
-                os.killpg(pid, signal.SIGKILL) if name != "nginx" else os.kill(pid, signal.SIGKILL)
+                signal_process(name, pid, signal.SIGKILL)
         for child in self.children:
             child.wait(timeout=deadline_s)
         self.children = []
         for pid_file in self.pids.glob("*.pid") if self.pids.exists() else []:
             pid_file.unlink()
+
+
+def signal_process(name: str, pid: int, signum: int) -> None:
+    """nginx's master ends its workers; the others lead a process group of their own (their workers)."""
+    if name == "nginx":
+        os.kill(pid, signum)
+    else:
+        os.killpg(pid, signum)
 
 
 def alive(pid: int) -> bool:
