@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -98,14 +99,19 @@ def call(base: str, method: str, path: str, body: dict | None = None, token: str
     return status, json.loads(payload) if payload.startswith(b"{") else payload, answered, request_id
 
 
-def served_by(mesh: Mesh, request_id: str) -> list[str]:
-    """The processes whose access log has this request id."""
+def served_by(mesh: Mesh, request_id: str, deadline_s: float = 10) -> list[str]:
+    """The processes whose access log has this request id (gunicorn logs just after it answers)."""
     _, upstreams = mesh.recorded()
-    return [
-        up.service
-        for up in upstreams
-        if f'"request_id": "{request_id}"' in (mesh.logs / f"{up.service}.log").read_text(encoding="utf-8")
-    ]
+    deadline = time.monotonic() + deadline_s
+    while True:
+        found = [
+            up.service
+            for up in upstreams
+            if f'"request_id": "{request_id}"' in (mesh.logs / f"{up.service}.log").read_text(encoding="utf-8")
+        ]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def test_the_customer_flow_is_served_by_each_modules_own_process(mesh):
