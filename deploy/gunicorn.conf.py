@@ -1,0 +1,26 @@
+"""gunicorn settings of the image, also used by the local mesh and the memory benchmark.
+
+The container runs with a read-only root filesystem: only /tmp (an emptyDir) is writable.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8080")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+# The app is imported once in the master and forked: workers share its pages (measured in bench/memory.py).
+preload_app = True
+worker_tmp_dir = os.environ.get("GUNICORN_TMP_DIR", "/tmp")  # noqa: S108 - the pod's emptyDir
+# The control socket would be created under $HOME, which is read-only in the pod.
+control_socket_disable = True
+# Above the VirtualService timeout (30 s): Envoy gives up first and answers 504, never a killed worker.
+timeout = 35
+graceful_timeout = 25
+# Bounded memory growth: a worker is replaced after this many requests (jitter avoids a thundering restart).
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = "-"
+# One JSON line per request; request_id is the X-Request-ID the app answered with (Istio propagates it).
+access_log_format = (
+    '{"logger": "gunicorn.access", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
+    '"duration_ms": %(M)s, "request_id": "%({x-request-id}o)s", "worker": "%(p)s"}'
+)

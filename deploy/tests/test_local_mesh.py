@@ -1,0 +1,210 @@
+"""The local mesh end to end: nginx in front of one gunicorn per module (and, with Redis, a Celery
+worker and beat), routing by path exactly like the VirtualServices. Every request of the customer
+flow must be answered by its module's process: nginx names the upstream that answered, and the
+request id we send must appear in that process's access log and in no other."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from deploy.local.mesh import Mesh, Route, alive, free_port, mesh_routes
+from deploy.render import render
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def test_nginx_routes_are_the_virtualservices_routes():
+    routes, modules = mesh_routes(render("local"))
+
+    assert routes == [
+        Route("prefix", "/api/v1/customers", "customer-api"),
+        Route("prefix", "/api/v1/products", "product-api"),
+        Route("prefix", "/api/v1/orders", "order-api"),
+        Route("prefix", "/api/v1/payments", "payment-api"),
+        Route("prefix", "/api/v1/recommendations", "recommendation-api"),
+        Route("prefix", "/api/v1/saga", "saga-tracker"),
+        Route("prefix", "/admin", "admin"),
+        Route("prefix", "/static", "admin"),
+        Route("exact", "/healthz", "admin"),
+        Route("exact", "/readyz", "admin"),
+    ]
+    assert modules == {
+        "customer-api": "customers",
+        "product-api": "products",
+        "order-api": "orders",
+        "payment-api": "payments",
+        "recommendation-api": "recommendations",
+        "saga-tracker": "saga",
+        "admin": "admin",
+    }
+
+
+@pytest.fixture(scope="module")
+def mesh(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The mesh on the test database (PostgreSQL pass) or on a SQLite file of its own (in-memory pass)."""
+    state = tmp_path_factory.mktemp("localmesh")
+    database = settings.DATABASES["default"]
+    on_postgres = database["ENGINE"] == "django.db.backends.postgresql"
+    if on_postgres:
+        login = f"{database['USER']}:{database['PASSWORD'] or ''}"
+        url = f"postgres://{login}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    else:
+        url = f"sqlite:///{state / 'mesh.sqlite3'}"
+    env = {"DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "THROTTLE_AUTH": "1000/min"}
+    mesh = Mesh(state, port=free_port())
+    mesh.start(env)
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "seed_demo_data", "--products", "3", "--customers", "0", "-v", "0"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            check=True,
+            timeout=120,
+        )
+        yield mesh
+    finally:
+        processes = mesh.processes()
+        mesh.stop()
+        assert not mesh.running()
+        assert processes
+        assert not [pid for pid in processes.values() if alive(pid)]
+        if on_postgres:
+            with django_db_blocker.unblock():
+                call_command("flush", interactive=False, verbosity=0)
+
+
+def call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None):
+    request_id = uuid.uuid4().hex
+    headers = {"X-Request-ID": request_id, "Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{base}{path}", data=data, method=method, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            status, payload, answered = response.status, response.read(), response.headers
+    except urllib.error.HTTPError as error:
+        status, payload, answered = error.code, error.read(), error.headers
+    return status, json.loads(payload) if payload.startswith(b"{") else payload, answered, request_id
+
+
+def served_by(mesh: Mesh, request_id: str, deadline_s: float = 10) -> list[str]:
+    """The processes whose access log has this request id (gunicorn logs just after it answers)."""
+    _, upstreams = mesh.recorded()
+    deadline = time.monotonic() + deadline_s
+    while True:
+        found = [
+            up.service
+            for up in upstreams
+            if f'"request_id": "{request_id}"' in (mesh.logs / f"{up.service}.log").read_text(encoding="utf-8")
+        ]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def test_the_customer_flow_is_served_by_each_modules_own_process(mesh):
+    _, upstreams = mesh.recorded()
+    port_of = {up.service: f"127.0.0.1:{up.port}" for up in upstreams}
+    email = f"mesh-{uuid.uuid4().hex[:8]}@example.kr"
+    seen = []
+
+    def step(service: str, method: str, path: str, status: int, body=None, token=None, logged=True):
+        answer, payload, headers, request_id = call(mesh.url, method, path, body, token)
+        assert (answer, headers["X-Mesh-Upstream"]) == (status, port_of[service]), (path, payload)
+        if logged:  # the probes answer before the request-id middleware: nginx's header is the proof
+            assert headers["X-Request-ID"] == request_id
+            seen.append((path, service, request_id))
+        return payload
+
+    assert step("admin", "GET", "/healthz", 200, logged=False) == {"status": "ok"}
+    assert step("admin", "GET", "/readyz", 200, logged=False)["status"] == "ready"
+    password = "a mesh password 2026"
+    registered = step(
+        "customer-api",
+        "POST",
+        "/api/v1/customers/register/",
+        201,
+        {"email": email, "password": password, "name": "메시"},
+    )
+    token = step("customer-api", "POST", "/api/v1/customers/token/", 200, {"email": email, "password": password})[
+        "access"
+    ]
+    assert step("customer-api", "GET", "/api/v1/customers/me/", 200, token=token)["id"] == registered["id"]
+    products = step("product-api", "GET", "/api/v1/products/", 200)["results"]
+    assert step("product-api", "GET", f"/api/v1/products/{products[0]['id']}/", 200)["id"] == products[0]["id"]
+    assert step("order-api", "GET", "/api/v1/orders/", 200, token=token)["results"] == []
+    assert step("order-api", "GET", "/api/v1/orders/", 401)["code"] == "not_authenticated"
+    # Modules without endpoints yet still answer their prefix, from their own process, with the error shape.
+    for service, module in (
+        ("payment-api", "payments"),
+        ("recommendation-api", "recommendations"),
+        ("saga-tracker", "saga"),
+    ):
+        assert step(service, "GET", f"/api/v1/{module}/", 404)["code"] == "not_found"
+    assert b"Django administration" in step("admin", "GET", "/admin/login/", 200)
+
+    assert [(path, served_by(mesh, request_id)) for path, _, request_id in seen] == [
+        (path, [service]) for path, service, _ in seen
+    ]
+
+
+def test_a_path_no_route_matches_is_a_404_of_the_mesh(mesh):
+    status, payload, headers, _ = call(mesh.url, "GET", "/api/v2/orders/")
+
+    assert status == 404
+    assert payload == {"code": "not_found", "message": "No route for this path."}
+    assert "X-Mesh-Upstream" not in headers  # nginx answered: no process was asked
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [
+        ("order-api", "/api/v1/products/"),
+        ("product-api", "/api/v1/customers/me/"),
+        ("customer-api", "/api/v1/orders/"),
+        ("saga-tracker", "/admin/login/"),
+        ("admin", "/api/v1/products/"),
+    ],
+)
+def test_a_modules_process_does_not_serve_another_modules_path(mesh, service, path):
+    _, upstreams = mesh.recorded()
+    ports = {up.service: up.port for up in upstreams}
+
+    status, payload, _, _ = call(f"http://127.0.0.1:{ports[service]}", "GET", path)
+
+    assert status == 404
+    assert payload["code"] == "not_found"
+
+
+@pytest.mark.redis
+def test_the_celery_worker_and_the_single_beat_run_beside_the_web_processes(mesh):
+    processes = mesh.processes()
+    env = {**os.environ, "REDIS_URL": settings.REDIS_URL}
+
+    ping = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "c4ang", "inspect", "ping", "--timeout", "10", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert {"celery-worker", "celery-beat"} <= set(processes)
+    assert ping.returncode == 0, ping.stderr
+    answers = json.loads(ping.stdout.strip().splitlines()[-1])
+    assert [name.split("@")[0] for name in answers] == ["localmesh"]
+    assert "beat: Starting..." in (mesh.logs / "celery-beat.log").read_text(encoding="utf-8")
