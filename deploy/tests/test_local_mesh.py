@@ -146,14 +146,20 @@ def test_the_customer_flow_is_served_by_each_modules_own_process(mesh):
     assert step("product-api", "GET", f"/api/v1/products/{products[0]['id']}/", 200)["id"] == products[0]["id"]
     assert step("order-api", "GET", "/api/v1/orders/", 200, token=token)["results"] == []
     assert step("order-api", "GET", "/api/v1/orders/", 401)["code"] == "not_authenticated"
-    # Modules without endpoints yet still answer their prefix, from their own process, with the error shape.
-    for service, module in (
-        ("payment-api", "payments"),
-        ("recommendation-api", "recommendations"),
-        ("saga-tracker", "saga"),
-    ):
-        assert step(service, "GET", f"/api/v1/{module}/", 404)["code"] == "not_found"
-    assert b"Django administration" in step("admin", "GET", "/admin/login/", 200)
+    in_stock = next(product for product in products if product["stock"] > 0)
+    order = step(
+        "order-api",
+        "POST",
+        "/api/v1/orders/",
+        201,
+        {"items": [{"product_id": in_stock["id"], "quantity": 1}], "payment_token": "tok_approve"},
+        token=token,
+    )
+    assert order["status"] == "PAID"
+    payments = step("payment-api", "GET", "/api/v1/payments/", 200, token=token)["results"]
+    assert [(payment["status"], payment["amount"]) for payment in payments] == [("APPROVED", in_stock["price"])]
+    assert step("saga-tracker", "GET", "/api/v1/saga/", 401)["code"] == "not_authenticated"
+    assert b"Log in | C4ang staff" in step("admin", "GET", "/admin/login/", 200)
 
     assert [(path, served_by(mesh, request_id)) for path, _, request_id in seen] == [
         (path, [service]) for path, service, _ in seen
