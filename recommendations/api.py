@@ -8,21 +8,21 @@ from customers import selectors as customer_selectors
 from recommendations import selectors
 
 
-class CategorySummarySerializer(serializers.Serializer):
+class RecommendationCategorySerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
 
 
-class ProductSummarySerializer(serializers.Serializer):
+class RecommendationProductSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
-    category = CategorySummarySerializer()
+    category = RecommendationCategorySerializer()
     brand = serializers.CharField()
     price = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
 class RecommendedProductSerializer(serializers.Serializer):
-    product = ProductSummarySerializer()
+    product = RecommendationProductSerializer()
     score = serializers.FloatField()
 
 

@@ -1,9 +1,12 @@
 """Batch jobs: one run at a time per job (a lock in the cache), and a run record of every attempt."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from c4ang.errors import DomainError
@@ -153,3 +156,30 @@ def test_staff_see_job_runs_in_the_admin_but_cannot_change_them(client, django_u
     assert client.get("/admin/c4ang/jobrun/add/").status_code == 403
     assert client.post(f"/admin/c4ang/jobrun/{run.pk}/delete/", {"post": "yes"}).status_code == 403
     assert JobRun.objects.filter(pk=run.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_starting_the_job_together_run_it_once():
+    barrier, release = threading.Barrier(2), threading.Event()
+    outcomes = []
+
+    def worker():
+        barrier.wait(timeout=30)
+        run = job_run(job="restock", body=lambda ctx: release.wait(timeout=30), trigger="schedule")
+        outcomes.append(run.status)
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while not outcomes and time.monotonic() < deadline:  # the loser returns at once; the winner waits
+        time.sleep(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == [JobRun.Status.SKIPPED, JobRun.Status.SUCCEEDED]
+    assert JobRun.objects.filter(job="restock").count() == 2
