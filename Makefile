@@ -3,22 +3,33 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-INSTALLED := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt deploy/requirements.txt | sha1sum | cut -c1-12)
+ML_REQUIREMENTS := requirements-ml.txt sentiment/lambda_function/requirements.txt
+REQUIREMENTS := requirements.txt requirements-dev.txt deploy/requirements.txt $(ML_REQUIREMENTS)
+INSTALLED := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) | sha1sum | cut -c1-12)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(shell sha1sum deploy/requirements-checkov.txt | cut -c1-12)
+# The demo sentiment model (a demo only): built once by `make run`, which points SENTIMENT_MODEL at it.
+DEMO_SENTIMENT_MODEL := var/sentiment-demo-model
 
 .PHONY: run test install lint check-deploy schema clean deploy-tools mesh-start mesh-stop
 
-$(INSTALLED): requirements.txt requirements-dev.txt deploy/requirements.txt
+# The venv also gets torch/transformers (requirements-ml.txt): the sentiment job's local backend and
+# the tests need them; the web image installs requirements.txt only.
+$(INSTALLED): $(REQUIREMENTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-ml.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 install: $(INSTALLED)
 
-run: install
+$(DEMO_SENTIMENT_MODEL)/config.json: | $(INSTALLED)
+	$(BIN)/python manage.py build_demo_sentiment_model --output $(DEMO_SENTIMENT_MODEL)
+
+run: export SENTIMENT_MODEL ?= $(abspath $(DEMO_SENTIMENT_MODEL))
+run: install $(DEMO_SENTIMENT_MODEL)/config.json
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo_data --if-empty
 	@echo ""
@@ -26,6 +37,8 @@ run: install
 	@echo "    API docs (Swagger UI):  http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "    Admin:                  http://127.0.0.1:$(PORT)/admin/  (staff@c4ang.com / c4ang-staff-1234)"
 	@echo "    Readiness:              http://127.0.0.1:$(PORT)/readyz"
+	@echo "    Jobs now:               SENTIMENT_MODEL=$$SENTIMENT_MODEL $(BIN)/python manage.py run_sentiment"
+	@echo "                            $(BIN)/python manage.py run_recommendations"
 	@echo ""
 	$(BIN)/gunicorn c4ang.wsgi:application --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
 

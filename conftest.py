@@ -14,6 +14,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 ROOT = Path(__file__).resolve().parent
+# No test ever downloads a model: a hub id fails at once instead of retrying the network for a minute.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -157,6 +159,24 @@ def gunicorn_server():
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_sentiment_model(tmp_path_factory) -> Path:
+    """A tiny BERT sentiment classifier built here, nothing downloaded: a WordPiece tokenizer trained with
+    `tokenizers` on Korean demo reviews, 2 layers of 32, saved with save_pretrained. Untrained: its
+    scores are arbitrary, but fixed. Loaded by the real code from the returned directory."""
+    import random
+
+    from c4ang.demo import labelled_reviews
+    from sentiment.lambda_function import demo_model
+
+    texts = [review.content for review in labelled_reviews(random.Random(7), 200)]
+    path = tmp_path_factory.mktemp("tiny-sentiment-model")
+    tokenizer = demo_model.tokenizer_train(texts, vocab_size=300)
+    demo_model.model_new(vocab_size=len(tokenizer), hidden_size=32, layers=2, heads=2).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
 
 
 def pytest_collection_finish(session):

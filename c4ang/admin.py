@@ -1,6 +1,32 @@
 from django.contrib import admin
 
+from c4ang.models import JobRun
+
 admin.site.site_header = "C4ang staff"
 admin.site.site_title = "C4ang staff"
 admin.site.index_title = "Shop administration"
 admin.site.index_template = "admin/c4ang/index.html"
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    """Job runs are written by the jobs only: staff read them here."""
+
+    list_display = ["job", "status", "trigger", "started_at", "duration", "message"]
+    list_filter = ["job", "status", "trigger"]
+    date_hierarchy = "started_at"
+    fields = ["job", "status", "trigger", "started_at", "finished_at", "step_durations", "counts", "message"]
+    readonly_fields = fields
+
+    @admin.display(description="duration (s)")
+    def duration(self, run: JobRun) -> str:
+        return "—" if run.duration_s is None else f"{run.duration_s:.1f}"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -102,7 +102,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_prometheus",
     "django_celery_beat",
-    "c4ang",  # ops commands (seed_demo_data, healthcheck); no models
+    "c4ang",  # ops commands (seed_demo_data, healthcheck) and the job run records
     "customers",
     "products",
     "orders",
@@ -288,6 +288,22 @@ SENTIMENT_MODEL = env_str("SENTIMENT_MODEL", "sangrimlee/bert-base-multilingual-
 SENTIMENT_LAMBDA_FUNCTION = env_str("SENTIMENT_LAMBDA_FUNCTION", "c4ang-sentiment")
 SENTIMENT_LAMBDA_REGION = env_str("SENTIMENT_LAMBDA_REGION", env_str("AWS_REGION", "ap-northeast-2"))
 SENTIMENT_LAMBDA_ENDPOINT_URL = env_str("SENTIMENT_LAMBDA_ENDPOINT_URL", "") or None
+# botocore's default 60 s read timeout (plus its retries) would invoke a slow function again.
+SENTIMENT_LAMBDA_READ_TIMEOUT_S = env_int("SENTIMENT_LAMBDA_READ_TIMEOUT_S", 660)
+# Attempts of an invoke that never ran (throttled, endpoint unreachable), with exponential back-off.
+SENTIMENT_LAMBDA_ATTEMPTS = env_int("SENTIMENT_LAMBDA_ATTEMPTS", 4)
+SENTIMENT_LAMBDA_BACKOFF_MS = env_int("SENTIMENT_LAMBDA_BACKOFF_MS", 1000)
+
+# --- Jobs ---------------------------------------------------------------------------------------
+
+# A job's lock expires after this long even if its process died without releasing it.
+JOBS_LOCK_SECONDS = env_int("JOBS_LOCK_SECONDS", 6 * 3600)
+RECOMMENDATIONS_WINDOW_DAYS = env_int("RECOMMENDATIONS_WINDOW_DAYS", 30)
+RECOMMENDATIONS_CACHE_SECONDS = env_int("RECOMMENDATIONS_CACHE_SECONDS", 3 * 86400)
+SENTIMENT_MIN_REVIEWS = env_int("SENTIMENT_MIN_REVIEWS", 100)
+SENTIMENT_WINDOW_DAYS = env_int("SENTIMENT_WINDOW_DAYS", 30)
+SENTIMENT_MAX_PRODUCTS = env_int("SENTIMENT_MAX_PRODUCTS", 10)
+SENTIMENT_BATCH_SIZE = env_int("SENTIMENT_BATCH_SIZE", 32)
 
 C4ANG_LOW_STOCK_THRESHOLD = env_int("C4ANG_LOW_STOCK_THRESHOLD", 5)
 

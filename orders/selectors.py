@@ -6,11 +6,13 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from orders.errors import OrderNotFound
 from orders.models import Order, OrderItem, OrderStatus
+
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 
 def _with_items(orders: QuerySet[Order]) -> QuerySet[Order]:
@@ -56,11 +58,8 @@ def customer_has_bought(*, customer_id: UUID, product_id: UUID) -> bool:
     return OrderItem.objects.filter(
         order__customer_id=customer_id,
         product_id=product_id,
-        order__status__in=[OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED],
+        order__status__in=PAID_STATUSES,
     ).exists()
-
-
-PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 
 def order_daily_totals(*, since: datetime) -> dict[date, dict]:
@@ -77,3 +76,30 @@ def order_daily_totals(*, since: datetime) -> dict[date, dict]:
         .order_by("day")
     )
     return {row["day"]: {**row, "revenue": row["revenue"] or Decimal(0)} for row in rows}
+
+
+def _purchases(*, since: datetime, until: datetime) -> QuerySet[OrderItem]:
+    # A purchase is an item of an order that reached PAID (and was not cancelled since), by when it was ordered.
+    return OrderItem.objects.filter(order__status__in=PAID_STATUSES, created_at__gte=since, created_at__lt=until)
+
+
+def purchase_count(*, since: datetime, until: datetime) -> int:
+    """Purchases ordered in [since, until)."""
+    return _purchases(since=since, until=until).count()
+
+
+def purchase_counts_by_product(*, since: datetime, until: datetime) -> dict[UUID, int]:
+    """Purchases ordered in [since, until) per product; products without any are absent."""
+    rows = _purchases(since=since, until=until).values("product_id").annotate(purchases=Count("id")).order_by()
+    return {row["product_id"]: row["purchases"] for row in rows}
+
+
+def purchased_product_ids(*, customer_id: UUID, limit: int) -> list[UUID]:
+    """The products a customer has bought, the most recently bought first."""
+    rows = (
+        OrderItem.objects.filter(order__customer_id=customer_id, order__status__in=PAID_STATUSES)
+        .values("product_id")
+        .annotate(last_bought=Max("created_at"))
+        .order_by("-last_bought", "product_id")[:limit]
+    )
+    return [row["product_id"] for row in rows]

@@ -1,5 +1,6 @@
 """Reads of the catalog: other modules look products up here."""
 
+from datetime import datetime
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
@@ -77,3 +78,38 @@ def review_get(*, review_id: UUID) -> Review:
         return Review.objects.get(pk=review_id)
     except Review.DoesNotExist:
         raise ReviewNotFound() from None
+
+
+def product_ranking_attributes() -> list[tuple[UUID, UUID, str]]:
+    """(id, category id, brand) of every active product: what the recommendation ranking compares."""
+    return list(Product.objects.filter(is_active=True).values_list("id", "category_id", "brand"))
+
+
+def product_summaries(*, product_ids: list[UUID]) -> dict[UUID, Product]:
+    """The active products among these ids, with their category, by id (one query)."""
+    return {product.pk: product for product in product_list_public().filter(pk__in=product_ids)}
+
+
+def review_counts_by_product(
+    *, since: datetime, min_reviews: int, exclude_product_ids: set[UUID], limit: int
+) -> list[tuple[UUID, int]]:
+    """(product id, approved reviews created since `since`) of the active products with at least
+    `min_reviews` of them, leaving out `exclude_product_ids`; most reviewed first, ties by id."""
+    rows = (
+        Review.objects.filter(status=Review.Status.APPROVED, created_at__gte=since, product__is_active=True)
+        .exclude(product_id__in=exclude_product_ids)
+        .values("product_id")
+        .annotate(review_count=Count("id"))
+        .filter(review_count__gte=min_reviews)
+        .order_by("-review_count", "product_id")[:limit]
+    )
+    return [(row["product_id"], row["review_count"]) for row in rows]
+
+
+def review_contents(*, product_id: UUID, since: datetime) -> list[str]:
+    """The texts of a product's approved reviews created since `since`, oldest first."""
+    return list(
+        Review.objects.filter(product_id=product_id, status=Review.Status.APPROVED, created_at__gte=since)
+        .order_by("created_at", "id")
+        .values_list("content", flat=True)
+    )

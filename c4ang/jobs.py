@@ -1,0 +1,120 @@
+"""Batch jobs: a lock so that a job never runs twice at once, and a run record of every attempt.
+
+A job is a function of a JobContext. It times its steps with `ctx.step(name)` and records its
+numbers with `ctx.count(...)`; raising JobSkipped ends the run as skipped with a warning, any
+other exception ends it as failed and propagates to the caller (the Celery task, the command).
+The lock lives in the cache: with Redis it holds across every worker and host.
+"""
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from tqdm import tqdm
+
+from c4ang.models import JobRun
+
+logger = logging.getLogger(__name__)
+
+
+class JobSkipped(Exception):
+    """Raised by a step when there is nothing to do: the run is recorded as skipped with this message."""
+
+
+class JobContext:
+    def __init__(self, run: JobRun, *, progress: bool):
+        self.run = run
+        self._progress = progress
+
+    @contextmanager
+    def step(self, name: str, *, total: int | None = None) -> Iterator[tqdm]:
+        """Time one step and record it; yields a progress bar, drawn for a step of known size when the
+        run shows progress."""
+        started = time.perf_counter()
+        with tqdm(total=total, desc=name, unit=" items", disable=not self._progress or total is None) as bar:
+            try:
+                yield bar
+            finally:
+                self.run.step_durations.append({"step": name, "seconds": round(time.perf_counter() - started, 3)})
+                # Saved after every step, so that the admin shows how far a long run has come.
+                JobRun.objects.filter(pk=self.run.pk).update(
+                    step_durations=self.run.step_durations, counts=self.run.counts
+                )
+
+    def count(self, **counts: int) -> None:
+        self.run.counts.update(counts)
+
+
+def _lock_key(job: str) -> str:
+    return f"jobs:lock:{job}"
+
+
+def _finish(run: JobRun, status: str, message: str = "") -> None:
+    run.status = status
+    run.message = message
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "message", "finished_at", "step_durations", "counts"])
+
+
+def job_run(*, job: str, body: Callable[[JobContext], None], trigger: str, progress: bool = False) -> JobRun:
+    """Run `body` as a run of `job` unless a run of it is in progress; returns the run record.
+
+    A run that finds the job running is recorded as skipped. A failing run is recorded as failed,
+    then its exception is raised again.
+    """
+    token = uuid.uuid4().hex
+    started_at = timezone.now()
+    if not cache.add(_lock_key(job), token, timeout=settings.JOBS_LOCK_SECONDS):
+        logger.warning("job already running; this run is skipped", extra={"job": job})
+        return JobRun.objects.create(
+            job=job,
+            trigger=trigger,
+            status=JobRun.Status.SKIPPED,
+            started_at=started_at,
+            finished_at=started_at,
+            message=f"{job} was already running: this run was skipped.",
+        )
+    try:
+        # Holding the lock, no other run of this job is alive: a run still marked running died with its process.
+        JobRun.objects.filter(job=job, status=JobRun.Status.RUNNING).update(
+            status=JobRun.Status.FAILED,
+            finished_at=started_at,
+            message="Abandoned: the process running it ended before it finished.",
+        )
+        run = JobRun.objects.create(job=job, trigger=trigger, started_at=started_at)
+        logger.info("job started", extra={"job": job, "run_id": str(run.pk), "trigger": trigger})
+        try:
+            body(JobContext(run, progress=progress))
+        except JobSkipped as skipped:
+            _finish(run, JobRun.Status.SKIPPED, str(skipped))
+            logger.warning("job skipped", extra={"job": job, "run_id": str(run.pk), "reason": str(skipped)})
+        except BaseException as error:
+            # Recorded whatever it is (even an interrupt), then raised again for the caller to handle.
+            _finish(run, JobRun.Status.FAILED, f"{type(error).__name__}: {error}")
+            logger.error("job failed", extra={"job": job, "run_id": str(run.pk), "error": str(error)})
+            raise
+        else:
+            _finish(run, JobRun.Status.SUCCEEDED)
+            logger.info("job finished", extra={"job": job, "run_id": str(run.pk), "counts": run.counts})
+        return run
+    finally:
+        # Released only if still ours: a lock that expired may have been taken by a newer run.
+        if cache.get(_lock_key(job)) == token:
+            cache.delete(_lock_key(job))
+
+
+def job_run_report(run: JobRun) -> str:
+    """A few lines for an operator: outcome, time per step, counts, message."""
+    duration = "" if run.duration_s is None else f" in {run.duration_s:.1f} s"
+    lines = [f"{run.job} {run.status}{duration} (run {run.pk})"]
+    lines += [f"  {step['step']:<24} {step['seconds']:>9.3f} s" for step in run.step_durations]
+    if run.counts:
+        lines.append("  " + ", ".join(f"{name}={value}" for name, value in run.counts.items()))
+    if run.message:
+        lines.append(f"  {run.message}")
+    return "\n".join(lines)

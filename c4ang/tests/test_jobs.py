@@ -1,0 +1,185 @@
+"""Batch jobs: one run at a time per job (a lock in the cache), and a run record of every attempt."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+from c4ang.errors import DomainError
+from c4ang.jobs import JobSkipped, job_run, job_run_report
+from c4ang.models import JobRun
+
+pytestmark = pytest.mark.django_db
+
+
+class ShelfEmpty(DomainError):
+    code = "shelf_empty"
+    message = "The shelf is empty."
+
+
+def test_a_run_records_its_steps_counts_and_success():
+    def body(ctx):
+        with ctx.step("count_shelves"):
+            ctx.count(shelves=3)
+        with ctx.step("restock", total=2) as bar:
+            bar.update(2)
+            ctx.count(restocked=2)
+
+    run = job_run(job="restock", body=body, trigger="command")
+
+    run.refresh_from_db()
+    assert run.status == JobRun.Status.SUCCEEDED
+    assert run.trigger == "command"
+    assert [step["step"] for step in run.step_durations] == ["count_shelves", "restock"]
+    assert all(step["seconds"] >= 0 for step in run.step_durations)
+    assert run.counts == {"shelves": 3, "restocked": 2}
+    assert run.message == ""
+    assert run.finished_at >= run.started_at
+
+
+def test_a_run_with_nothing_to_do_is_recorded_as_skipped_with_the_reason():
+    def body(ctx):
+        with ctx.step("check"):
+            ctx.count(found=0)
+            raise JobSkipped("Nothing arrived yesterday.")
+
+    run = job_run(job="restock", body=body, trigger="schedule")
+
+    run.refresh_from_db()
+    assert run.status == JobRun.Status.SKIPPED
+    assert run.message == "Nothing arrived yesterday."
+    assert run.counts == {"found": 0}
+    assert [step["step"] for step in run.step_durations] == ["check"]
+
+
+def test_a_failing_run_is_recorded_then_raised_and_frees_the_lock():
+    def body(ctx):
+        with ctx.step("restock"):
+            raise ShelfEmpty()
+
+    with pytest.raises(ShelfEmpty):
+        job_run(job="restock", body=body, trigger="command")
+
+    failed = JobRun.objects.get()
+    assert failed.status == JobRun.Status.FAILED
+    assert failed.message == "ShelfEmpty: The shelf is empty."
+    assert [step["step"] for step in failed.step_durations] == ["restock"]
+    assert job_run(job="restock", body=lambda ctx: None, trigger="command").status == JobRun.Status.SUCCEEDED
+
+
+def test_a_job_never_runs_twice_at_once():
+    inner_runs = []
+
+    def body(ctx):
+        # While this run holds the lock, the same job is started again, and another job too.
+        inner_runs.append(job_run(job="restock", body=lambda ctx: None, trigger="schedule"))
+        inner_runs.append(job_run(job="reprice", body=lambda ctx: None, trigger="schedule"))
+
+    outer = job_run(job="restock", body=body, trigger="command")
+
+    again, other_job = inner_runs
+    assert again.status == JobRun.Status.SKIPPED
+    assert again.message == "restock was already running: this run was skipped."
+    assert again.step_durations == []
+    assert other_job.status == JobRun.Status.SUCCEEDED
+    assert outer.status == JobRun.Status.SUCCEEDED
+    assert JobRun.objects.filter(job="restock").count() == 2
+
+
+def test_the_lock_is_free_again_after_a_run():
+    first = job_run(job="restock", body=lambda ctx: None, trigger="command")
+    second = job_run(job="restock", body=lambda ctx: None, trigger="command")
+
+    assert (first.status, second.status) == (JobRun.Status.SUCCEEDED, JobRun.Status.SUCCEEDED)
+    assert cache.get("jobs:lock:restock") is None
+
+
+def test_a_lock_that_expired_and_was_taken_by_a_newer_run_is_left_to_it():
+    def body(ctx):
+        cache.set("jobs:lock:restock", "newer-run")  # our lock expired; a newer run took it
+
+    job_run(job="restock", body=body, trigger="command")
+
+    assert cache.get("jobs:lock:restock") == "newer-run"
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_abandoned():
+    dead = JobRun.objects.create(job="restock", trigger="schedule", started_at=timezone.now() - timedelta(hours=7))
+    other_job = JobRun.objects.create(job="reprice", trigger="schedule", started_at=timezone.now())
+
+    job_run(job="restock", body=lambda ctx: None, trigger="command")
+
+    dead.refresh_from_db()
+    other_job.refresh_from_db()
+    assert dead.status == JobRun.Status.FAILED
+    assert dead.message == "Abandoned: the process running it ended before it finished."
+    assert other_job.status == JobRun.Status.RUNNING
+
+
+def test_the_report_shows_outcome_steps_counts_and_message():
+    started = timezone.now()
+    run = JobRun(
+        job="restock",
+        trigger="command",
+        status=JobRun.Status.SKIPPED,
+        started_at=started,
+        finished_at=started + timedelta(seconds=1.25),
+        step_durations=[{"step": "check", "seconds": 1.25}],
+        counts={"found": 0},
+        message="Nothing arrived yesterday.",
+    )
+
+    assert job_run_report(run).splitlines() == [
+        f"restock SKIPPED in 1.2 s (run {run.pk})",
+        "  check                        1.250 s",
+        "  found=0",
+        "  Nothing arrived yesterday.",
+    ]
+
+
+def test_staff_see_job_runs_in_the_admin_but_cannot_change_them(client, django_user_model):
+    run = job_run(job="restock", body=lambda ctx: ctx.count(restocked=4), trigger="command")
+    client.force_login(django_user_model.objects.create_superuser("admin@c4ang.com", "admin password 1234"))
+
+    listing = client.get("/admin/c4ang/jobrun/")
+    detail = client.get(f"/admin/c4ang/jobrun/{run.pk}/change/")
+
+    assert listing.status_code == 200
+    assert b"restock" in listing.content
+    assert detail.status_code == 200
+    assert b"restocked" in detail.content
+    assert b'name="_save"' not in detail.content
+    assert client.get("/admin/c4ang/jobrun/add/").status_code == 403
+    assert client.post(f"/admin/c4ang/jobrun/{run.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert JobRun.objects.filter(pk=run.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_starting_the_job_together_run_it_once():
+    barrier, release = threading.Barrier(2), threading.Event()
+    outcomes = []
+
+    def worker():
+        barrier.wait(timeout=30)
+        run = job_run(job="restock", body=lambda ctx: release.wait(timeout=30), trigger="schedule")
+        outcomes.append(run.status)
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while not outcomes and time.monotonic() < deadline:  # the loser returns at once; the winner waits
+        time.sleep(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == [JobRun.Status.SKIPPED, JobRun.Status.SUCCEEDED]
+    assert JobRun.objects.filter(job="restock").count() == 2

@@ -1,0 +1,35 @@
+"""The Redis copy of the recommendation table that the API reads: one entry per product."""
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from django.conf import settings
+from django.core.cache import cache
+
+# Bounded pipelines: a refresh of 100,000 products never sends one giant request.
+CHUNK = 1000
+
+
+def _key(product_id: UUID | str) -> str:
+    return f"recommendations:product:{product_id}"
+
+
+def entry(*, product_ids: list[str], scores: list[float], algorithm: str, generated_at: str) -> dict:
+    return {"product_ids": product_ids, "scores": scores, "algorithm": algorithm, "generated_at": generated_at}
+
+
+def entries_set(entries: dict[UUID | str, dict]) -> None:
+    items = [(_key(product_id), value) for product_id, value in entries.items()]
+    for start in range(0, len(items), CHUNK):
+        cache.set_many(dict(items[start : start + CHUNK]), timeout=settings.RECOMMENDATIONS_CACHE_SECONDS)
+
+
+def entries_get(product_ids: Iterable[UUID]) -> dict[UUID, dict]:
+    keys = {_key(product_id): product_id for product_id in product_ids}
+    return {keys[key]: value for key, value in cache.get_many(list(keys)).items()}
+
+
+def entries_delete(product_ids: Iterable[UUID | str]) -> None:
+    keys = [_key(product_id) for product_id in product_ids]
+    for start in range(0, len(keys), CHUNK):
+        cache.delete_many(keys[start : start + CHUNK])

@@ -1,0 +1,141 @@
+"""The hybrid ranking of the daily recommendations (SPEC §7), free of Django.
+
+For products a and b:
+    similarity(a, b) = ((same category) + (same brand)) / 2          -> 0, 0.5 or 1
+    score(a, b)      = 0.7 * similarity(a, b) + 0.3 * popularity(b)
+and a product's recommendations are the 10 other products with the highest score (ties by id).
+
+`top_pairwise` computes that definition literally, over all pairs (O(n²)): it is the reference
+the tests and the benchmark compare against. `top_grouped` gives the identical result from the
+products grouped by similarity tier and sorted once (O(n log n), then O(k) per product): what
+the job runs.
+"""
+
+import heapq
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+ALPHA = 5
+BETA = 45
+CONTENT_WEIGHT = 0.7
+POPULARITY_WEIGHT = 0.3
+TOP_N = 10
+ALGORITHM = "hybrid-content70-popularity30"
+
+# The three values similarity takes: same category and brand, one of the two, neither.
+SAME_BOTH, SAME_ONE, SAME_NONE = 1.0, 0.5, 0.0
+
+Ranking = dict[str, list[tuple[str, float]]]
+
+
+@dataclass(frozen=True, slots=True)
+class RankedProduct:
+    id: str
+    category: str
+    brand: str
+    popularity: float
+
+
+def popularity(purchases: int, total_purchases: int) -> float:
+    """Bayesian-smoothed popularity: (purchases + ALPHA) / (total + ALPHA + BETA), always within (0, 1)."""
+    return (purchases + ALPHA) / (total_purchases + ALPHA + BETA)
+
+
+def similarity(a: RankedProduct, b: RankedProduct) -> float:
+    return ((a.category == b.category) + (a.brand == b.brand)) / 2
+
+
+def score(sim: float, candidate_popularity: float) -> float:
+    return CONTENT_WEIGHT * sim + POPULARITY_WEIGHT * candidate_popularity
+
+
+def top_pairwise(products: list[RankedProduct], n: int = TOP_N) -> Ranking:
+    """The definition, literally: every ordered pair scored. O(n²); for reference only."""
+    ranking: Ranking = {}
+    for a in products:
+        best = heapq.nsmallest(n, ((-score(similarity(a, b), b.popularity), b.id) for b in products if b.id != a.id))
+        ranking[a.id] = [(product_id, -negative) for negative, product_id in best]
+    return ranking
+
+
+class SimilarityTiers:
+    """Products grouped by what their similarity depends on: (category, brand), category, brand.
+
+    Two products of one (category, brand) group have similarity 1; of one category or one brand
+    only, 0.5; otherwise 0.
+    """
+
+    def __init__(self, products: list[RankedProduct]):
+        if any(not 0.0 <= product.popularity <= 1.0 for product in products):
+            raise ValueError("popularity must lie within [0, 1], or the similarity tiers would interleave")
+        self.products = products
+        self.groups: dict[tuple[str, str], list[RankedProduct]] = defaultdict(list)
+        self.categories: dict[str, list[RankedProduct]] = defaultdict(list)
+        self.brands: dict[str, list[RankedProduct]] = defaultdict(list)
+        for product in products:
+            self.groups[product.category, product.brand].append(product)
+            self.categories[product.category].append(product)
+            self.brands[product.brand].append(product)
+
+
+def top_grouped(
+    tiers: SimilarityTiers, n: int = TOP_N, on_progress: Callable[[int], object] = lambda done: None
+) -> Ranking:
+    """The same ranking as `top_pairwise`, without comparing every pair.
+
+    Scores of different similarity tiers never interleave: popularity lies in [0, 1], so tier 1
+    scores are >= 0.7, tier 0.5 scores within [0.35, 0.65] and tier 0 scores <= 0.3. A product's
+    top n are therefore the best of its (category, brand) group, then, only if the group is too
+    small, the best of its category or brand, then the best of the rest. Within a tier the order
+    is (-score, id), so every list is sorted by exactly that key; the lower tiers are only needed
+    by groups of at most n products, which keeps every scan short.
+    """
+
+    def ordered(items: Iterable[RankedProduct], sim: float) -> list[tuple[float, str, RankedProduct]]:
+        return sorted((-score(sim, item.popularity), item.id, item) for item in items)
+
+    def first(candidates: Iterable[tuple[float, str, RankedProduct]], head: RankedProduct, tier: float):
+        """The first n candidates whose similarity to `head` (and so to its whole group) is `tier`."""
+        taken = []
+        for negative, product_id, product in candidates:
+            if len(taken) == n:
+                break
+            if similarity(head, product) == tier:
+                taken.append((product_id, -negative))
+        return taken
+
+    # Each sorted once, and only when a small group needs it.
+    sorted_categories = _Lazy(lambda category: ordered(tiers.categories[category], SAME_ONE))
+    sorted_brands = _Lazy(lambda brand: ordered(tiers.brands[brand], SAME_ONE))
+    sorted_all = _Lazy(lambda _: ordered(tiers.products, SAME_NONE))
+
+    ranking: Ranking = {}
+    for (category, brand), members in tiers.groups.items():
+        group = ordered(members, SAME_BOTH)
+        head = members[0]
+        # What the group itself cannot fill comes from the lower tiers, the same for all its members.
+        lower: list[tuple[str, float]] = []
+        if len(group) - 1 < n:
+            # Both lists hold the group's members (at most n), which are skipped: the scan stays short.
+            lower = first(heapq.merge(sorted_categories[category], sorted_brands[brand]), head, SAME_ONE)
+            if len(group) - 1 + len(lower) < n:
+                # Then fewer than 2n products share the category or the brand: a short scan again.
+                lower += first(sorted_all["all"], head, SAME_NONE)
+        for _, member_id, _member in group:
+            best = [(product_id, -negative) for negative, product_id, _ in group[: n + 1] if product_id != member_id]
+            ranking[member_id] = (best + lower)[:n]
+        on_progress(len(group))
+    return ranking
+
+
+class _Lazy(dict):
+    """A dict that computes a missing value from its key, once."""
+
+    def __init__(self, compute: Callable):
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, key):
+        self[key] = value = self._compute(key)
+        return value
