@@ -3,12 +3,16 @@
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from c4ang.admin_display import krw
 from c4ang.charts import bar_chart
+from c4ang.jobs import STARTABLE_JOBS, job_run_latest, job_start_now
 from orders import selectors as order_selectors
 from payments import selectors as payment_selectors
 from products import selectors as product_selectors
@@ -58,6 +62,17 @@ def dashboard_view(request):
         ),
         "low_stock": product_selectors.product_low_stock(threshold=settings.C4ANG_LOW_STOCK_THRESHOLD, limit=10),
         "low_stock_threshold": settings.C4ANG_LOW_STOCK_THRESHOLD,
+        "job_runs": job_run_latest(limit=8),
+        "startable_jobs": list(STARTABLE_JOBS),
         "sentiment_rows": [{**row, "sentiment": sentiments.get(row["id"])} for row in most_reviewed],
     }
     return TemplateResponse(request, "admin/c4ang/dashboard.html", context)
+
+
+@require_POST
+def job_start_view(request, job: str):
+    """Staff's "run now" for a batch job, from the dashboard."""
+    if job not in STARTABLE_JOBS:
+        raise Http404(f"No job {job}")
+    messages.success(request, f"{job}: {job_start_now(job=job)}. Its run appears under the latest job runs.")
+    return redirect("admin-dashboard")

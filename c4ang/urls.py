@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from c4ang.dashboard import dashboard_view
+from c4ang.dashboard import dashboard_view, job_start_view
 
 MODULE_PREFIXES = {
     "customers": "api/v1/customers/",
@@ -25,6 +25,9 @@ def module_urlpatterns(modules: list[str]) -> list:
     patterns = [path(MODULE_PREFIXES[module], include(f"{module}.urls")) for module in modules if module != "admin"]
     if "admin" in modules:
         patterns.append(path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"))
+        patterns.append(
+            path("admin/jobs/<str:job>/start/", admin.site.admin_view(job_start_view), name="admin-job-start")
+        )
         patterns.append(path("admin/", admin.site.urls))
     return patterns
 

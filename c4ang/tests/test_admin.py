@@ -1,6 +1,7 @@
 """The staff admin: every page renders, and no list or detail page grows its queries with its rows."""
 
 import itertools
+import json
 from decimal import Decimal
 
 import pytest
@@ -186,3 +187,43 @@ def test_ship_action_refuses_an_invalid_transition_with_its_code(staff_browser):
     assert "invalid_status_transition" in response.content.decode()
     order.refresh_from_db()
     assert order.status == "PENDING"
+
+
+def test_dashboard_lists_the_latest_job_runs_with_run_now_buttons(staff_browser):
+    from c4ang.models import JobRun
+
+    JobRun.objects.create(
+        job="daily_recommendation_pipeline",
+        trigger="schedule",
+        status="SUCCEEDED",
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        counts={"products": 42},
+    )
+
+    html = staff_browser.get(reverse("admin-dashboard")).content.decode()
+
+    assert 'id="job-runs"' in html
+    assert "products=42" in html
+    assert reverse("admin-job-start", args=["weekly_sentiment_analysis"]) in html
+
+
+def test_run_now_refuses_unknown_jobs_and_get(staff_browser):
+    assert staff_browser.post(reverse("admin-job-start", args=["mine_bitcoin"])).status_code == 404
+    assert staff_browser.get(reverse("admin-job-start", args=["weekly_sentiment_analysis"])).status_code == 405
+
+
+@pytest.mark.redis
+def test_run_now_queues_the_job_for_a_worker_on_the_real_broker(staff_browser, settings):
+    import redis
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("celery")
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+    response = staff_browser.post(reverse("admin-job-start", args=["daily_recommendation_pipeline"]), follow=True)
+
+    assert "queued for a Celery worker" in response.content.decode()
+    queued = [json.loads(message) for message in broker.lrange("celery", 0, -1)]
+    assert [message["headers"]["task"] for message in queued] == ["recommendations.tasks.daily_recommendation_pipeline"]
+    broker.delete("celery")
