@@ -155,3 +155,8 @@ def review_moderate(*, review_id: UUID, status: str) -> Review:
     review.status = status
     review.save(update_fields=["status"])
     return review
+
+
+def catalog_cache_invalidate(*, product_ids: list[UUID]) -> None:
+    """After commit, drop the cached details of these products (e.g. their sentiment summary changed)."""
+    cache.invalidate_after_commit(product_ids)

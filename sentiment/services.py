@@ -12,6 +12,7 @@ from django.utils import timezone
 from c4ang.jobs import JobContext, JobSkipped, job_run
 from c4ang.models import JobRun
 from products import selectors as product_selectors
+from products import services as product_services
 from sentiment import backends, selectors
 from sentiment.models import ProductSentiment
 
@@ -120,4 +121,6 @@ def sentiment_store(*, results: dict[UUID, tuple[list[float], str]], analyzed_at
                 "analyzed_at",
             ],
         )
+        # The product detail shows the summary: its cached copy must not outlive the new one.
+        product_services.catalog_cache_invalidate(product_ids=list(results))
     return len(rows)

@@ -302,3 +302,20 @@ def test_customers_cannot_use_staff_endpoints(customer_client, catalog):
 
 def test_categories_are_public(api_client, catalog):
     assert [c["name"] for c in api_client.get(f"{PRODUCTS}categories/").json()["results"]] == ["전자제품", "패션"]
+
+
+def test_a_new_sentiment_summary_replaces_the_cached_detail(api_client, catalog, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from sentiment import services as sentiment_services
+
+    product = Product.objects.filter(is_active=True).first()
+    assert api_client.get(f"{PRODUCTS}{product.pk}/").json()["sentiment"] is None  # now cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sentiment_services.sentiment_store(
+            results={product.pk: ([0.9, 0.5, -0.4, 0.0], "demo-model")}, analyzed_at=timezone.now()
+        )
+
+    summary = api_client.get(f"{PRODUCTS}{product.pk}/").json()["sentiment"]
+    assert (summary["positive_ratio"], summary["negative_ratio"], summary["review_count"]) == (0.5, 0.25, 4)
