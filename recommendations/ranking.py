@@ -95,14 +95,15 @@ def top_grouped(
     def ordered(items: Iterable[RankedProduct], sim: float) -> list[tuple[float, str, RankedProduct]]:
         return sorted((-score(sim, item.popularity), item.id, item) for item in items)
 
-    def first(candidates: Iterable[tuple[float, str, RankedProduct]], head: RankedProduct, tier: float):
-        """The first n candidates whose similarity to `head` (and so to its whole group) is `tier`."""
+    def first(candidates: Iterable[tuple[float, str, RankedProduct]], category: str, brand: str, shared: int):
+        """The first n candidates that share `shared` of (category, brand) with the group: 1 for the
+        0.5 tier, 0 for the 0 tier."""
         taken = []
         for negative, product_id, product in candidates:
             if len(taken) == n:
                 break
-            if similarity(head, product) == tier:
-                taken.append((product_id, -negative))
+            if (product.category == category) + (product.brand == brand) == shared:
+                taken.append((negative, product_id))
         return taken
 
     # Each sorted once, and only when a small group needs it.
@@ -113,18 +114,19 @@ def top_grouped(
     ranking: Ranking = {}
     for (category, brand), members in tiers.groups.items():
         group = ordered(members, SAME_BOTH)
-        head = members[0]
         # What the group itself cannot fill comes from the lower tiers, the same for all its members.
-        lower: list[tuple[str, float]] = []
+        lower: list[tuple[float, str]] = []
         if len(group) - 1 < n:
-            # Both lists hold the group's members (at most n), which are skipped: the scan stays short.
-            lower = first(heapq.merge(sorted_categories[category], sorted_brands[brand]), head, SAME_ONE)
+            # Both lists hold the group's members (at most n), which are skipped: the scans stay short.
+            same_category = first(sorted_categories[category], category, brand, 1)
+            same_brand = first(sorted_brands[brand], category, brand, 1)
+            lower = sorted(same_category + same_brand)[:n]
             if len(group) - 1 + len(lower) < n:
                 # Then fewer than 2n products share the category or the brand: a short scan again.
-                lower += first(sorted_all["all"], head, SAME_NONE)
+                lower += first(sorted_all["all"], category, brand, 0)
         for _, member_id, _member in group:
-            best = [(product_id, -negative) for negative, product_id, _ in group[: n + 1] if product_id != member_id]
-            ranking[member_id] = (best + lower)[:n]
+            best = [(negative, product_id) for negative, product_id, _ in group[: n + 1] if product_id != member_id]
+            ranking[member_id] = [(product_id, -negative) for negative, product_id in (best + lower)[:n]]
         on_progress(len(group))
     return ranking
 
