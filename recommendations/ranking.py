@@ -15,6 +15,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 
 ALPHA = 5
 BETA = 45
@@ -107,9 +108,17 @@ def top_grouped(
         return taken
 
     # Each sorted once, and only when a small group needs it.
-    sorted_categories = _Lazy(lambda category: ordered(tiers.categories[category], SAME_ONE))
-    sorted_brands = _Lazy(lambda brand: ordered(tiers.brands[brand], SAME_ONE))
-    sorted_all = _Lazy(lambda _: ordered(tiers.products, SAME_NONE))
+    @cache
+    def sorted_category(category: str):
+        return ordered(tiers.categories[category], SAME_ONE)
+
+    @cache
+    def sorted_brand(brand: str):
+        return ordered(tiers.brands[brand], SAME_ONE)
+
+    @cache
+    def sorted_all():
+        return ordered(tiers.products, SAME_NONE)
 
     ranking: Ranking = {}
     for (category, brand), members in tiers.groups.items():
@@ -118,26 +127,14 @@ def top_grouped(
         lower: list[tuple[float, str]] = []
         if len(group) - 1 < n:
             # Both lists hold the group's members (at most n), which are skipped: the scans stay short.
-            same_category = first(sorted_categories[category], category, brand, 1)
-            same_brand = first(sorted_brands[brand], category, brand, 1)
+            same_category = first(sorted_category(category), category, brand, 1)
+            same_brand = first(sorted_brand(brand), category, brand, 1)
             lower = sorted(same_category + same_brand)[:n]
             if len(group) - 1 + len(lower) < n:
                 # Then fewer than 2n products share the category or the brand: a short scan again.
-                lower += first(sorted_all["all"], category, brand, 0)
+                lower += first(sorted_all(), category, brand, 0)
         for _, member_id, _member in group:
             best = [(negative, product_id) for negative, product_id, _ in group[: n + 1] if product_id != member_id]
             ranking[member_id] = [(product_id, -negative) for negative, product_id in (best + lower)[:n]]
         on_progress(len(group))
     return ranking
-
-
-class _Lazy(dict):
-    """A dict that computes a missing value from its key, once."""
-
-    def __init__(self, compute: Callable):
-        super().__init__()
-        self._compute = compute
-
-    def __missing__(self, key):
-        self[key] = value = self._compute(key)
-        return value
