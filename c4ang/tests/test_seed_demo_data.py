@@ -29,6 +29,8 @@ def test_seed_creates_a_korean_shop_with_products_the_sentiment_job_will_pick():
     orders = Order.objects.all()
     assert 0 < orders.filter(status__in=["PAID", "SHIPPED", "DELIVERED"]).count() <= 30
     assert Payment.objects.filter(status="APPROVED").count() == orders.exclude(status="CANCELLED").count()
+    yesterday = timezone.localdate() - timedelta(days=1)
+    assert any(timezone.localdate(placed) == yesterday for placed in orders.values_list("created_at", flat=True))
     oldest = timezone.now() - timedelta(days=60)
     assert all(oldest <= placed <= timezone.now() for placed in orders.values_list("created_at", flat=True))
 

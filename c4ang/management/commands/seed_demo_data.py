@@ -1,7 +1,7 @@
 """Fill the shop with a realistic Korean demo catalog, customers, reviews and a staff login."""
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -117,7 +117,8 @@ class Command(BaseCommand):
             return 0
         now = timezone.now()
         paid = 0
-        for _ in tqdm(range(count), desc="orders", unit=" orders", disable=quiet):
+        yesterday = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=1), time.min))
+        for index in tqdm(range(count), desc="orders", unit=" orders", disable=quiet):
             lines = [
                 order_services.OrderLine(product_id=product.id, quantity=rng.randint(1, 2))
                 for product in rng.sample(products, min(len(products), rng.randint(1, 3)))
@@ -136,5 +137,8 @@ class Command(BaseCommand):
                         break
                     order_services.order_status_change(order_id=order.id, to_status=next_status, actor="system")
             placed_at = now - timedelta(days=rng.randrange(HISTORY_DAYS), minutes=rng.randrange(24 * 60))
+            if index % 20 == 0:
+                # Some orders yesterday (shop time): the daily recommendation job needs yesterday's purchases.
+                placed_at = yesterday + timedelta(minutes=rng.randrange(24 * 60))
             order_services.order_backdate_for_demo(order_id=order.id, placed_at=placed_at)
         return paid
