@@ -1,5 +1,5 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from c4ang.api.throttling import SignInAccountThrottle
+from c4ang.api.views import FilteredListApi
 from customers import selectors, services
 
 
@@ -85,7 +86,7 @@ class StaffCustomerOutputSerializer(CustomerOutputSerializer):
     is_active = serializers.BooleanField(source="user.is_active")
 
 
-class StaffCustomerListCreateApi(generics.ListAPIView):
+class StaffCustomerListCreateApi(FilteredListApi):
     """Staff: every customer (search by name, email or phone), and creating a customer account."""
 
     permission_classes = [IsAdminUser]
@@ -94,14 +95,7 @@ class StaffCustomerListCreateApi(generics.ListAPIView):
     class FilterSerializer(serializers.Serializer):
         search = serializers.CharField(max_length=100, required=False, default="")
 
-    @extend_schema(parameters=[FilterSerializer])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        filters = self.FilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return selectors.customer_list(**filters.validated_data)
+    selector = staticmethod(selectors.customer_list)
 
     @extend_schema(request=RegisterApi.InputSerializer, responses={201: StaffCustomerOutputSerializer})
     def post(self, request):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from c4ang.api.pagination import BoundedCursorPagination
+from c4ang.api.views import FilteredListApi
 from customers import selectors as customer_selectors
 from orders import selectors, services
 from orders.models import OrderStatus
@@ -146,7 +147,7 @@ class OrderCancelApi(APIView):
 # --- staff -----------------------------------------------------------------------------------------
 
 
-class StaffOrderListApi(generics.ListAPIView):
+class StaffOrderListApi(FilteredListApi):
     permission_classes = [IsAdminUser]
     serializer_class = StaffOrderOutputSerializer
     pagination_class = BoundedCursorPagination
@@ -155,14 +156,7 @@ class StaffOrderListApi(generics.ListAPIView):
         status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
         customer_id = serializers.UUIDField(required=False)
 
-    @extend_schema(parameters=[FilterSerializer])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        filters = self.FilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return selectors.order_list_all(**filters.validated_data)
+    selector = staticmethod(selectors.order_list_all)
 
 
 class StaffOrderDetailApi(APIView):

@@ -1,12 +1,13 @@
 """Staff-only saga tracker: list and filter, one saga with its event timeline, retry, compensate."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
+from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from c4ang.api.pagination import BoundedCursorPagination
+from c4ang.api.views import FilteredListApi
 from saga import selectors, services
 from saga.models import SagaStatus
 
@@ -36,7 +37,7 @@ class SagaDetailOutputSerializer(SagaOutputSerializer):
     events = SagaEventOutputSerializer(many=True)
 
 
-class SagaListApi(generics.ListAPIView):
+class SagaListApi(FilteredListApi):
     permission_classes = [IsAdminUser]
     serializer_class = SagaOutputSerializer
     pagination_class = BoundedCursorPagination
@@ -45,14 +46,7 @@ class SagaListApi(generics.ListAPIView):
         status = serializers.ChoiceField(choices=SagaStatus.choices, required=False)
         saga_type = serializers.CharField(max_length=50, required=False)
 
-    @extend_schema(parameters=[FilterSerializer])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        filters = self.FilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return selectors.saga_list(**filters.validated_data)
+    selector = staticmethod(selectors.saga_list)
 
 
 class SagaDetailApi(APIView):
