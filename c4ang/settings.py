@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -126,11 +128,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Last, as axes asks: turns an admin sign-in refused by a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "c4ang.urls"
 WSGI_APPLICATION = "c4ang.wsgi.application"
 AUTH_USER_MODEL = "customers.User"
+# axes first: a sign-in (admin form or API token) for a locked-out account and address stops there.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
@@ -213,6 +219,7 @@ C4ANG_PERIODIC_TASKS = {
     },
     "recover-sagas": {"task": "saga.tasks.recover_sagas", "crontab": {"minute": "*"}},
     "expire-unpaid-orders": {"task": "orders.tasks.expire_unpaid_orders", "crontab": {"minute": "*"}},
+    "flush-expired-tokens": {"task": "customers.tasks.flush_expired_tokens", "crontab": {"minute": "30", "hour": "4"}},
 }
 
 # --- API ----------------------------------------------------------------------------------------
@@ -238,6 +245,9 @@ REST_FRAMEWORK = {
         "auth_account": env_str("THROTTLE_AUTH_ACCOUNT", "10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The client address of per-IP limits is the one the last TRUSTED_PROXY_COUNT proxies saw: without
+    # it DRF keys on the whole X-Forwarded-For header, which any client can vary to dodge the limit.
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
 }
 API_MAX_PAGE_SIZE = 100
 
@@ -245,6 +255,8 @@ SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
     "ROTATE_REFRESH_TOKENS": True,
+    # A refresh token works once: its replay (or use after sign-out) is refused.
+    "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
     "AUTH_HEADER_TYPES": ("Bearer",),
@@ -337,6 +349,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Admin sign-in guessing (django-axes): after AXES_FAILURE_LIMIT failures for one account from one
+# address, that pair is locked out for AXES_COOLOFF_MINUTES (each further try restarts the wait).
+# The API's token endpoint counts too and answers a lockout in the error shape (customers.api).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "c4ang.security.sign_in_username"
+AXES_CLIENT_IP_CALLABLE = "c4ang.security.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/c4ang/lockout.html"
+AXES_VERBOSE = False  # no banner on every process start; failures are still logged with account and address
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,13 +1,16 @@
+from axes.helpers import get_cool_off
+from axes.utils import reset as axes_reset
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
 from c4ang.api.throttling import SignInAccountThrottle
 from c4ang.api.views import FilteredListApi
+from c4ang.security import client_ip, sign_in_username
 from customers import selectors, services
 
 
@@ -45,16 +48,50 @@ class RegisterApi(AuthThrottleMixin, APIView):
         return Response(CustomerOutputSerializer(customer).data, status=status.HTTP_201_CREATED)
 
 
+class SignInLocked(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "sign_in_locked"
+    default_detail = "Too many failed sign-ins for this account from this address; try again later."
+
+    def __init__(self, wait: float):
+        super().__init__()
+        self.wait = wait
+
+
 class TokenObtainApi(TokenObtainPairView):
     """Sign in with email and password: returns an access and a refresh token. Throttled per IP
-    and per account."""
+    and per account; after AXES_FAILURE_LIMIT failures for one account from one address, that pair
+    is locked out (429 `sign_in_locked`, as in the admin)."""
 
     throttle_classes = [ScopedRateThrottle, SignInAccountThrottle]
     throttle_scope = "auth"
 
+    def post(self, request, *args, **kwargs):
+        try:
+            response = super().post(request, *args, **kwargs)
+        except exceptions.AuthenticationFailed:
+            # django-axes marks the request when this failure reached the limit or the pair was locked.
+            if getattr(request, "axes_locked_out", False):
+                raise SignInLocked(wait=get_cool_off(request).total_seconds()) from None
+            raise
+        # A success clears the failures, as an admin sign-in does (simplejwt sends no user_logged_in).
+        axes_reset(ip=client_ip(request), username=sign_in_username(request, request.data))
+        return response
+
 
 class TokenRefreshApi(AuthThrottleMixin, TokenRefreshView):
-    """Exchange a refresh token for a new access token (and a rotated refresh token)."""
+    """Exchange a refresh token for a new access token and a new refresh token. A refresh token
+    works once: replayed, it is refused (401 `token_not_valid`)."""
+
+
+class LogoutApi(AuthThrottleMixin, TokenBlacklistView):
+    """Sign out: the refresh token is revoked, so it can no longer be exchanged. Access tokens are
+    not revoked: they lapse within JWT_ACCESS_MINUTES, so the client drops them."""
+
+    @extend_schema(responses={204: None}, operation_id="customers_logout")
+    def post(self, request, *args, **kwargs):
+        super().post(request, *args, **kwargs)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):

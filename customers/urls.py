@@ -6,6 +6,7 @@ urlpatterns = [
     path("register/", api.RegisterApi.as_view(), name="customers-register"),
     path("token/", api.TokenObtainApi.as_view(), name="customers-token"),
     path("token/refresh/", api.TokenRefreshApi.as_view(), name="customers-token-refresh"),
+    path("logout/", api.LogoutApi.as_view(), name="customers-logout"),
     path("me/", api.MeApi.as_view(), name="customers-me"),
     path("staff/", api.StaffCustomerListCreateApi.as_view(), name="customers-staff-list"),
     path("staff/<uuid:customer_id>/", api.StaffCustomerDetailApi.as_view(), name="customers-staff-detail"),

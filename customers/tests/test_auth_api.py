@@ -135,22 +135,16 @@ def test_staff_without_profile_gets_404_on_me(staff_client):
     assert_error(staff_client.get(ME), 404, "customer_not_found")
 
 
-def test_auth_endpoints_are_throttled(api_client, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": "3/min"},
-    }
+def test_auth_endpoints_are_throttled(api_client, monkeypatch):
+    from rest_framework.settings import api_settings
     from rest_framework.throttling import ScopedRateThrottle
 
-    ScopedRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-    try:
-        statuses = [
-            api_client.post(TOKEN, {"email": "x@y.kr", "password": "nope"}, format="json").status_code for _ in range(4)
-        ]
-    finally:
-        from rest_framework.settings import api_settings
+    # monkeypatch restores the class attribute: a limit set here must not leak into later tests.
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, "auth": "3/min"})
 
-        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    statuses = [
+        api_client.post(TOKEN, {"email": "x@y.kr", "password": "nope"}, format="json").status_code for _ in range(4)
+    ]
 
     assert statuses == [401, 401, 401, 429]
 
