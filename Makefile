@@ -11,7 +11,7 @@ CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(shell sha1sum deploy/requireme
 # The demo sentiment model (a demo only): built once by `make run`, which points SENTIMENT_MODEL at it.
 DEMO_SENTIMENT_MODEL := var/sentiment-demo-model
 
-.PHONY: run test install lint check-deploy schema clean deploy-tools mesh-start mesh-stop
+.PHONY: run test install lint audit check-deploy schema clean deploy-tools mesh-start mesh-stop
 
 # The venv also gets torch/transformers (requirements-ml.txt): the sentiment job's local backend and
 # the tests need them; the web image installs requirements.txt only.
@@ -49,6 +49,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# Where PyPI's JSON API or OSV is reachable: --strict fails on any dependency it could not audit.
+audit: install
+	$(BIN)/bandit -c pyproject.toml -r . -q
+	$(BIN)/pip-audit -r requirements.txt --strict
 
 schema: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
