@@ -56,6 +56,9 @@ def _flatten(details, path: str | None = None) -> list[dict]:
 
 
 def _api_exception_body(exc: exceptions.APIException) -> dict:
+    if isinstance(exc.detail, dict) and {"detail", "code"} <= set(exc.detail):
+        # simplejwt's errors ({"detail", "code", "messages"}) are about the token, not a request field.
+        return error_body(str(exc.detail["code"]), str(exc.detail["detail"]))
     errors = _flatten(exc.get_full_details())
     code = next((c for cls, c in _TOP_LEVEL_CODES.items() if isinstance(exc, cls)), None)
     if code is None:

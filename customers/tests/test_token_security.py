@@ -34,6 +34,8 @@ def assert_error(response, status: int, code: str):
     assert set(body) == {"code", "message", "errors"}
     assert body["code"] == code
     assert body["message"]
+    if status != 400:  # about the request as a whole (the token, the account), not one of its fields
+        assert body["errors"] == [], body
 
 
 def sign_in(client, email: str, password: str = PASSWORD, **extra):
@@ -77,6 +79,13 @@ def test_a_tampered_access_token_is_refused(api_client, customer_factory):
     assert_error(bearer(api_client, f"{unsigned}.{payload}.").get(ME), 401, "token_not_valid")
     assert_error(bearer(api_client, f"{header}.{payload}.{signature[:-4]}AAAA").get(ME), 401, "token_not_valid")
     assert bearer(api_client, f"{header}.{payload}.{signature}").get(ME).json()["id"] == str(owner.id)
+
+
+def test_a_deactivated_customers_token_is_refused_with_its_code(api_client, customer):
+    access = str(AccessToken.for_user(customer.user))
+    User.objects.filter(pk=customer.user.pk).update(is_active=False)
+
+    assert_error(bearer(api_client, access).get(ME), 401, "user_inactive")
 
 
 def test_a_refresh_token_is_not_an_access_token(api_client, customer):
