@@ -6,6 +6,9 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
 from c4ang.api.throttling import SignInAccountThrottle
@@ -79,9 +82,25 @@ class TokenObtainApi(TokenObtainPairView):
         return response
 
 
+class OneUseRefreshToken(RefreshToken):
+    def blacklist(self):
+        # Only the exchange that creates the blacklist row gets a new pair: the replays racing it
+        # passed the blacklist check too, and lose here.
+        blacklisted, created = super().blacklist()
+        if not created:
+            raise TokenError("Token is blacklisted")
+        return blacklisted, created
+
+
+class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    token_class = OneUseRefreshToken
+
+
 class TokenRefreshApi(AuthThrottleMixin, TokenRefreshView):
     """Exchange a refresh token for a new access token and a new refresh token. A refresh token
-    works once: replayed, it is refused (401 `token_not_valid`)."""
+    works once: replayed, even concurrently, it is refused (401 `token_not_valid`)."""
+
+    serializer_class = TokenRefreshSerializer
 
 
 class LogoutApi(AuthThrottleMixin, TokenBlacklistView):
