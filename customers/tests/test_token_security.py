@@ -209,6 +209,21 @@ def test_a_forged_x_forwarded_for_does_not_dodge_the_per_ip_limit(api_client, au
     assert statuses == [401, 401, 429]
 
 
+def test_behind_the_gateway_the_address_it_appended_is_the_client(api_client, auth_rate, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}  # TRUSTED_PROXY_COUNT=1
+
+    forged = [
+        sign_in(api_client, "x@example.kr", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 198.51.100.7").status_code
+        for n in range(3)
+    ]
+    another_client = sign_in(api_client, "x@example.kr", HTTP_X_FORWARDED_FOR="198.51.100.8")
+
+    assert forged == [401, 401, 429]
+    assert another_client.status_code == 401
+    # The sign-in lockout counts the same address.
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.7", "198.51.100.8"}
+
+
 # --- the sign-in lockout (django-axes) --------------------------------------------------------------
 
 
