@@ -143,6 +143,8 @@ def mounted_routes() -> list[tuple[str, object]]:
 
 def view_methods(callback) -> list[str]:
     view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if view is None:  # a plain function view answers any method
+        return ["GET", "POST"]
     # OPTIONS is the API's metadata (answered after the same checks); HEAD follows GET.
     return [m.upper() for m in view.http_method_names if hasattr(view, m) and m not in ("options", "head")]
 
