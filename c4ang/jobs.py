@@ -72,15 +72,18 @@ def job_run(*, job: str, body: Callable[[JobContext], None], trigger: str, progr
     """
     token = uuid.uuid4().hex
     started_at = timezone.now()
-    if not cache.add(_lock_key(job), token, timeout=settings.JOBS_LOCK_SECONDS):
-        logger.warning("job already running; this run is skipped", extra={"job": job})
+    locked = cache.add(_lock_key(job), token, timeout=settings.JOBS_LOCK_SECONDS)
+    if not locked:
+        # None: the cache holding the locks is unreachable, so a run elsewhere cannot be ruled out.
+        why = "was already running" if locked is False else "could not take its lock (the cache is unreachable)"
+        logger.warning("job not started; this run is skipped", extra={"job": job, "reason": why})
         return JobRun.objects.create(
             job=job,
             trigger=trigger,
             status=JobRun.Status.SKIPPED,
             started_at=started_at,
             finished_at=started_at,
-            message=f"{job} was already running: this run was skipped.",
+            message=f"{job} {why}: this run was skipped.",
         )
     try:
         # Holding the lock, no other run of this job is alive: a run still marked running died with its process.

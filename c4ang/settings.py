@@ -182,9 +182,14 @@ if REDIS_URL:
             "OPTIONS": {
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
+                # Redis down degrades to the database instead of failing requests: reads miss, writes
+                # and deletes are skipped, incr/add answer None (each logged by django_redis.cache).
+                # /readyz still reports the cache as failing.
+                "IGNORE_EXCEPTIONS": True,
             },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "c4ang"}}
 
