@@ -6,6 +6,7 @@ a 503 in the platform's error shape with Retry-After, never a 500, and no order 
 one cut mid-saga is finished by recovery, and a retry with its Idempotency-Key finds that order."""
 
 import contextlib
+import http.cookiejar
 import json
 import shutil
 import socket
@@ -13,12 +14,14 @@ import subprocess
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -29,6 +32,7 @@ from recommendations.models import Recommendation
 from saga import services as saga_services
 from saga.models import SagaInstance
 
+STAFF_PASSWORD = "a staff password 2026"
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
@@ -81,7 +85,9 @@ def own_redis(tmp_path):
         process.wait()
 
 
-def test_redis_down_degrades_to_the_database(own_redis, gunicorn_server, customer, product_factory, tmp_path):
+def test_redis_down_degrades_to_the_database(
+    own_redis, gunicorn_server, customer, staff_user, product_factory, tmp_path
+):
     port, redis_processes = own_redis
     product, other = product_factory(price=Decimal("30000"), stock=5), product_factory()
     Recommendation.objects.create(
@@ -121,10 +127,31 @@ def test_redis_down_degrades_to_the_database(own_redis, gunicorn_server, custome
     assert Product.objects.get(pk=product.pk).stock == 3
     status, ready, _ = call(f"{server.url}/readyz")
     assert (status, ready["failing"]) == (503, ["cache"])
+    # Staff's "run now" cannot reach the broker (the same Redis): said on the dashboard, not a 500.
+    assert "The job queue (the Celery broker) cannot be reached" in run_now(server.url, staff_user)
 
     redis_processes.append(start_redis(port, tmp_path))
 
     assert call(f"{server.url}/readyz")[0] == 200
+
+
+def run_now(base: str, staff_user) -> str:
+    """Sign in to the admin through its form, press "Run ... now" on the dashboard; the page shown after."""
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies := http.cookiejar.CookieJar()))
+
+    def post(path: str, form: dict[str, str]) -> str:
+        csrf = next(cookie.value for cookie in cookies if cookie.name == "csrftoken")
+        data = urllib.parse.urlencode({**form, "csrfmiddlewaretoken": csrf}).encode()
+        with browser.open(f"{base}{path}", data=data, timeout=30) as response:
+            return response.read().decode()
+
+    # The tests hash passwords with MD5, which the server does not accept: its own hasher here.
+    hasher = PBKDF2PasswordHasher()
+    staff_user.password = hasher.encode(STAFF_PASSWORD, hasher.salt())
+    staff_user.save(update_fields=["password"])
+    browser.open(f"{base}/admin/login/", timeout=30).close()
+    post("/admin/login/?next=/admin/", {"username": staff_user.email, "password": STAFF_PASSWORD, "next": "/admin/"})
+    return post("/admin/jobs/daily_recommendation_pipeline/start/", {})
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------------
