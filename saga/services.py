@@ -133,7 +133,8 @@ class _Runner:
 
         An atomic step's start, work and outcome commit together (a crash leaves no trace of it,
         nor of its effects); a network step's start is committed before its work, which runs
-        outside any transaction. A DomainError is recorded as `failed` and raised again.
+        outside any transaction. A DomainError is recorded as `failed` and raised again. `point`
+        names the work for SAGA_FAULT_INJECTION ("<step>" or "<step>.compensation").
         """
         try:
             with transaction.atomic() if step.atomic else nullcontext():

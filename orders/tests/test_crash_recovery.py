@@ -157,11 +157,10 @@ def platform(toss, gunicorn_server, celery_worker):
     return start
 
 
-def request(method: str, url: str, token: str, body: dict | None = None) -> tuple[int, dict] | str:
-    """An HTTP call; a worker killed while answering it is "dropped"."""
+def post(url: str, token: str, body: dict | None = None) -> tuple[int, dict] | str:
+    """A POST; one whose worker was killed while answering it is "dropped"."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    data = json.dumps(body or {}).encode()
-    call = urllib.request.Request(url, data=data if method == "POST" else None, method=method, headers=headers)  # noqa: S310
+    call = urllib.request.Request(url, data=json.dumps(body or {}).encode(), method="POST", headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(call, timeout=60) as response:  # noqa: S310 - loopback test server
             return response.status, json.loads(response.read())
@@ -183,7 +182,7 @@ def tokens_for(customer_factory, count: int) -> list[str]:
 def place_orders(server, product, tokens: list[str], payment_keys: list[str]) -> list:
     def order(index: int):
         body = {"items": [{"product_id": str(product.pk), "quantity": 1}], "payment_token": payment_keys[index]}
-        return lambda: request("POST", f"{server.url}/api/v1/orders/", tokens[index % len(tokens)], body)
+        return lambda: post(f"{server.url}/api/v1/orders/", tokens[index % len(tokens)], body)
 
     return concurrently([order(index) for index in range(len(payment_keys))])
 
@@ -298,10 +297,9 @@ def test_a_worker_killed_while_compensating_is_compensated_by_recovery(
 
     assert answers[3] == "dropped"
     assert [(status, body["status"]) for status, body in answers[:3]] == [(201, "PAID")] * 3
-    cancel_url = f"{server.url}/api/v1/orders/{{}}/cancel/"
     cancels = concurrently(
         [
-            lambda index=index: request("POST", cancel_url.format(answers[index][1]["id"]), tokens[index])
+            lambda index=index: post(f"{server.url}/api/v1/orders/{answers[index][1]['id']}/cancel/", tokens[index])
             for index in (1, 2)
         ]
     )
