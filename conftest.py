@@ -4,8 +4,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -99,36 +102,49 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class LiveProcess:
+class ChildProcess:
+    """A real process started for a test (gunicorn, a Celery worker). Its output goes to a file: a
+    pipe that nobody reads while the test runs fills up, and the process blocks on its next log line."""
+
+    def __init__(self, args: list[str], env: dict[str, str]):
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by stop()
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self, timeout_s: float = 15) -> str:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        output = self.output()
+        self.log.close()
+        return output
+
+
+class LiveProcess(ChildProcess):
     """A real server process of the platform (gunicorn) started for a test."""
 
     def __init__(self, args: list[str], env: dict[str, str], port: int):
+        super().__init__(args, env)
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
 
     def wait_listening(self, deadline_s: float = 30) -> None:
         deadline = time.monotonic() + deadline_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.process.stdout.read()}")
+                raise RuntimeError(f"server exited early:\n{self.output()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return
             except OSError:
                 time.sleep(0.05)
         raise TimeoutError(f"server did not listen on {self.port} within {deadline_s}s")
-
-    def stop(self) -> str:
-        self.process.terminate()
-        try:
-            output, _ = self.process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            output, _ = self.process.communicate()
-        return output
 
 
 @pytest.fixture
@@ -159,6 +175,36 @@ def gunicorn_server():
     yield start
     for server in started:
         server.stop()
+
+
+def shared_database_url(port: int | None = None) -> str:
+    """The test database pytest-django created, as a URL another process can use (through `port`)."""
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
+    return f"postgres://{quote(db['USER'])}{password}@{db['HOST']}:{port or db['PORT']}/{db['NAME']}"
+
+
+# One process, nothing but the queue: no heartbeats, gossip or start-up sync with other workers.
+QUIET_WORKER = ["--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """Start a real `celery worker` on a queue of its own, consuming from the real broker (REDIS_URL)
+    and working on the test database: start(env) returns (queue, worker). Stopped after the test."""
+    started: list[ChildProcess] = []
+
+    def start(env_overrides: dict[str, str]) -> tuple[str, ChildProcess]:
+        queue = f"test-{uuid.uuid4().hex[:12]}"
+        env = {**os.environ, "DATABASE_URL": shared_database_url(), "PYTHONUNBUFFERED": "1", **env_overrides}
+        args = [sys.executable, "-m", "celery", "-A", "c4ang", "worker", "--pool", "solo", "--queues", queue]
+        worker = ChildProcess([*args, *QUIET_WORKER], env)
+        started.append(worker)
+        return queue, worker
+
+    yield start
+    for worker in started:
+        worker.stop(timeout_s=30)
 
 
 @pytest.fixture(scope="session")

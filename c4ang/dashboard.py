@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from c4ang.admin_display import krw
 from c4ang.charts import bar_chart
-from c4ang.jobs import STARTABLE_JOBS, job_run_latest, job_start_now
+from c4ang.jobs import STARTABLE_JOBS, JobQueueUnavailable, job_run_latest, job_start_now
 from orders import selectors as order_selectors
 from payments import selectors as payment_selectors
 from products import selectors as product_selectors
@@ -74,5 +74,10 @@ def job_start_view(request, job: str):
     """Staff's "run now" for a batch job, from the dashboard."""
     if job not in STARTABLE_JOBS:
         raise Http404(f"No job {job}")
-    messages.success(request, f"{job}: {job_start_now(job=job)}. Its run appears under the latest job runs.")
+    try:
+        started = job_start_now(job=job)
+    except JobQueueUnavailable as error:
+        messages.error(request, f"{job}: {error.message}")
+    else:
+        messages.success(request, f"{job}: {started}. Its run appears under the latest job runs.")
     return redirect("admin-dashboard")

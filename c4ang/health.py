@@ -27,7 +27,8 @@ def _check_cache() -> None:
     key = "readyz:probe"
     cache.set(key, "ok", timeout=10)
     if cache.get(key) != "ok":
-        raise RuntimeError("cache did not return the value just written")
+        # With Redis, its errors are ignored (and logged) so that requests degrade: they end up here.
+        raise RuntimeError("cache did not return the value just written (unreachable?)")
 
 
 def _check_migrations() -> None:

@@ -18,11 +18,19 @@ from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnreachable
 from tqdm import tqdm
 
+from c4ang.errors import DomainError
 from c4ang.models import JobRun
 
 logger = logging.getLogger(__name__)
+
+
+class JobQueueUnavailable(DomainError):
+    code = "job_queue_unavailable"
+    http_status = 503
+    message = "The job queue (the Celery broker) cannot be reached: the job was not started; try again later."
 
 
 class JobSkipped(Exception):
@@ -72,15 +80,18 @@ def job_run(*, job: str, body: Callable[[JobContext], None], trigger: str, progr
     """
     token = uuid.uuid4().hex
     started_at = timezone.now()
-    if not cache.add(_lock_key(job), token, timeout=settings.JOBS_LOCK_SECONDS):
-        logger.warning("job already running; this run is skipped", extra={"job": job})
+    locked = cache.add(_lock_key(job), token, timeout=settings.JOBS_LOCK_SECONDS)
+    if not locked:
+        # None: the cache holding the locks is unreachable, so a run elsewhere cannot be ruled out.
+        why = "was already running" if locked is False else "could not take its lock (the cache is unreachable)"
+        logger.warning("job not started; this run is skipped", extra={"job": job, "reason": why})
         return JobRun.objects.create(
             job=job,
             trigger=trigger,
             status=JobRun.Status.SKIPPED,
             started_at=started_at,
             finished_at=started_at,
-            message=f"{job} was already running: this run was skipped.",
+            message=f"{job} {why}: this run was skipped.",
         )
     try:
         # Holding the lock, no other run of this job is alive: a run still marked running died with its process.
@@ -136,6 +147,7 @@ def job_start_now(*, job: str) -> str:
     With a worker (a broker), the task is queued for it. Without one (eager, embedded mode), the
     job runs as its own `manage.py` process: never inside the web process, which must not load the
     sentiment model (torch) nor hold a request open for a long job. The job's lock still applies.
+    A broker that cannot be reached raises JobQueueUnavailable.
     """
     task, command = STARTABLE_JOBS[job]
     if settings.CELERY_TASK_ALWAYS_EAGER:
@@ -146,7 +158,10 @@ def job_start_now(*, job: str) -> str:
             start_new_session=True,
         )
         return f"started as `manage.py {command}`"
-    current_app.send_task(task, kwargs={"trigger": "admin"})
+    try:
+        current_app.send_task(task, kwargs={"trigger": "admin"})
+    except BrokerUnreachable as error:  # after kombu's bounded publish retries (about a second)
+        raise JobQueueUnavailable() from error
     return "queued for a Celery worker"
 
 

@@ -188,9 +188,14 @@ if REDIS_URL:
             "OPTIONS": {
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
+                # Redis down degrades to the database instead of failing requests: reads miss, writes
+                # and deletes are skipped, incr/add answer None (each logged by django_redis.cache).
+                # /readyz still reports the cache as failing.
+                "IGNORE_EXCEPTIONS": True,
             },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "c4ang"}}
 
@@ -289,6 +294,11 @@ TOSS_MAX_RETRIES = env_int("TOSS_MAX_RETRIES", 2)
 SAGA_LEASE_SECONDS = env_int("SAGA_LEASE_SECONDS", 60)
 SAGA_MAX_ATTEMPTS = env_int("SAGA_MAX_ATTEMPTS", 5)
 SAGA_RETRY_DELAY_SECONDS = env_int("SAGA_RETRY_DELAY_SECONDS", 60)
+# Tests only: "<step>:<before|after>" (or "<step>.compensation:<before|after>") makes the process
+# SIGKILL itself at that point of every saga, as an OOM kill or a lost node would (saga.services).
+SAGA_FAULT_INJECTION = env_str("SAGA_FAULT_INJECTION", "") or None
+if PRODUCTION and SAGA_FAULT_INJECTION:
+    raise ImproperlyConfigured("SAGA_FAULT_INJECTION is for tests; it must be unset when C4ANG_ENV=production")
 ORDER_PAYMENT_TIMEOUT_MINUTES = env_int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30)
 ORDER_MAX_LINES = env_int("ORDER_MAX_LINES", 50)
 ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 1000)

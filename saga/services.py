@@ -15,8 +15,15 @@ What an action does decides what happens next:
 
 A compensation that raises a DomainError is retried by recovery after SAGA_RETRY_DELAY_SECONDS;
 after SAGA_MAX_ATTEMPTS runs the saga is FAILED and staff act through the tracker.
+
+Crash tests set SAGA_FAULT_INJECTION (never set in a real environment; production refuses it) to
+a point of every run: "<step>:before" is after the step's start is recorded and before its work,
+"<step>:after" after its work and before its outcome is recorded ("<step>.compensation:..." the
+same around its compensation). The process SIGKILLs itself there, as an OOM kill would.
 """
 
+import os
+import signal
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -75,6 +82,11 @@ def saga_define(*, saga_type: str, steps: list[SagaStep]) -> SagaDefinition:
     return definition
 
 
+def _fault_point(point: str) -> None:
+    if point == settings.SAGA_FAULT_INJECTION:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _lease_deadline() -> datetime:
     return timezone.now() + timedelta(seconds=settings.SAGA_LEASE_SECONDS)
 
@@ -116,18 +128,20 @@ class _Runner:
     def release(self, **fields) -> None:
         self.save(lease_owner="", lease_expires_at=None, **fields)
 
-    def attempt(self, step: SagaStep, started: str, failed: str, work: Callable[[], object]) -> object:
+    def attempt(self, step: SagaStep, point: str, started: str, failed: str, work: Callable[[], object]) -> object:
         """Run one action or compensation under a renewed lease, recording its start.
 
         An atomic step's start, work and outcome commit together (a crash leaves no trace of it,
         nor of its effects); a network step's start is committed before its work, which runs
-        outside any transaction. A DomainError is recorded as `failed` and raised again.
+        outside any transaction. A DomainError is recorded as `failed` and raised again. `point`
+        names the work for SAGA_FAULT_INJECTION ("<step>" or "<step>.compensation").
         """
         try:
             with transaction.atomic() if step.atomic else nullcontext():
                 with transaction.atomic(savepoint=not step.atomic):
                     self.save(lease_expires_at=_lease_deadline())
                     self.record(step, started)
+                _fault_point(f"{point}:before")
                 return work()
         except errors.SagaLeaseLost:
             raise  # another runner owns the saga now: this one only stops
@@ -145,6 +159,7 @@ class _Runner:
 
             def run_action(step=step):
                 outcome = step.action(self.context())
+                _fault_point(f"{step.name}:after")
                 with transaction.atomic(savepoint=not step.atomic):
                     if outcome is WAIT:
                         self.record(step, SagaEventType.STEP_WAITING)
@@ -154,7 +169,9 @@ class _Runner:
                 return outcome
 
             try:
-                outcome = self.attempt(step, SagaEventType.STEP_STARTED, SagaEventType.STEP_FAILED, run_action)
+                outcome = self.attempt(
+                    step, step.name, SagaEventType.STEP_STARTED, SagaEventType.STEP_FAILED, run_action
+                )
             except errors.SagaLeaseLost:
                 raise
             except DomainError as error:
@@ -174,6 +191,7 @@ class _Runner:
 
             def run_compensation(step=step):
                 step.compensation(self.context())
+                _fault_point(f"{step.name}.compensation:after")
                 with transaction.atomic(savepoint=not step.atomic):
                     self.save(current_step=self.saga.current_step - 1)
                     self.record(step, SagaEventType.COMPENSATION_COMPLETED)
@@ -181,6 +199,7 @@ class _Runner:
             try:
                 self.attempt(
                     step,
+                    f"{step.name}.compensation",
                     SagaEventType.COMPENSATION_STARTED,
                     SagaEventType.COMPENSATION_FAILED,
                     run_compensation,

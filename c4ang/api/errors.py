@@ -7,7 +7,10 @@
 request body; null for errors about the request as a whole).
 """
 
+import sys
+
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -97,7 +100,21 @@ def page_not_found(request, exception=None):
     return JsonResponse(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
 
 
+# How long a client should wait before retrying a request the database could not serve.
+DATABASE_RETRY_AFTER_S = 5
+
+
 def server_error(request):
+    """Django's handler500: every uncaught exception, of a DRF view or of any other path, ends here
+    (already logged). A database that cannot be reached (the connection refused or dropped, a
+    failover) is a 503 the client may retry; the transaction in flight was rolled back with it."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        response = JsonResponse(
+            error_body("service_unavailable", "The database is unavailable; retry shortly."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+        return response
     return JsonResponse(
         error_body("server_error", "An unexpected error occurred; it has been logged."),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,

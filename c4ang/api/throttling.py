@@ -23,7 +23,11 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
         except ValueError:  # first request of the window (or the key was evicted); add loses to a racing add
             count = 1 if self.cache.add(window_key, 1, self.duration) else self.cache.incr(window_key)
         self.window_ends = (window + 1) * self.duration
-        return count <= self.num_requests
+        # None: the cache is unreachable (django-redis ignores and logs its errors). The limits fail
+        # open: refusing every request while Redis is down would turn a cache outage into an outage of
+        # the whole API, while a few minutes without rate limits cost little (sign-in keeps its
+        # password hashing cost, and every limit is back as soon as Redis is).
+        return count is None or count <= self.num_requests
 
     def wait(self) -> float:
         return max(self.window_ends - self.now, 0)

@@ -11,9 +11,10 @@ from conftest import free_port
 pytestmark = pytest.mark.django_db
 
 
-def get(url: str) -> tuple[int, dict | str, dict]:
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict | str, dict]:
     try:
-        with urllib.request.urlopen(url, timeout=20) as response:  # noqa: S310 - local test server
+        request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - local test server
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - local test server
             status, body, headers = response.status, response.read().decode(), dict(response.headers)
     except urllib.error.HTTPError as error:
         status, body, headers = error.code, error.read().decode(), dict(error.headers)
@@ -71,8 +72,12 @@ def test_readyz_names_unreachable_database_and_cache(gunicorn_server):
     assert body["status"] == "unavailable"
     assert body["failing"] == ["database", "cache", "migrations"]
     assert body["checks"]["database"].startswith("error: OperationalError")
-    assert body["checks"]["cache"].startswith("error: ConnectionError")
+    assert body["checks"]["cache"] == "error: RuntimeError: cache did not return the value just written (unreachable?)"
     assert body["checks"]["migrations"] == "skipped: database unavailable"
+    # Any other request: a 503 the client may retry, in the API's error shape, never a 500.
+    for path, headers in [("/api/v1/products/", {}), ("/admin/", {"Cookie": f"sessionid={'a' * 32}"})]:
+        status, body, answered = get(f"{server.url}{path}", headers)
+        assert (status, body["code"], answered["Retry-After"]) == (503, "service_unavailable", "5"), path
 
 
 @pytest.mark.slow

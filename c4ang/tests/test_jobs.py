@@ -12,6 +12,7 @@ from django.utils import timezone
 from c4ang.errors import DomainError
 from c4ang.jobs import JobSkipped, job_run, job_run_report
 from c4ang.models import JobRun
+from conftest import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +89,24 @@ def test_a_job_never_runs_twice_at_once():
     assert other_job.status == JobRun.Status.SUCCEEDED
     assert outer.status == JobRun.Status.SUCCEEDED
     assert JobRun.objects.filter(job="restock").count() == 2
+
+
+def test_a_job_does_not_run_when_its_lock_cannot_be_taken(settings):
+    # Redis unreachable (nothing listens there), its errors ignored as in every Redis environment.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True},
+        }
+    }
+    ran = []
+
+    run = job_run(job="restock", body=lambda ctx: ran.append(ctx), trigger="schedule")
+
+    assert ran == []
+    assert run.status == JobRun.Status.SKIPPED
+    assert run.message == "restock could not take its lock (the cache is unreachable): this run was skipped."
 
 
 def test_the_lock_is_free_again_after_a_run():

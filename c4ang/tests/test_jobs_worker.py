@@ -1,21 +1,15 @@
 """Both jobs end to end through the real broker: a Celery worker process consumes them from Redis
 and runs them against the test database (never eager mode), as beat would have them run."""
 
-import os
-import subprocess
-import sys
 import time
-import uuid
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from c4ang.models import JobRun
+from conftest import ChildProcess
 from orders.models import Order, OrderItem, OrderStatus
 from products.models import Category, Product, Review
 from recommendations.models import Recommendation
@@ -25,61 +19,29 @@ from sentiment.tasks import weekly_sentiment_analysis
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-# One process, nothing but the queue: no heartbeats, gossip or start-up sync with other workers.
-QUIET_WORKER = ["--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
-
-
-def shared_database_url() -> str:
-    """The test database pytest-django created, as a URL another process can use."""
-    db = connection.settings_dict
-    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    return f"postgres://{quote(db['USER'])}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
 
 @pytest.fixture
-def worker(transactional_db, tiny_sentiment_model):
-    """A real `celery worker` on its own queue; yields (queue, process), stopped after the test."""
-    queue = f"test-jobs-{uuid.uuid4().hex[:12]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": shared_database_url(),
-        "SENTIMENT_BACKEND": "local",
-        "SENTIMENT_MODEL": str(tiny_sentiment_model),
-        "SENTIMENT_MIN_REVIEWS": "3",
-        "PYTHONUNBUFFERED": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "c4ang", "worker", "--pool", "solo", "--queues", queue, *QUIET_WORKER],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+def worker(celery_worker, tiny_sentiment_model):
+    """A real `celery worker` that runs the jobs: (queue, worker)."""
+    return celery_worker(
+        {"SENTIMENT_BACKEND": "local", "SENTIMENT_MODEL": str(tiny_sentiment_model), "SENTIMENT_MIN_REVIEWS": "3"}
     )
-    yield queue, process
-    process.terminate()
-    try:
-        process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
 
 
-def finished_run(job: str, process: subprocess.Popen, deadline_s: float = 120) -> JobRun:
+def finished_run(job: str, worker: ChildProcess, deadline_s: float = 120) -> JobRun:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         run = JobRun.objects.filter(job=job).exclude(status=JobRun.Status.RUNNING).first()
         if run:
             return run
-        if process.poll() is not None:
-            raise AssertionError(f"the worker exited early:\n{process.stdout.read()}")
+        if worker.process.poll() is not None:
+            raise AssertionError(f"the worker exited early:\n{worker.output()}")
         time.sleep(0.2)
     raise AssertionError(f"{job} did not finish within {deadline_s}s")
 
 
 def test_a_worker_runs_both_jobs_from_the_redis_broker(worker, customer_factory, tiny_sentiment_model):
-    queue, process = worker
+    queue, celery = worker
     category = Category.objects.create(name="뷰티")
     cream, toner = (
         Product.objects.create(name=name, category=category, brand="라네즈", price=Decimal("25000"), stock=5)
@@ -100,8 +62,8 @@ def test_a_worker_runs_both_jobs_from_the_redis_broker(worker, customer_factory,
     daily_recommendation_pipeline.apply_async(queue=queue)
     weekly_sentiment_analysis.apply_async(queue=queue)
 
-    recommendations_run = finished_run("daily_recommendation_pipeline", process)
-    sentiment_run = finished_run("weekly_sentiment_analysis", process)
+    recommendations_run = finished_run("daily_recommendation_pipeline", celery)
+    sentiment_run = finished_run("weekly_sentiment_analysis", celery)
     assert (recommendations_run.status, recommendations_run.trigger) == (JobRun.Status.SUCCEEDED, "schedule")
     assert (sentiment_run.status, sentiment_run.trigger) == (JobRun.Status.SUCCEEDED, "schedule")
     assert Recommendation.objects.get(product=cream).recommended_product_ids == [str(toner.id)]

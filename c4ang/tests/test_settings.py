@@ -31,6 +31,18 @@ def test_production_refuses_debug():
     assert "DEBUG must be off" in result.stderr
 
 
+def test_production_refuses_saga_fault_injection():
+    result = manage(
+        "check",
+        C4ANG_ENV="production",
+        SECRET_KEY=PRODUCTION_KEY,
+        ALLOWED_HOSTS="a",
+        SAGA_FAULT_INJECTION="take_payment:after",
+    )
+    assert result.returncode != 0
+    assert "SAGA_FAULT_INJECTION is for tests" in result.stderr
+
+
 def test_production_passes_check_deploy():
     result = manage(
         "check",

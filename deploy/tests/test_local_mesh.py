@@ -7,18 +7,25 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from conftest import client_for
+from customers import services as customer_services
 from deploy.local.mesh import Mesh, Route, alive, free_port, mesh_routes
 from deploy.render import render
+from orders.models import Order
+from payments.models import Payment
+from products.models import Category, Product
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -62,7 +69,7 @@ def mesh(django_db_setup, django_db_blocker, tmp_path_factory):
     else:
         url = f"sqlite:///{state / 'mesh.sqlite3'}"
     env = {"DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "THROTTLE_AUTH": "1000/min"}
-    mesh = Mesh(state, port=free_port())
+    mesh = Mesh(state, port=free_port(), workers=2)  # two of each: concurrent requests really race
     mesh.start(env)
     try:
         subprocess.run(
@@ -84,9 +91,9 @@ def mesh(django_db_setup, django_db_blocker, tmp_path_factory):
                 call_command("flush", interactive=False, verbosity=0)
 
 
-def call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None):
+def call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None, **extra: str):
     request_id = uuid.uuid4().hex
-    headers = {"X-Request-ID": request_id, "Content-Type": "application/json"}
+    headers = {"X-Request-ID": request_id, "Content-Type": "application/json", **extra}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
@@ -214,3 +221,84 @@ def test_the_celery_worker_and_the_single_beat_run_beside_the_web_processes(mesh
     answers = json.loads(ping.stdout.strip().splitlines()[-1])
     assert [name.split("@")[0] for name in answers] == ["localmesh"]
     assert "beat: Starting..." in (mesh.logs / "celery-beat.log").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def shop(mesh, django_db_blocker):
+    """A product and ten signed-in customers, written to the mesh's database (PostgreSQL pass)."""
+
+    with django_db_blocker.unblock():
+        category, _ = Category.objects.get_or_create(name="한정판")
+        product = Product.objects.create(
+            name=f"한정판 {uuid.uuid4().hex[:6]}", category=category, brand="c4ang", price=1000, stock=20
+        )
+        tokens = [
+            client_for(
+                customer_services.customer_register(
+                    email=f"racer-{uuid.uuid4().hex[:8]}@example.kr", password="racing password 2026", name="경주"
+                ).user
+            )
+            ._credentials["HTTP_AUTHORIZATION"]
+            .removeprefix("Bearer ")
+            for _ in range(10)
+        ]
+    return product, tokens
+
+
+def stock_and_orders(product, django_db_blocker) -> tuple[int, dict[str, int]]:
+
+    with django_db_blocker.unblock():
+        orders = Order.objects.filter(items__product=product)
+        statuses = {status: orders.filter(status=status).count() for status in ("PAID", "CANCELLED", "PENDING")}
+        return Product.objects.get(pk=product.pk).stock, statuses
+
+
+@pytest.mark.postgres
+def test_60_clients_racing_for_20_units_through_the_mesh_buy_exactly_20(mesh, shop, django_db_blocker):
+
+    product, tokens = shop
+    body = {"items": [{"product_id": str(product.pk), "quantity": 1}], "payment_token": "tok_approve"}
+    lowest_seen, selling = [], threading.Event()
+
+    def watch_stock():
+        with django_db_blocker.unblock():
+            while not selling.is_set():
+                lowest_seen.append(Product.objects.get(pk=product.pk).stock)
+
+    watcher = threading.Thread(target=watch_stock)
+    watcher.start()
+    with ThreadPoolExecutor(max_workers=60) as pool:
+        answers = list(pool.map(lambda n: call(mesh.url, "POST", "/api/v1/orders/", body, tokens[n % 10]), range(60)))
+    selling.set()
+    watcher.join(timeout=30)
+
+    assert {status for status, *_ in answers} == {201}
+    outcomes = [payload["status"] for _, payload, *_ in answers]
+    assert (outcomes.count("PAID"), outcomes.count("CANCELLED")) == (20, 40)
+    reasons = {payload["cancel_reason"].split(":")[0] for _, payload, *_ in answers if payload["status"] == "CANCELLED"}
+    assert reasons == {"insufficient_stock"}
+    assert min(lowest_seen) >= 0
+    # Stock conserved: the 20 units went to the 20 paid orders, and every refused one released its hold.
+    assert stock_and_orders(product, django_db_blocker) == (0, {"PAID": 20, "CANCELLED": 40, "PENDING": 0})
+
+
+@pytest.mark.postgres
+def test_one_idempotency_key_replayed_at_once_through_the_mesh_is_one_order_and_one_charge(
+    mesh, shop, django_db_blocker
+):
+
+    product, tokens = shop
+    body = {"items": [{"product_id": str(product.pk), "quantity": 2}], "payment_token": "tok_approve"}
+
+    def place(_):
+        return call(mesh.url, "POST", "/api/v1/orders/", body, tokens[0], **{"Idempotency-Key": "mesh-checkout-1"})
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(place, range(20)))
+
+    assert {status for status, *_ in answers} == {201}
+    assert len({payload["id"] for _, payload, *_ in answers}) == 1
+    assert sum(headers.get("Idempotent-Replayed") == "true" for _, _, headers, _ in answers) == 19
+    assert stock_and_orders(product, django_db_blocker) == (18, {"PAID": 1, "CANCELLED": 0, "PENDING": 0})
+    with django_db_blocker.unblock():
+        assert Payment.objects.filter(order_id=answers[0][1]["id"]).count() == 1

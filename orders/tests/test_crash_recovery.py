@@ -1,0 +1,321 @@
+"""Crash recovery with real processes: orders placed concurrently over HTTP on a real gunicorn, whose
+workers are SIGKILLed mid-saga (SAGA_FAULT_INJECTION, or from outside while the PG call is in
+flight), then recovered by the recover_sagas task through a real Celery worker on the Redis broker.
+The PG is a stateful stand-in that speaks Toss's v1 contract and honours Idempotency-Keys, so the
+test can tell what money was really taken. After recovery: stock is conserved, every saga ended,
+every charge the PG made is on a paid order or refunded, and no cancelled order keeps a payment."""
+
+import json
+import os
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from conftest import shared_database_url
+from orders.models import Order, OrderItem
+from payments.models import Payment
+from products.models import Product
+from saga.models import SagaInstance
+from saga.tasks import recover_sagas
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+
+PRICE = 10000
+TOSS_SECRET_KEY = "test_sk_crash_recovery_0000000000"
+
+
+class TossStandIn(ThreadingHTTPServer):
+    """Toss's confirm, cancel and lookup, with the PG's memory: what it charged and refunded.
+
+    An Idempotency-Key seen before gets the answer it got the first time; confirming a paymentKey
+    already confirmed under another key is ALREADY_PROCESSED_PAYMENT, as at Toss. paymentKeys
+    starting with "decline" are refused; with "hang", the first confirm is approved (charged) and
+    then holds its answer until `release` is set, so that its caller can be killed meanwhile.
+    """
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), TossHandler)
+        self.lock = threading.Lock()
+        self.payments: dict[str, dict] = {}  # paymentKey -> Toss's Payment object
+        self.answers: dict[str, tuple[int, dict]] = {}  # Idempotency-Key -> first answer
+        self.charges: list[str] = []
+        self.refunds: list[str] = []
+        self.hanging = threading.Semaphore(0)
+        self.release = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def confirm(self, body: dict) -> tuple[int, dict]:
+        key = body["paymentKey"]
+        if key.startswith("decline"):
+            return 400, {"code": "REJECT_CARD_PAYMENT", "message": "한도초과 혹은 잔액부족으로 결제에 실패했습니다."}
+        if key in self.payments:
+            return 400, {"code": "ALREADY_PROCESSED_PAYMENT", "message": "이미 처리된 결제 입니다."}
+        self.payments[key] = {
+            "paymentKey": key,
+            "orderId": body["orderId"],
+            "status": "DONE",
+            "totalAmount": body["amount"],
+        }
+        self.charges.append(key)
+        return 200, dict(self.payments[key])
+
+    def cancel(self, key: str) -> tuple[int, dict]:
+        payment = self.payments.get(key)
+        if payment is None:
+            return 404, {"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 정보 입니다."}
+        if payment["status"] == "CANCELED":
+            return 400, {"code": "ALREADY_CANCELED_PAYMENT", "message": "이미 취소된 결제 입니다."}
+        payment["status"] = "CANCELED"
+        self.refunds.append(key)
+        return 200, dict(payment)
+
+
+class TossHandler(BaseHTTPRequestHandler):
+    server: TossStandIn
+
+    def do_GET(self):
+        key = self.path.removeprefix("/v1/payments/")
+        with self.server.lock:
+            payment = self.server.payments.get(key)
+        if payment is None:
+            self.answer(404, {"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 정보 입니다."})
+        else:
+            self.answer(200, payment)
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        idempotency_key = self.headers["Idempotency-Key"]
+        with self.server.lock:
+            replay = idempotency_key in self.server.answers
+            if not replay:
+                if self.path == "/v1/payments/confirm":
+                    answer = self.server.confirm(body)
+                else:
+                    answer = self.server.cancel(self.path.removeprefix("/v1/payments/").removesuffix("/cancel"))
+                self.server.answers[idempotency_key] = answer
+            status, payload = self.server.answers[idempotency_key]
+        if not replay and self.path == "/v1/payments/confirm" and body["paymentKey"].startswith("hang"):
+            self.server.hanging.release()
+            self.server.release.wait(timeout=60)
+        self.answer(status, payload)
+
+    def answer(self, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def toss():
+    server = TossStandIn()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def platform(toss, gunicorn_server, celery_worker):
+    """A gunicorn (2 workers) and a Celery worker on the test database and the stand-in PG, with
+    leases of 2 s; `start(fault)` starts them with SAGA_FAULT_INJECTION set on gunicorn only."""
+
+    def start(fault: str = ""):
+        env = {
+            "DATABASE_URL": shared_database_url(),
+            "PAYMENT_GATEWAY": "toss",
+            "TOSS_API_BASE_URL": toss.url,
+            "TOSS_SECRET_KEY": TOSS_SECRET_KEY,
+            "TOSS_TIMEOUT_SECONDS": "10",
+            "SAGA_LEASE_SECONDS": "2",
+        }
+        server = gunicorn_server({**env, "SAGA_FAULT_INJECTION": fault}, workers=2)
+        queue, worker = celery_worker(env)
+        return server, queue, worker
+
+    return start
+
+
+def post(url: str, token: str, body: dict | None = None) -> tuple[int, dict] | str:
+    """A POST; one whose worker was killed while answering it is "dropped"."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    call = urllib.request.Request(url, data=json.dumps(body or {}).encode(), method="POST", headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(call, timeout=60) as response:  # noqa: S310 - loopback test server
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+    except (ConnectionError, urllib.error.URLError):  # RemoteDisconnected is a ConnectionError
+        return "dropped"
+
+
+def concurrently(calls):
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def tokens_for(customer_factory, count: int) -> list[str]:
+    return [str(RefreshToken.for_user(customer_factory().user).access_token) for _ in range(count)]
+
+
+def place_orders(server, product, tokens: list[str], payment_keys: list[str]) -> list:
+    def order(index: int):
+        body = {"items": [{"product_id": str(product.pk), "quantity": 1}], "payment_token": payment_keys[index]}
+        return lambda: post(f"{server.url}/api/v1/orders/", tokens[index % len(tokens)], body)
+
+    return concurrently([order(index) for index in range(len(payment_keys))])
+
+
+def recover_all(queue: str, worker, deadline_s: float = 60) -> None:
+    """Send recover_sagas to the worker until no saga is left running (leases expire after 2 s)."""
+    deadline = time.monotonic() + deadline_s
+    while SagaInstance.objects.filter(status__in=["STARTED", "COMPENSATING"]).exists():
+        if worker.process.poll() is not None:
+            raise AssertionError(f"the worker exited:\n{worker.output()}")
+        if time.monotonic() > deadline:
+            stuck = list(SagaInstance.objects.values_list("status", "current_step", "last_error"))
+            raise AssertionError(f"sagas still running after {deadline_s}s: {stuck}")
+        time.sleep(2.1)
+        recover_sagas.apply_async(queue=queue)
+
+
+def assert_consistent(product, initial_stock: int, toss: TossStandIn) -> None:
+    sold = sum(
+        OrderItem.objects.filter(product=product, order__status__in=["PAID", "SHIPPED", "DELIVERED"]).values_list(
+            "quantity", flat=True
+        )
+    )
+    assert Product.objects.get(pk=product.pk).stock + sold == initial_stock
+    assert set(SagaInstance.objects.values_list("status", flat=True)) <= {"COMPLETED", "COMPENSATED"}
+    assert set(Order.objects.values_list("status", flat=True)) <= {"PAID", "CANCELLED"}
+    assert not Order.objects.filter(status="CANCELLED", stock_reserved=True).exists()
+    cancelled = Order.objects.filter(status="CANCELLED").values_list("pk", flat=True)
+    assert not Payment.objects.filter(order_id__in=cancelled, status="APPROVED").exists()
+    # The PG's side: each paymentKey charged at most once; what stays charged belongs to a paid order.
+    assert len(toss.charges) == len(set(toss.charges))
+    kept = {key: payment["orderId"] for key, payment in toss.payments.items() if payment["status"] == "DONE"}
+    paid = {str(pk) for pk in Order.objects.filter(status="PAID").values_list("pk", flat=True)}
+    assert set(kept.values()) == paid
+    assert len(kept) == len(paid)
+    for key in toss.refunds:
+        assert toss.payments[key]["orderId"] not in paid
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "take_payment:before",  # stock reserved (committed), the PG not called yet
+        "take_payment:after",  # the PG approved and the payment is recorded; the saga never heard of it
+    ],
+)
+def test_orders_killed_mid_saga_are_finished_by_recovery(platform, toss, product_factory, customer_factory, fault):
+    product = product_factory(price=Decimal(PRICE), stock=4)
+    server, queue, worker = platform(fault)
+    keys = [f"tgen_{fault.replace(':', '_')}_{number}" for number in range(6)]
+
+    answers = place_orders(server, product, tokens_for(customer_factory, 3), keys)
+
+    # Four orders took a unit and died with their worker; two found no stock and were refused.
+    assert answers.count("dropped") == 4, answers
+    refused = [answer for answer in answers if answer != "dropped"]
+    assert [(status, body["status"]) for status, body in refused] == [(201, "CANCELLED")] * 2
+    assert {body["cancel_reason"].split(":")[0] for _, body in refused} == {"insufficient_stock"}
+    assert Product.objects.get(pk=product.pk).stock == 0
+    assert SagaInstance.objects.filter(status="STARTED").count() == 4
+    assert len(toss.charges) == (4 if fault == "take_payment:after" else 0)
+
+    recover_all(queue, worker)
+
+    assert Order.objects.filter(status="PAID").count() == 4
+    assert len(toss.charges) == 4
+    assert toss.refunds == []
+    assert_consistent(product, 4, toss)
+
+
+def test_an_answer_lost_with_its_worker_is_not_charged_twice(platform, toss, product_factory, customer_factory):
+    """The nasty case: the PG charged, and the worker died before it read the answer, so the
+    payment is still PENDING; recovery asks again with the same Idempotency-Key."""
+    product = product_factory(price=Decimal(PRICE), stock=2)
+    server, queue, worker = platform()
+    tokens = tokens_for(customer_factory, 2)
+    placing = threading.Thread(
+        target=lambda: answers.extend(place_orders(server, product, tokens, ["hang_1", "hang_2"])), daemon=True
+    )
+    answers: list = []
+    placing.start()
+    for _ in range(2):  # both workers wait for the PG's answer, the charges made
+        assert toss.hanging.acquire(timeout=60)
+    for worker_pid in gunicorn_workers(server.process.pid):
+        os.kill(worker_pid, signal.SIGKILL)
+    toss.release.set()
+    placing.join(timeout=60)
+
+    assert answers == ["dropped", "dropped"]
+    assert sorted(toss.charges) == ["hang_1", "hang_2"]
+    assert set(Payment.objects.values_list("status", flat=True)) == {"PENDING"}
+
+    recover_all(queue, worker)
+
+    assert sorted(toss.charges) == ["hang_1", "hang_2"]  # asked again, charged once
+    assert Order.objects.filter(status="PAID").count() == 2
+    assert set(Payment.objects.values_list("status", flat=True)) == {"APPROVED"}
+    assert_consistent(product, 2, toss)
+
+
+def test_a_worker_killed_while_compensating_is_compensated_by_recovery(
+    platform, toss, product_factory, customer_factory
+):
+    """A declined order dies while undoing its payment step; paid orders cancelled by their
+    customers die right after the PG refunded them, before the saga recorded it."""
+    product = product_factory(price=Decimal(PRICE), stock=6)
+    server, queue, worker = platform("take_payment.compensation:after")
+    tokens = tokens_for(customer_factory, 4)
+    keys = ["tgen_keep", "tgen_cancel_1", "tgen_cancel_2", "decline_1"]
+
+    answers = place_orders(server, product, tokens, keys)
+
+    assert answers[3] == "dropped"
+    assert [(status, body["status"]) for status, body in answers[:3]] == [(201, "PAID")] * 3
+    cancels = concurrently(
+        [
+            lambda index=index: post(f"{server.url}/api/v1/orders/{answers[index][1]['id']}/cancel/", tokens[index])
+            for index in (1, 2)
+        ]
+    )
+
+    assert cancels == ["dropped", "dropped"]
+    assert sorted(toss.refunds) == ["tgen_cancel_1", "tgen_cancel_2"]
+    assert SagaInstance.objects.filter(status="COMPENSATING").count() == 3
+
+    recover_all(queue, worker)
+
+    assert Order.objects.get(pk=answers[0][1]["id"]).status == "PAID"
+    assert Order.objects.filter(status="CANCELLED").count() == 3
+    assert sorted(toss.refunds) == ["tgen_cancel_1", "tgen_cancel_2"]  # refunded once each
+    assert Product.objects.get(pk=product.pk).stock == 5
+    assert_consistent(product, 6, toss)
+
+
+def gunicorn_workers(master_pid: int) -> list[int]:
+    return [int(pid) for pid in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()]
