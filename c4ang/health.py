@@ -1,4 +1,5 @@
-"""Probes: /healthz (liveness, no dependencies), /readyz (database, cache, migrations), /metrics.
+"""Probes: /healthz (liveness, no dependencies), /readyz (database and migrations; the cache degrades),
+/metrics.
 
 They are answered by the first middleware, before host validation and the HTTPS redirect,
 because the kubelet and Prometheus call the pod by IP over plain HTTP.
@@ -6,6 +7,7 @@ because the kubelet and Prometheus call the pod by IP over plain HTTP.
 
 import logging
 import time
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection
@@ -45,9 +47,28 @@ def _check_migrations() -> None:
 
 
 READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "migrations": _check_migrations}
+# Without the cache requests degrade to the database (django-redis ignores its errors), so a Redis
+# outage leaves a pod serving: it is reported as degraded, not unready. Failing readiness on it would
+# take every pod out of its Service at once and turn a slower platform into an outage.
+DEGRADING_CHECKS = {"cache"}
 
 
-def readiness() -> tuple[bool, dict[str, str]]:
+@dataclass(frozen=True)
+class Readiness:
+    checks: dict[str, str]
+    failing: list[str]
+    degraded: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return not self.failing
+
+    @property
+    def status(self) -> str:
+        return "unavailable" if self.failing else "degraded" if self.degraded else "ready"
+
+
+def readiness() -> Readiness:
     results: dict[str, str] = {}
     for name, check in READINESS_CHECKS.items():
         if name == "migrations" and results.get("database") != "ok":
@@ -60,8 +81,12 @@ def readiness() -> tuple[bool, dict[str, str]]:
             logger.warning("readiness check failed", extra={"check": name, "error": str(exc)})
         else:
             results[name] = "ok"
-    ready = all(result == "ok" for result in results.values())
-    return ready, results
+    not_ok = [name for name, result in results.items() if result != "ok"]
+    return Readiness(
+        checks=results,
+        failing=[name for name in not_ok if name not in DEGRADING_CHECKS],
+        degraded=[name for name in not_ok if name in DEGRADING_CHECKS],
+    )
 
 
 def healthz(request):
@@ -70,14 +95,15 @@ def healthz(request):
 
 def readyz(request):
     started = time.perf_counter()
-    ready, checks = readiness()
+    state = readiness()
     body = {
-        "status": "ready" if ready else "unavailable",
-        "checks": checks,
-        "failing": [name for name, result in checks.items() if result != "ok"],
+        "status": state.status,
+        "checks": state.checks,
+        "failing": state.failing,
+        "degraded": state.degraded,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
     }
-    return JsonResponse(body, status=200 if ready else 503)
+    return JsonResponse(body, status=200 if state.ready else 503)
 
 
 PROBES = {"/healthz": healthz, "/readyz": readyz, "/metrics": ExportToDjangoView}

@@ -70,7 +70,8 @@ def test_readyz_names_unreachable_database_and_cache(gunicorn_server):
     assert live_status == 200
     assert status == 503
     assert body["status"] == "unavailable"
-    assert body["failing"] == ["database", "cache", "migrations"]
+    assert body["failing"] == ["database", "migrations"]
+    assert body["degraded"] == ["cache"]
     assert body["checks"]["database"].startswith("error: OperationalError")
     assert body["checks"]["cache"] == "error: RuntimeError: cache did not return the value just written (unreachable?)"
     assert body["checks"]["migrations"] == "skipped: database unavailable"

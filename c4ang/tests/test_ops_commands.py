@@ -23,6 +23,7 @@ def test_healthcheck_passes_when_ready(capsys):
     call_command("healthcheck", "--json")
 
     assert json.loads(capsys.readouterr().out) == {
+        "status": "ready",
         "ready": True,
         "checks": {"database": "ok", "cache": "ok", "migrations": "ok"},
     }

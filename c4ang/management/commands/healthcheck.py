@@ -8,19 +8,23 @@ from c4ang.health import readiness
 
 
 class Command(BaseCommand):
-    help = "Check the database, the cache and migrations like /readyz; exit code 0 when ready, 1 when not."
+    help = (
+        "Check the database, migrations and the cache like /readyz; exit code 0 when ready (or degraded: "
+        "the cache is down), 1 when not."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print the checks as one JSON line")
 
     def handle(self, *args, **options):
-        ready, checks = readiness()
+        state = readiness()
         if options["json"]:
-            self.stdout.write(json.dumps({"ready": ready, "checks": checks}))
+            self.stdout.write(json.dumps({"status": state.status, "ready": state.ready, "checks": state.checks}))
         else:
-            for name, result in checks.items():
+            for name, result in state.checks.items():
                 style = self.style.SUCCESS if result == "ok" else self.style.ERROR
                 self.stdout.write(f"{name:<12} {style(result)}")
-        if not ready:
-            failing = ", ".join(name for name, result in checks.items() if result != "ok")
-            raise CommandError(f"not ready: {failing}", returncode=1)
+            if state.degraded:
+                self.stdout.write(self.style.WARNING(f"degraded (served without): {', '.join(state.degraded)}"))
+        if not state.ready:
+            raise CommandError(f"not ready: {', '.join(state.failing)}", returncode=1)
