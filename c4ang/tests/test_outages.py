@@ -155,6 +155,29 @@ def run_now(base: str, staff_user) -> str:
     return post("/admin/jobs/daily_recommendation_pipeline/start/", {})
 
 
+def test_a_hung_redis_is_served_around(gunicorn_server, product_factory):
+    """A Redis that accepts connections and never answers (a stalled node): each cache operation
+    gives up after REDIS_SOCKET_TIMEOUT_MS and the request is served from the database."""
+    product = product_factory(price=Decimal("12000"))
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(64)  # accepted by the kernel, never read
+        server = gunicorn_server(
+            {
+                "DATABASE_URL": shared_database_url(),
+                "REDIS_URL": f"redis://127.0.0.1:{hung.getsockname()[1]}/0",
+                "REDIS_SOCKET_TIMEOUT_MS": "100",
+            }
+        )
+
+        status, body, _ = call(f"{server.url}/api/v1/products/{product.pk}/")
+        ready_status, ready, _ = call(f"{server.url}/readyz")
+
+    assert (status, body["price"]) == (200, "12000.00")
+    assert (ready_status, ready["status"], ready["degraded"]) == (200, "degraded", ["cache"])
+    assert ready["checks"]["cache"].startswith("error: ")
+
+
 # --- PostgreSQL ------------------------------------------------------------------------------------
 
 
