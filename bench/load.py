@@ -103,17 +103,21 @@ def prepare() -> dict:
 def run_locust(url: str, *, users: int, seconds: int, fixture: Path, env: dict[str, str]) -> list[dict]:
     """The customer mix, headless: one row per endpoint group (and the total), from Locust's CSV."""
     prefix = Path(tempfile.mkdtemp(prefix="c4ang-locust-")) / "load"
-    subprocess.run(
+    locust = subprocess.run(
         [
             *[sys.executable, "-m", "locust", "-f", str(BENCH / "locustfile.py"), "--headless", "--only-summary"],
             *["--host", url, "--users", str(users), "--spawn-rate", str(max(users // 5, 1))],
             *["--run-time", f"{seconds}s", "--stop-timeout", "5", "--csv", str(prefix), "--loglevel", "WARNING"],
         ],
         env={**env, "BENCH_FIXTURE": str(fixture)},
-        stdout=subprocess.DEVNULL,  # its own tables; the report is printed from its CSV
+        capture_output=True,  # its own tables: the report is made from its CSV
+        text=True,
         check=False,  # Locust exits 1 when any request failed: the error rate is in the report
     )
-    with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
+    stats_file = Path(f"{prefix}_stats.csv")
+    if not stats_file.exists():
+        raise RuntimeError(f"Locust wrote no statistics:\n{locust.stderr[-4000:]}")
+    with stats_file.open(encoding="utf-8") as stats:
         rows = list(csv.DictReader(stats))
     shutil.rmtree(prefix.parent)
     return [

@@ -1,0 +1,57 @@
+"""The load test's customer mix (bench/locustfile.py) runs against a real gunicorn: every request
+answered without an error, and the orders it reports are the ones the database holds."""
+
+import json
+import os
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+from bench.load import UNLIMITED, run_locust
+from conftest import shared_database_url
+from customers import services as customer_services
+from orders.models import Order, OrderStatus
+from products.models import Category
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+PASSWORD = "a shopper password 2026"
+
+
+def test_the_customer_mix_runs_without_an_error(gunicorn_server, product_factory, tmp_path):
+    products = [product_factory(stock=10_000) for _ in range(6)]
+    accounts = []
+    # The tests hash with MD5, which the server does not accept: its own hasher for these accounts.
+    hasher = PBKDF2PasswordHasher()
+    for number in range(4):
+        customer = customer_services.customer_register(
+            email=f"shopper{number}@c4ang.com", password=PASSWORD, name="손님"
+        )
+        customer.user.password = hasher.encode(PASSWORD, hasher.salt())
+        customer.user.save(update_fields=["password"])
+        accounts.append({"email": customer.email, "password": PASSWORD})
+    fixture = tmp_path / "fixture.json"
+    fixture.write_text(
+        json.dumps(
+            {
+                "products": [str(product.pk) for product in products],
+                "categories": [str(category.pk) for category in Category.objects.all()],
+                "search_words": [products[0].name[:3]],
+                "accounts": accounts,
+            }
+        ),
+        encoding="utf-8",
+    )
+    limits = {f"THROTTLE_{scope}": UNLIMITED for scope in ("ANON", "USER", "AUTH", "AUTH_ACCOUNT")}
+    server = gunicorn_server({"DATABASE_URL": shared_database_url(), "PAYMENT_GATEWAY": "fake", **limits}, workers=2)
+
+    # 34 users: 24 visitors, 8 shoppers and 2 newcomers (the locustfile's weights).
+    report = {row["name"]: row for row in run_locust(server.url, users=34, seconds=15, fixture=fixture, env=os.environ)}
+
+    assert report["all requests"]["requests"] > 200
+    assert report["all requests"]["errors"] == 0
+    assert report["customers: register"]["requests"] == 2
+    assert report["customers: sign in"]["requests"] == 10
+    for group in ("products: list", "products: detail", "orders: place and pay"):
+        assert report[group]["requests"] > 0
+        assert report[group]["p50_ms"] <= report[group]["p95_ms"] <= report[group]["p99_ms"]
+    assert Order.objects.filter(status=OrderStatus.PAID).count() == report["orders: place and pay"]["requests"]
