@@ -159,7 +159,7 @@ def median_round(name: str, reports: list[dict]) -> dict:
     requests = sum(report["requests"] for report in reports)
     errors = sum(report["errors"] for report in reports)
     middle = sorted(reports, key=lambda report: report["rps"])[len(reports) // 2]
-    return {**middle, "name": name, "errors": errors / requests}
+    return {**middle, "name": name, "requests": requests, "errors": errors / requests}
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from c4ang.api.pagination import BoundedCursorPagination
+from c4ang.api.views import CachedPublicReadApi
+from c4ang.cache import CachedBody
 from customers import selectors as customer_selectors
 from products import cache, selectors, services
 from products.filters import ProductFilter
@@ -55,10 +57,9 @@ class StaffProductOutputSerializer(ProductOutputSerializer):
     updated_at = serializers.DateTimeField()
 
 
-class ProductListApi(generics.ListAPIView):
+class ProductListApi(CachedPublicReadApi, generics.ListAPIView):
     """Products for sale: filter by category, brand, price range; search by name; order. Cached."""
 
-    permission_classes = [AllowAny]
     serializer_class = ProductOutputSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProductFilter
@@ -66,25 +67,29 @@ class ProductListApi(generics.ListAPIView):
     def get_queryset(self):
         return selectors.product_list_public()
 
-    def list(self, request, *args, **kwargs):
-        query = "&".join(sorted(f"{k}={v}" for k, values in request.query_params.lists() for v in values))
-        key = cache.list_key(f"{request.get_host()}?{query}")
-        return Response(cache.cached(key, lambda: super(ProductListApi, self).list(request, *args, **kwargs).data))
+    def cached_body(self, request) -> CachedBody:
+        # The host is part of the page: the pagination links are absolute.
+        query = "&".join(sorted(f"{k}={v}" for k, values in request.GET.lists() for v in values))
+        return cache.product_list_page(f"{request.get_host()}?{query}")
+
+    def build(self, request) -> dict:
+        return self.list(request).data
 
 
-class ProductDetailApi(APIView):
+class ProductDetailApi(CachedPublicReadApi):
     """One product for sale with its latest review sentiment (when analysed). Cached."""
 
-    permission_classes = [AllowAny]
+    def cached_body(self, request, product_id) -> CachedBody:
+        return cache.product_detail(product_id)
+
+    def build(self, request, product_id) -> dict:
+        product = selectors.product_get_public(product_id=product_id)
+        product.sentiment = sentiment_selectors.sentiment_for_product(product_id=product.pk)
+        return ProductDetailOutputSerializer(product).data
 
     @extend_schema(responses=ProductDetailOutputSerializer)
     def get(self, request, product_id):
-        def build() -> dict:
-            product = selectors.product_get_public(product_id=product_id)
-            product.sentiment = sentiment_selectors.sentiment_for_product(product_id=product.pk)
-            return ProductDetailOutputSerializer(product).data
-
-        return Response(cache.cached(cache.detail_key(product_id), build))
+        return super().get(request, product_id=product_id)
 
 
 class CategoryListApi(generics.ListAPIView):

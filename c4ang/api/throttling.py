@@ -2,32 +2,36 @@
 
 DRF's throttles keep the timestamp of every request in the window, a list read and rewritten on
 each request and as long as the rate (600 entries for 600/min): on a cached endpoint that was
-most of the work. These count requests per fixed window with one atomic increment instead.
+most of the work. These count requests per fixed window with one atomic increment instead (for the
+cached public reads, in the same round trip as the read: c4ang.api.views.CachedPublicReadApi).
 """
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from c4ang.cache import count_and_get
+
 
 class FixedWindowRateThrottle(SimpleRateThrottle):
     def allow_request(self, request, view) -> bool:
-        if self.rate is None:
-            return True
-        key = self.get_cache_key(request, view)
+        key = self.get_cache_key(request, view) if self.rate is not None else None
         if key is None:
             return True
+        count, _ = count_and_get(self.window(key), self.duration, [])
+        return self.allows(count)
+
+    def window(self, key: str) -> str:
+        """The counter of `key` in the current window (whose end `wait` tells)."""
         self.now = self.timer()
         window = int(self.now // self.duration)
-        window_key = f"{key}:{window}"
-        try:
-            count = self.cache.incr(window_key)
-        except ValueError:  # first request of the window (or the key was evicted); add loses to a racing add
-            count = 1 if self.cache.add(window_key, 1, self.duration) else self.cache.incr(window_key)
         self.window_ends = (window + 1) * self.duration
-        # None: the cache is unreachable (django-redis ignores and logs its errors). The limits fail
-        # open: refusing every request while Redis is down would turn a cache outage into an outage of
-        # the whole API, while a few minutes without rate limits cost little (sign-in keeps its
-        # password hashing cost, and every limit is back as soon as Redis is).
-        return count is None or count <= self.num_requests
+        return f"{key}:{window}"
+
+    def allows(self, count: int | None) -> bool:
+        # None: the cache is unreachable. The limits fail open: refusing every request while Redis
+        # is down would turn a cache outage into an outage of the whole API, while a few minutes
+        # without rate limits cost little (sign-in keeps its password hashing cost, and every limit
+        # is back as soon as Redis is).
+        return self.rate is None or count is None or count <= self.num_requests
 
     def wait(self) -> float:
         return max(self.window_ends - self.now, 0)
@@ -54,6 +58,9 @@ class AnonRateThrottle(FixedWindowRateThrottle):
     def get_cache_key(self, request, view) -> str | None:
         if request.user and request.user.is_authenticated:
             return None
+        return self.client_key(request)
+
+    def client_key(self, request) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 

@@ -1,6 +1,7 @@
 """The public catalog (filters, cache and its invalidation, query budgets, sentiment on the
 detail), reviews, and the staff catalog operations."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -99,6 +100,18 @@ def test_an_order_refreshes_the_cached_stock(api_client, customer_client, catalo
     assert api_client.get(f"{PRODUCTS}{speaker.pk}/").json()["stock"] == 7
 
 
+@pytest.mark.parametrize("path", ["{product}/", "?ordering=price&brand=소니"])
+def test_a_cached_read_answers_alike_from_the_cache_and_through_drf(api_client, customer_client, catalog, path):
+    url = PRODUCTS + path.format(product=catalog["earphones"].pk)
+    built = api_client.get(url)  # a miss: built through DRF
+    hit = api_client.get(url)  # anonymous and cached: answered before DRF
+    signed_in = customer_client.get(url)  # signed in: through DRF, from the cache
+
+    assert built.status_code == hit.status_code == signed_in.status_code == 200
+    assert built.content == hit.content == signed_in.content
+    assert hit["Content-Type"] == signed_in["Content-Type"] == "application/json"
+
+
 def test_a_rolled_back_write_keeps_the_cache(api_client, catalog, django_capture_on_commit_callbacks):
     from django.core.cache import cache as django_cache
     from django.db import transaction
@@ -119,7 +132,8 @@ def test_a_rolled_back_write_keeps_the_cache(api_client, catalog, django_capture
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(Abort):
         change_price_then_fail()
 
-    assert django_cache.get(f"catalog:product:{earphones.pk}")["price"] == "129000.00"
+    _, body = django_cache.get(f"catalog:product:{earphones.pk}")
+    assert json.loads(body)["price"] == "129000.00"
     assert Product.objects.get(pk=earphones.pk).price == Decimal("129000")
 
 
