@@ -152,13 +152,15 @@ def gunicorn_server():
     """Start gunicorn serving the platform with the given environment; stopped after the test."""
     started: list[LiveProcess] = []
 
-    def start(env_overrides: dict[str, str], workers: int = 1) -> LiveProcess:
+    def start(env_overrides: dict[str, str], workers: int = 1, image_config: bool = False) -> LiveProcess:
+        """image_config: with the image's gunicorn settings (deploy/gunicorn.conf.py)."""
         port = free_port()
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **env_overrides}
         args = [
             sys.executable,
             "-m",
             "gunicorn",
+            *(["-c", str(ROOT / "deploy" / "gunicorn.conf.py")] if image_config else []),
             "c4ang.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",

@@ -4,6 +4,7 @@ The container runs with a read-only root filesystem: only /tmp (an emptyDir) is 
 """
 
 import os
+import shutil
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8080")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -24,3 +25,20 @@ access_log_format = (
     '{"logger": "gunicorn.access", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
     '"duration_ms": %(M)s, "request_id": "%({x-request-id}o)s", "worker": "%(p)s"}'
 )
+
+# Prometheus counts per worker in files under this directory, and /metrics adds them up: without it
+# a scrape sees only the worker that answers it. One directory per master (several share a machine
+# in the local mesh), made before the preloaded app imports prometheus_client.
+metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", f"{worker_tmp_dir}/c4ang-metrics-{os.getpid()}")
+shutil.rmtree(metrics_dir, ignore_errors=True)
+os.makedirs(metrics_dir)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    shutil.rmtree(metrics_dir, ignore_errors=True)

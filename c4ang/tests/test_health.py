@@ -1,6 +1,7 @@
 """Liveness, readiness and metrics, in-process and on a real gunicorn with broken dependencies."""
 
 import json
+import re
 import urllib.error
 import urllib.request
 
@@ -51,6 +52,20 @@ def test_metrics_exports_prometheus_text(api_client):
 
     assert response.status_code == 200
     assert b"django_http_requests_total_by_method_total" in response.content
+
+
+@pytest.mark.slow
+def test_metrics_add_up_every_gunicorn_worker(gunicorn_server, tmp_path):
+    # The image's settings: each worker counts in files that /metrics adds up.
+    server = gunicorn_server({"DATABASE_URL": f"sqlite:///{tmp_path / 'metrics.sqlite3'}"}, 2, image_config=True)
+    for _ in range(40):
+        assert get(f"{server.url}/no-such-page/")[0] == 404
+
+    # Whichever worker answers the scrape, it reports the requests of both.
+    for _ in range(4):
+        _, metrics, _ = get(f"{server.url}/metrics")
+        served = re.search(r'^django_http_responses_total_by_status_total\{status="404"\} (\S+)$', metrics, re.M)
+        assert float(served[1]) >= 40
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ import io
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -152,14 +153,19 @@ def test_the_image_runs_as_the_manifests_user_on_their_port_with_their_probe(ren
 def test_gunicorn_outlasts_the_gateway_timeout_and_writes_only_to_tmp(monkeypatch):
     for name in ("GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_TMP_DIR"):
         monkeypatch.delenv(name, raising=False)
+    # The file sets it for the master's app; recorded here so that it is unset again after the test.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "deploy" / "gunicorn.conf.py")
     config = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(config)
+    shutil.rmtree(config.metrics_dir)
 
     assert (config.bind, config.workers) == ("0.0.0.0:8080", 2)
     assert config.timeout > 30  # the VirtualServices' timeout: Envoy answers 504 before a worker is killed
     assert config.worker_tmp_dir == "/tmp"  # noqa: S108 - the pod's memory-backed emptyDir
     assert config.control_socket_disable is True
+    assert config.metrics_dir == f"/tmp/c4ang-metrics-{os.getpid()}"  # noqa: S108 - the emptyDir too
 
 
 def test_the_build_context_leaves_out_local_state():
