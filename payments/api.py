@@ -14,9 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from c4ang.api.pagination import BoundedCursorPagination
+from c4ang.api.schema import domain_errors
 from customers import selectors as customer_selectors
+from orders import errors as order_errors
 from orders import services as order_services
-from payments import selectors, services
+from payments import errors, selectors, services
 from payments.models import Payment
 
 PRICE = {"max_digits": 10, "decimal_places": 2}
@@ -64,7 +66,18 @@ class PaymentConfirmApi(APIView):
         orderId = serializers.UUIDField()
         amount = serializers.DecimalField(**PRICE, min_value=0)
 
-    @extend_schema(request=InputSerializer, responses=PaymentOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: PaymentOutputSerializer,
+            **domain_errors(
+                order_errors.PaymentAmountMismatch,
+                errors.PaymentDeclined,
+                order_errors.OrderNotPayable,
+                errors.PaymentTimedOut,
+            ),
+        },
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -95,7 +108,7 @@ class TossWebhookApi(APIView):
         createdAt = serializers.CharField(max_length=50)
         data = DataSerializer()
 
-    @extend_schema(request=InputSerializer, responses={200: None})
+    @extend_schema(request=InputSerializer, responses={200: None, **domain_errors(errors.WebhookInvalid)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -138,7 +151,10 @@ class StaffPaymentRefundApi(APIView):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=150, required=False, default="")
 
-    @extend_schema(request=InputSerializer, responses=PaymentOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: PaymentOutputSerializer, **domain_errors(order_errors.OrderNotCancellable)},
+    )
     def post(self, request, payment_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
