@@ -1,6 +1,8 @@
 """Hostile input across the commerce endpoints (NUL bytes, huge numbers, wrong shapes, bad
 cursors) is a 4xx with the error shape, never a 500, on SQLite and on PostgreSQL."""
 
+import json
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +102,23 @@ def test_a_page_size_above_the_maximum_is_capped(api_client, product_factory):
 
     assert len(api_client.get("/api/v1/products/", {"page_size": "1000"}).json()["results"]) == 3
     assert len(api_client.get("/api/v1/products/", {"page_size": "2"}).json()["results"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "code"),
+    [
+        ({"paymentKey": "k", "extra": ["ok", "a\x00"]}, "data.extra.1", "null_characters_not_allowed"),
+        ({"paymentKey": "k", "a\x00": 1}, "data", "null_characters_not_allowed"),
+        ({"paymentKey": "k", "note": "\udc40"}, "data.note", "surrogate_characters_not_allowed"),
+    ],
+)
+def test_webhook_text_that_cannot_be_stored_is_400_naming_the_field(api_client, data, field, code):
+    from payments.models import WebhookEvent
+
+    body = {"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-28T10:00:00+09:00", "data": data}
+    # json.dumps escapes a lone surrogate as \\udc40, as a client would send it.
+    r = api_client.post("/api/v1/payments/webhooks/toss/", json.dumps(body), content_type="application/json")
+
+    assert r.status_code == 400, r.content
+    assert [(error["field"], error["code"]) for error in r.json()["errors"]] == [(field, code)]
+    assert not WebhookEvent.objects.exists()

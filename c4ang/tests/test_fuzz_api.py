@@ -9,6 +9,7 @@ schemathesis could not guess."""
 import os
 import sqlite3
 from collections import Counter, defaultdict
+from contextlib import closing
 from decimal import Decimal
 
 import pytest
@@ -100,9 +101,8 @@ def server_database_url(tmp_path) -> str:
         return shared_database_url()
     path = tmp_path / "fuzz.sqlite3"
     connection.ensure_connection()
-    with sqlite3.connect(path) as copy:
+    with closing(sqlite3.connect(path)) as copy:
         connection.connection.backup(copy)
-    copy.close()
     return f"sqlite:///{path}"
 
 
