@@ -11,10 +11,11 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
+from c4ang.api.schema import domain_errors
 from c4ang.api.throttling import SignInAccountThrottle
 from c4ang.api.views import FilteredListApi
 from c4ang.security import client_ip, sign_in_username
-from customers import selectors, services
+from customers import errors, selectors, services
 
 
 class CustomerOutputSerializer(serializers.Serializer):
@@ -42,7 +43,12 @@ class RegisterApi(AuthThrottleMixin, APIView):
         phone = serializers.RegexField(r"^[0-9+\-() ]{0,20}$", max_length=20, required=False, allow_blank=True)
 
     @extend_schema(
-        request=InputSerializer, responses={201: CustomerOutputSerializer}, operation_id="customers_register"
+        request=InputSerializer,
+        responses={
+            201: CustomerOutputSerializer,
+            **domain_errors(errors.PasswordRejected, errors.EmailAlreadyRegistered),
+        },
+        operation_id="customers_register",
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -153,7 +159,13 @@ class StaffCustomerListCreateApi(FilteredListApi):
 
     selector = staticmethod(selectors.customer_list)
 
-    @extend_schema(request=RegisterApi.InputSerializer, responses={201: StaffCustomerOutputSerializer})
+    @extend_schema(
+        request=RegisterApi.InputSerializer,
+        responses={
+            201: StaffCustomerOutputSerializer,
+            **domain_errors(errors.PasswordRejected, errors.EmailAlreadyRegistered),
+        },
+    )
     def post(self, request):
         data = RegisterApi.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -10,10 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from c4ang.api.pagination import BoundedCursorPagination
+from c4ang.api.schema import domain_errors
 from c4ang.api.views import FilteredListApi
+from customers import errors as customer_errors
 from customers import selectors as customer_selectors
-from orders import selectors, services
+from orders import errors, selectors, services
 from orders.models import OrderStatus
+from products import errors as product_errors
 
 PRICE = {"max_digits": 10, "decimal_places": 2}
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -99,7 +102,19 @@ class OrderListCreateApi(generics.ListAPIView):
         customer = customer_selectors.customer_for_user(user=self.request.user)
         return selectors.order_list_for_customer(customer_id=customer.id)
 
-    @extend_schema(request=InputSerializer, responses={201: OrderOutputSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: OrderOutputSerializer,
+            **domain_errors(
+                product_errors.ProductUnavailable,
+                errors.OrderTooLarge,
+                customer_errors.CustomerInactive,
+                errors.IdempotencyKeyReused,
+            ),
+        },
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -130,7 +145,10 @@ class CancelInputSerializer(serializers.Serializer):
 class OrderCancelApi(APIView):
     """Cancel an own order that has not shipped: stock goes back, a payment is refunded."""
 
-    @extend_schema(request=CancelInputSerializer, responses=OrderOutputSerializer)
+    @extend_schema(
+        request=CancelInputSerializer,
+        responses={200: OrderOutputSerializer, **domain_errors(errors.OrderNotCancellable)},
+    )
     def post(self, request, order_id):
         data = CancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -175,7 +193,10 @@ class StaffOrderStatusApi(APIView):
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=[OrderStatus.SHIPPED, OrderStatus.DELIVERED])
 
-    @extend_schema(request=InputSerializer, responses=StaffOrderDetailOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: StaffOrderDetailOutputSerializer, **domain_errors(errors.InvalidStatusTransition)},
+    )
     def post(self, request, order_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -190,7 +211,10 @@ class StaffOrderCancelApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=CancelInputSerializer, responses=StaffOrderDetailOutputSerializer)
+    @extend_schema(
+        request=CancelInputSerializer,
+        responses={200: StaffOrderDetailOutputSerializer, **domain_errors(errors.OrderNotCancellable)},
+    )
     def post(self, request, order_id):
         data = CancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

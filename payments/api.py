@@ -9,14 +9,17 @@ import hashlib
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from c4ang.api.pagination import BoundedCursorPagination
+from c4ang.api.schema import domain_errors
 from customers import selectors as customer_selectors
+from orders import errors as order_errors
 from orders import services as order_services
-from payments import selectors, services
+from payments import errors, selectors, services
 from payments.models import Payment
 
 PRICE = {"max_digits": 10, "decimal_places": 2}
@@ -64,7 +67,18 @@ class PaymentConfirmApi(APIView):
         orderId = serializers.UUIDField()
         amount = serializers.DecimalField(**PRICE, min_value=0)
 
-    @extend_schema(request=InputSerializer, responses=PaymentOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: PaymentOutputSerializer,
+            **domain_errors(
+                order_errors.PaymentAmountMismatch,
+                errors.PaymentDeclined,
+                order_errors.OrderNotPayable,
+                errors.PaymentTimedOut,
+            ),
+        },
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -95,7 +109,12 @@ class TossWebhookApi(APIView):
         createdAt = serializers.CharField(max_length=50)
         data = DataSerializer()
 
-    @extend_schema(request=InputSerializer, responses={200: None})
+        def validate(self, attrs):
+            # The whole delivery is stored (jsonb on PostgreSQL), not only the fields read here.
+            _reject_unstorable_text(self.initial_data, path="")
+            return attrs
+
+    @extend_schema(request=InputSerializer, responses={200: None, **domain_errors(errors.WebhookInvalid)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -108,6 +127,31 @@ class TossWebhookApi(APIView):
             on_payment_changed=lambda payment: order_services.order_payment_changed(order_id=payment.order_id),
         )
         return Response({"processed": processed})
+
+
+def _unstorable(text: str) -> str | None:
+    """The error code of text that PostgreSQL's jsonb refuses: NUL characters and lone surrogates."""
+    if "\x00" in text:
+        return "null_characters_not_allowed"
+    if any("\ud800" <= character <= "\udfff" for character in text):
+        return "surrogate_characters_not_allowed"
+    return None
+
+
+def _reject_unstorable_text(value, *, path: str) -> None:
+    """A 400 naming the field; for a key, the enclosing object (the key itself cannot be echoed back)."""
+    if isinstance(value, str) and (code := _unstorable(value)):
+        raise _invalid(path, "This text cannot be stored.", code)
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and (code := _unstorable(key)):
+            raise _invalid(path, "A key cannot be stored.", code)
+        _reject_unstorable_text(item, path=f"{path}.{key}" if path else str(key))
+
+
+def _invalid(path: str, message: str, code: str) -> serializers.ValidationError:
+    detail = [ErrorDetail(message, code=code)]
+    return serializers.ValidationError({path: detail} if path else detail)
 
 
 def _toss_event_id(event: dict) -> str:
@@ -138,7 +182,10 @@ class StaffPaymentRefundApi(APIView):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=150, required=False, default="")
 
-    @extend_schema(request=InputSerializer, responses=PaymentOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: PaymentOutputSerializer, **domain_errors(order_errors.OrderNotCancellable)},
+    )
     def post(self, request, payment_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

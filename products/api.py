@@ -8,10 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from c4ang.api.pagination import BoundedCursorPagination
+from c4ang.api.schema import domain_errors
 from c4ang.api.views import CachedPublicReadApi
 from c4ang.cache import CachedBody
 from customers import selectors as customer_selectors
-from products import cache, selectors, services
+from products import cache, errors, selectors, services
 from products.filters import ProductFilter
 from products.models import Review
 from sentiment import selectors as sentiment_selectors
@@ -132,7 +133,9 @@ class ReviewListCreateApi(generics.ListAPIView):
             return Review.objects.none()
         return selectors.review_list_public(product_id=self.kwargs["product_id"])
 
-    @extend_schema(request=InputSerializer, responses={201: ReviewOutputSerializer})
+    @extend_schema(
+        request=InputSerializer, responses={201: ReviewOutputSerializer, **domain_errors(errors.ReviewAlreadyExists)}
+    )
     def post(self, request, product_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -151,7 +154,10 @@ class StaffCategoryCreateApi(APIView):
         name = serializers.CharField(max_length=100)
         parent_id = serializers.UUIDField(required=False, allow_null=True)
 
-    @extend_schema(request=InputSerializer, responses={201: CategoryOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: CategoryOutputSerializer, **domain_errors(errors.CategoryAlreadyExists)},
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -211,7 +217,7 @@ class StaffProductDetailApi(APIView):
         product = services.product_update(product_id=product_id, **data)
         return Response(StaffProductOutputSerializer(product).data)
 
-    @extend_schema(responses=StaffProductOutputSerializer)
+    @extend_schema(responses={200: StaffProductOutputSerializer})
     def delete(self, request, product_id):
         product = services.product_deactivate(product_id=product_id)
         return Response(StaffProductOutputSerializer(product).data)
@@ -224,7 +230,10 @@ class StaffStockAdjustApi(APIView):
         delta = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000)
         reason = serializers.CharField(max_length=200)
 
-    @extend_schema(request=InputSerializer, responses=StaffProductOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: StaffProductOutputSerializer, **domain_errors(errors.InsufficientStock)},
+    )
     def post(self, request, product_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -7,8 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from c4ang.api.pagination import BoundedCursorPagination
+from c4ang.api.schema import domain_errors
 from c4ang.api.views import FilteredListApi
-from saga import selectors, services
+from saga import errors, selectors, services
 from saga.models import SagaStatus
 
 
@@ -60,7 +61,10 @@ class SagaDetailApi(APIView):
 class SagaRetryApi(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=None, responses=SagaDetailOutputSerializer)
+    @extend_schema(
+        request=None,
+        responses={200: SagaDetailOutputSerializer, **domain_errors(errors.SagaNotRetryable, errors.SagaBusy)},
+    )
     def post(self, request, saga_id):
         saga = services.saga_retry(saga_id=saga_id)
         return Response(SagaDetailOutputSerializer(selectors.saga_get_with_events(saga_id=saga.pk)).data)
@@ -72,7 +76,10 @@ class SagaCompensateApi(APIView):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=200, required=False, default="compensated by staff")
 
-    @extend_schema(request=InputSerializer, responses=SagaDetailOutputSerializer)
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: SagaDetailOutputSerializer, **domain_errors(errors.SagaNotCompensable, errors.SagaBusy)},
+    )
     def post(self, request, saga_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,6 +1,8 @@
 """Hostile input across the commerce endpoints (NUL bytes, huge numbers, wrong shapes, bad
 cursors) is a 4xx with the error shape, never a 500, on SQLite and on PostgreSQL."""
 
+import json
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +83,42 @@ def test_staff_inputs_are_400(staff_client, product_factory):
     assert staff_client.get("/api/v1/customers/staff/", {"search": "\x00"}).status_code == 400
     assert staff_client.get("/api/v1/orders/staff/", {"customer_id": "x"}).status_code == 400
     assert staff_client.patch(f"/api/v1/products/staff/{p.pk}/", {"price": "NaN"}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize("page_size", ["abc", "0", "-5", "1.5", "", "٣"])
+def test_a_page_size_that_is_not_a_positive_whole_number_is_400_naming_it(api_client, customer_client, page_size):
+    for client, path in ((api_client, "/api/v1/products/"), (customer_client, "/api/v1/orders/")):
+        r = client.get(path, {"page_size": page_size})
+
+        assert r.status_code == 400, (path, r.content)
+        assert r.json()["errors"] == [
+            {"field": "page_size", "code": "invalid", "message": "Give a whole number from 1 to 100."}
+        ]
+
+
+def test_a_page_size_above_the_maximum_is_capped(api_client, product_factory):
+    for _ in range(3):
+        product_factory()
+
+    assert len(api_client.get("/api/v1/products/", {"page_size": "1000"}).json()["results"]) == 3
+    assert len(api_client.get("/api/v1/products/", {"page_size": "2"}).json()["results"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "code"),
+    [
+        ({"paymentKey": "k", "extra": ["ok", "a\x00"]}, "data.extra.1", "null_characters_not_allowed"),
+        ({"paymentKey": "k", "a\x00": 1}, "data", "null_characters_not_allowed"),
+        ({"paymentKey": "k", "note": "\udc40"}, "data.note", "surrogate_characters_not_allowed"),
+    ],
+)
+def test_webhook_text_that_cannot_be_stored_is_400_naming_the_field(api_client, data, field, code):
+    from payments.models import WebhookEvent
+
+    body = {"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-28T10:00:00+09:00", "data": data}
+    # json.dumps escapes a lone surrogate as \\udc40, as a client would send it.
+    r = api_client.post("/api/v1/payments/webhooks/toss/", json.dumps(body), content_type="application/json")
+
+    assert r.status_code == 400, r.content
+    assert [(error["field"], error["code"]) for error in r.json()["errors"]] == [(field, code)]
+    assert not WebhookEvent.objects.exists()

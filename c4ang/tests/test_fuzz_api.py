@@ -1,0 +1,184 @@
+"""Schemathesis fuzzes every operation of the live OpenAPI schema on a real gunicorn, as an anonymous
+client, a customer and staff: no 5xx, and every answer (status code, content type, headers, body)
+is one the schema documents.
+
+FUZZ_MAX_EXAMPLES bounds the examples per operation and identity; FUZZ_SEED fixes what is generated,
+so a run is reproducible. Path parameters are sometimes the ids of the seeded objects, which
+schemathesis could not guess."""
+
+import os
+import sqlite3
+from collections import Counter, defaultdict
+from contextlib import closing
+from decimal import Decimal
+
+import pytest
+import requests
+import schemathesis
+from django.db import connection
+from django.utils import timezone
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from conftest import client_for, shared_database_url
+from customers import services as customer_services
+from customers.models import User
+from orders import services as order_services
+from payments.models import Payment
+from products import services as product_services
+from products.models import Category, Product, Review
+from recommendations.models import Recommendation
+from saga.models import SagaInstance
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
+SEED = int(os.environ.get("FUZZ_SEED", "20261128"))
+# Not positive_data_acceptance: schema-valid input may break business rules (a common password, an
+# unknown product, whitespace-only text) and is then rightly a 400. Not negative_data_rejection: an
+# empty (`?status=`) or unknown (`?page[x]=`) query parameter is ignored, by convention, not refused.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+UNLIMITED = "1000000/min"
+
+
+def seed_shop() -> dict[str, str]:
+    """A customer with a paid order (payment, saga), a review and recommendations, and a staff member.
+    Returns the ids that path parameters name, and the bearer tokens."""
+    category = Category.objects.create(name="전자제품")
+    product, other = (
+        Product.objects.create(name=name, category=category, brand="삼성", price=Decimal("10000"), stock=1000)
+        for name in ("노트북", "모니터")
+    )
+    customer = customer_services.customer_register(
+        email="fuzz@example.kr", password="correct horse battery staple", name="퍼즈"
+    )
+    order, _ = order_services.order_place(
+        customer_id=customer.pk,
+        lines=[order_services.OrderLine(product_id=product.pk, quantity=1)],
+        payment_token="tok_approve",
+        idempotency_key=None,
+    )
+    review = product_services.review_create(product_id=product.pk, customer_id=customer.pk, rating=5, content="좋아요")
+    product_services.review_moderate(review_id=review.pk, status=Review.Status.APPROVED)
+    Recommendation.objects.create(
+        product=product,
+        recommended_product_ids=[str(other.pk)],
+        scores=[0.5],
+        algorithm="hybrid",
+        created_at=timezone.now(),
+    )
+    staff = User.objects.create_user("fuzz-staff@c4ang.com", "staff password 1234", is_staff=True)
+    return {
+        "product_id": str(product.pk),
+        "customer_id": str(customer.pk),
+        "order_id": str(order.pk),
+        "payment_id": str(Payment.objects.get(order=order).pk),
+        "review_id": str(review.pk),
+        "saga_id": str(SagaInstance.objects.get().pk),
+        "customer": client_for(customer.user)._credentials["HTTP_AUTHORIZATION"],
+        "staff": client_for(staff)._credentials["HTTP_AUTHORIZATION"],
+    }
+
+
+def server_database_url(tmp_path) -> str:
+    """The test database for the server process: PostgreSQL's is shared as is; SQLite's lives in this
+    process's memory, so the server gets a file copy of it (seeded data included)."""
+    if connection.vendor == "postgresql":
+        return shared_database_url()
+    path = tmp_path / "fuzz.sqlite3"
+    connection.ensure_connection()
+    with closing(sqlite3.connect(path)) as copy:
+        connection.connection.backup(copy)
+    return f"sqlite:///{path}"
+
+
+def cases(operation, ids: dict[str, str]):
+    strategies = [operation.as_strategy(mode) for mode in schemathesis.GenerationMode]
+    names = [parameter.name for parameter in operation.path_parameters]
+    if names and all(name in ids for name in names):
+        known = {name: ids[name] for name in names}
+        strategies += [operation.as_strategy(mode, path_parameters=known) for mode in schemathesis.GenerationMode]
+    return st.one_of(strategies)
+
+
+class Fuzzer:
+    """Sends each operation's generated cases to the server as one identity; collects what fails."""
+
+    def __init__(self, base_url: str, ids: dict[str, str]):
+        self.base_url = base_url
+        self.ids = ids
+        self.statuses: dict[str, Counter[int]] = defaultdict(Counter)
+        self.failures: dict[tuple[str, str, str], str] = {}
+
+    def fuzz(self, operation, identity: str, headers: dict[str, str], session: requests.Session) -> None:
+        @seed(SEED)
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            database=None,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=cases(operation, self.ids))
+        def send(case):
+            response = case.call(base_url=self.base_url, session=session, headers=headers, timeout=30)
+            self.statuses[identity][response.status_code] += 1
+            try:
+                case.validate_response(response, checks=CHECKS, headers=headers)
+            except FailureGroup as group:
+                for failure in group.exceptions:
+                    self.failures.setdefault((identity, operation.label, failure.title), str(group))
+
+        send()
+
+
+def test_every_operation_survives_fuzzing_as_each_identity(gunicorn_server, tmp_path):
+    ids = seed_shop()
+    server = gunicorn_server(
+        {
+            "DATABASE_URL": server_database_url(tmp_path),
+            "PAYMENT_GATEWAY": "fake",
+            "C4ANG_MODULES": "all",
+            **{f"THROTTLE_{scope}": UNLIMITED for scope in ("ANON", "USER", "AUTH", "AUTH_ACCOUNT")},
+            "AXES_FAILURE_LIMIT": "1000000",
+        }
+    )
+    # Identities come from the test: generated Authorization headers would make "anonymous" a bad token.
+    config = schemathesis.Config.from_dict({"generation": {"with-security-parameters": False}})
+    schema = schemathesis.openapi.from_url(f"{server.url}/api/schema/?format=json", config=config, timeout=30)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    fuzzer = Fuzzer(server.url, ids)
+
+    # Staff last: its deletes and cancellations change the seeded objects the others would see.
+    identities = {
+        "anonymous": {},
+        "customer": {"Authorization": ids["customer"]},
+        "staff": {"Authorization": ids["staff"]},
+    }
+    for identity, headers in identities.items():
+        with requests.Session() as session:
+            for operation in operations:
+                fuzzer.fuzz(operation, identity, headers, session)
+
+    print(f"\nfuzzed {len(operations)} operations, at most {MAX_EXAMPLES} examples each, seed {SEED}")
+    for identity, statuses in fuzzer.statuses.items():
+        answers = ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
+        print(f"{identity}: {statuses.total()} requests ({answers})")
+    print(f"{len(fuzzer.failures)} failures")
+    for (identity, label, title), report in sorted(fuzzer.failures.items()):
+        print(f"--- {identity} {label}: {title}\n{report}")
+    assert not fuzzer.failures, sorted(fuzzer.failures)
