@@ -17,8 +17,10 @@ from c4ang import cache as shared_cache
 _VERSION_KEY = "catalog:version"
 
 
+# Key names change whenever the format of the entries does: during a deploy both versions share
+# Redis, and neither may read the other's entries.
 def detail_key(product_id: UUID) -> str:
-    return f"catalog:product:{product_id}"
+    return f"catalog:detail:{product_id}"
 
 
 def product_detail(product_id: UUID) -> shared_cache.CachedBody:
@@ -28,7 +30,7 @@ def product_detail(product_id: UUID) -> shared_cache.CachedBody:
 def product_list_page(query: str) -> shared_cache.CachedBody:
     digest = hashlib.sha256(query.encode()).hexdigest()[:32]
     return shared_cache.CachedBody(
-        key=f"catalog:list:{digest}", timeout=settings.CATALOG_CACHE_SECONDS, version_key=_VERSION_KEY
+        key=f"catalog:page:{digest}", timeout=settings.CATALOG_CACHE_SECONDS, version_key=_VERSION_KEY
     )
 
 

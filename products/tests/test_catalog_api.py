@@ -132,7 +132,7 @@ def test_a_rolled_back_write_keeps_the_cache(api_client, catalog, django_capture
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(Abort):
         change_price_then_fail()
 
-    _, body = django_cache.get(f"catalog:product:{earphones.pk}")
+    _, body = django_cache.get(f"catalog:detail:{earphones.pk}")
     assert json.loads(body)["price"] == "129000.00"
     assert Product.objects.get(pk=earphones.pk).price == Decimal("129000")
 
