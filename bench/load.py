@@ -170,7 +170,9 @@ def main() -> None:
     parser.add_argument("--round-seconds", type=int, default=8, help="duration of each ceiling (default 8)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections of reads (default 32)")
     parser.add_argument("--order-connections", type=int, default=8, help="wrk connections placing orders")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per module (default 2)")
+    # The products server has the machine's 2 cores: sync workers idle while they wait on Redis or
+    # PostgreSQL, and one worker more than the cores fills that time (2 workers: bench/RESULTS.md).
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers per module (default 3)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
         sys.exit("bench/load.py measures the production setup: set DATABASE_URL=postgres://... and REDIS_URL")
