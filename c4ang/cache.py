@@ -49,8 +49,13 @@ def count_and_get(counter_key: str, window_s: int, keys: list[str]) -> tuple[int
         count = cache.incr(counter_key)
     except ValueError:  # first event of the window; add loses to a racing add
         count = 1 if cache.add(counter_key, 1, window_s) else cache.incr(counter_key)
+    return count, read(keys)
+
+
+def read(keys: list[str]) -> list[Any]:
+    """The values of `keys`, in their order (None where missing)."""
     values = cache.get_many(keys)
-    return count, [values.get(key) for key in keys]
+    return [values.get(key) for key in keys]
 
 
 def _count_and_get_redis(
@@ -105,10 +110,6 @@ class CachedBody:
     @property
     def keys(self) -> list[str]:
         return [self.key] if self.version_key is None else [self.key, self.version_key]
-
-    def read(self) -> list[Any]:
-        values = cache.get_many(self.keys)
-        return [values.get(key) for key in self.keys]
 
     def current(self, values: list[Any]) -> bytes | None:
         stored = values[0]

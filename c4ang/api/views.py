@@ -1,5 +1,7 @@
 """View shapes shared by the modules' APIs."""
 
+from collections.abc import Callable
+
 from django.http import HttpResponse
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
@@ -7,7 +9,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from c4ang.api.throttling import AnonRateThrottle
-from c4ang.cache import CachedBody, count_and_get, uncount
+from c4ang.cache import CachedBody, count_and_get, read, uncount
 
 
 class FilteredListApi(generics.ListAPIView):
@@ -34,12 +36,9 @@ class CachedPublicReadApi(APIView):
     DRF like any view and is counted there, once."""
 
     permission_classes = [AllowAny]
-
-    def cached_body(self, request, **kwargs) -> CachedBody:
-        raise NotImplementedError
-
-    def build(self, request, **kwargs) -> dict:
-        raise NotImplementedError
+    # Given by each view, called with the request and the URL's keyword arguments.
+    cached_body: Callable[..., CachedBody]
+    build: Callable[..., dict]
 
     def dispatch(self, request, *args, **kwargs):
         if request.method == "GET" and "HTTP_AUTHORIZATION" not in request.META:
@@ -56,7 +55,7 @@ class CachedPublicReadApi(APIView):
 
     def get(self, request, **kwargs):
         entry = self.cached_body(request, **kwargs)
-        values = entry.read()
+        values = read(entry.keys)
         body = entry.current(values)
         if body is None:
             body = JSONRenderer().render(self.build(request, **kwargs))

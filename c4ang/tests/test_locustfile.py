@@ -1,5 +1,5 @@
 """The load test's customer mix (bench/locustfile.py) runs against a real gunicorn: every request
-answered without an error, and the orders it reports are the ones the database holds."""
+answered without an error, and every order it reports is in the database."""
 
 import json
 import os
@@ -54,4 +54,7 @@ def test_the_customer_mix_runs_without_an_error(gunicorn_server, product_factory
     for group in ("products: list", "products: detail", "orders: place and pay"):
         assert report[group]["requests"] > 0
         assert report[group]["p50_ms"] <= report[group]["p95_ms"] <= report[group]["p99_ms"]
-    assert Order.objects.filter(status=OrderStatus.PAID).count() == report["orders: place and pay"]["requests"]
+    # Every order reported is stored; the run's end may cut one more per ordering user (10) short of
+    # its report after the server stored it.
+    placed = report["orders: place and pay"]["requests"]
+    assert placed <= Order.objects.filter(status=OrderStatus.PAID).count() <= placed + 10
