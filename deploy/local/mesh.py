@@ -153,6 +153,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_ports(count: int, *, besides: int) -> list[int]:
+    """`count` distinct free ports, none of them `besides` (nginx's, free until nginx binds it)."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port != besides and port not in ports:
+            ports.append(port)
+    return ports
+
+
 def gunicorn_command() -> list[str]:
     """The image's server command; the address, workers and modules come from the environment."""
     return [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "c4ang.wsgi:application"]
@@ -183,7 +193,9 @@ class Mesh:
         routes, modules = mesh_routes(render("local"))
         subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
 
-        self.upstreams = [Upstream(service, modules[service], free_port()) for service in sorted(modules)]
+        services = sorted(modules)
+        ports = free_ports(len(services), besides=self.port)
+        self.upstreams = [Upstream(name, modules[name], port) for name, port in zip(services, ports, strict=True)]
         (self.state_dir / "mesh.json").write_text(
             json.dumps({"port": self.port, "upstreams": [up.__dict__ for up in self.upstreams]}, indent=2),
             encoding="utf-8",
@@ -245,7 +257,9 @@ class Mesh:
             if alive(pid):
                 found[pid_file.stem] = pid
         nginx_pid = self.state_dir / "nginx.pid"
-        if nginx_pid.exists() and alive(pid := int(nginx_pid.read_text(encoding="utf-8"))):
+        # Empty when nginx failed to start (a port taken, say).
+        recorded = nginx_pid.read_text(encoding="utf-8").strip() if nginx_pid.exists() else ""
+        if recorded and alive(pid := int(recorded)):
             found["nginx"] = pid
         return found
 

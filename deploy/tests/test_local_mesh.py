@@ -5,6 +5,7 @@ request id we send must appear in that process's access log and in no other."""
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -89,6 +90,24 @@ def mesh(django_db_setup, django_db_blocker, tmp_path_factory):
         if on_postgres:
             with django_db_blocker.unblock():
                 call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.mark.slow
+def test_a_mesh_that_cannot_start_leaves_no_process_behind(tmp_path):
+    with socket.socket() as taken:  # nginx's port, held by someone else
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        nginx_port = taken.getsockname()[1]
+        mesh = Mesh(tmp_path, port=nginx_port, workers=1)
+
+        with pytest.raises(subprocess.CalledProcessError):
+            mesh.start({"DATABASE_URL": f"sqlite:///{tmp_path / 'mesh.sqlite3'}", "REDIS_URL": ""})
+
+    assert len(mesh.upstreams) == 7  # one per module Service
+    assert nginx_port not in [up.port for up in mesh.upstreams]
+    for up in mesh.upstreams:  # every module's gunicorn was started, and is gone
+        with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", up.port), timeout=2):
+            pass
 
 
 def call(base: str, method: str, path: str, body: dict | None = None, token: str | None = None, **extra: str):
