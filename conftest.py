@@ -1,11 +1,9 @@
 """Shared fixtures of the whole suite. The same tests run on SQLite and on PostgreSQL + Redis."""
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -15,6 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
+
+from deploy.local import net
 
 ROOT = Path(__file__).resolve().parent
 # No test ever downloads a model: a hub id fails at once instead of retrying the network for a minute.
@@ -47,18 +47,10 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def customer_factory(db):
-    from customers import services
+    """customers.tests.factories.CustomerFactory: a customer with its login (password PASSWORD there)."""
+    from customers.tests.factories import CustomerFactory
 
-    created = iter(range(1, 1_000_000))
-
-    def make(**fields):
-        number = next(created)
-        fields.setdefault("email", f"customer{number}@example.kr")
-        fields.setdefault("password", "correct horse battery staple")
-        fields.setdefault("name", f"고객{number}")
-        return services.customer_register(**fields)
-
-    return make
+    return CustomerFactory
 
 
 @pytest.fixture
@@ -66,12 +58,35 @@ def customer(customer_factory):
     return customer_factory()
 
 
-def client_for(user) -> APIClient:
+def access_token_for(user) -> str:
+    """A fresh access token (JWT) of the user, as the token endpoint would issue it."""
     from rest_framework_simplejwt.tokens import RefreshToken
 
+    return str(RefreshToken.for_user(user).access_token)
+
+
+def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
     return client
+
+
+ORDERS = "/api/v1/orders/"
+
+
+def order_line(product, quantity: int = 1) -> dict:
+    return {"product_id": str(product.pk), "quantity": quantity}
+
+
+def order_body(items: list[dict], pay_with: str | None = "tok_approve") -> dict:
+    """The body of POST /api/v1/orders/: its items, paid with a test token of the fake PG (None: left unpaid)."""
+    return {"items": items} if pay_with is None else {"items": items, "payment_token": pay_with}
+
+
+def place_order(client: APIClient, items: list[dict], *, pay_with: str | None = "tok_approve", key: str | None = None):
+    """Place an order through the API as the client's user; `key` is sent as its Idempotency-Key."""
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post(ORDERS, order_body(items, pay_with), format="json", **headers)
 
 
 @pytest.fixture
@@ -81,9 +96,10 @@ def customer_client(customer) -> APIClient:
 
 @pytest.fixture
 def staff_user(db):
-    from customers.models import User
+    """A staff login (password STAFF_PASSWORD of customers.tests.factories), without a customer profile."""
+    from customers.tests.factories import StaffFactory
 
-    return User.objects.create_user("staff@c4ang.com", "staff password 1234", is_staff=True)
+    return StaffFactory(email="staff@c4ang.com")
 
 
 @pytest.fixture
@@ -94,12 +110,6 @@ def staff_client(staff_user) -> APIClient:
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ChildProcess:
@@ -135,16 +145,10 @@ class LiveProcess(ChildProcess):
         self.url = f"http://127.0.0.1:{port}"
 
     def wait_listening(self, deadline_s: float = 30) -> None:
-        deadline = time.monotonic() + deadline_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.output()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise TimeoutError(f"server did not listen on {self.port} within {deadline_s}s")
+        try:
+            net.wait_listening(self.port, deadline_s, process=self.process)
+        except net.ExitedEarly:
+            raise RuntimeError(f"server exited early:\n{self.output()}") from None
 
 
 @pytest.fixture
@@ -154,7 +158,7 @@ def gunicorn_server():
 
     def start(env_overrides: dict[str, str], workers: int = 1, image_config: bool = False) -> LiveProcess:
         """image_config: with the image's gunicorn settings (deploy/gunicorn.conf.py)."""
-        port = free_port()
+        port = net.free_port()
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **env_overrides}
         args = [
             sys.executable,
@@ -235,21 +239,7 @@ def pytest_collection_finish(session):
 
 @pytest.fixture
 def product_factory(db):
-    """Products for sale in a shared category; price in KRW, stock as given."""
-    from decimal import Decimal
+    """products.tests.factories.ProductFactory: for sale in 전자제품 at 10,000 won, 10 in stock unless told."""
+    from products.tests.factories import ProductFactory
 
-    from products.models import Category, Product
-
-    created = iter(range(1, 1_000_000))
-
-    def make(**fields):
-        number = next(created)
-        fields.setdefault("name", f"상품{number}")
-        fields.setdefault("brand", "삼성")
-        fields.setdefault("price", Decimal("10000"))
-        fields.setdefault("stock", 10)
-        if "category" not in fields:
-            fields["category"], _ = Category.objects.get_or_create(name="전자제품")
-        return Product.objects.create(**fields)
-
-    return make
+    return ProductFactory

@@ -1,4 +1,4 @@
-"""The load test of the platform (SPEC §10), not a test: the local mesh (nginx in front of one
+"""The load test of the platform (README, Load test), not a test: the local mesh (nginx in front of one
 gunicorn per module, as the cluster routes) on PostgreSQL + Redis with the fake gateway.
 
 1. A realistic customer mix (bench/locustfile.py: anonymous browsing, signed-in shoppers placing

@@ -12,38 +12,29 @@ process tree is what its container's memory use comes to.
 """
 
 import itertools
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from deploy.local.mesh import Mesh, free_port, gunicorn_command, wait_listening  # noqa: E402
+from deploy.local.mesh import Mesh, gunicorn_command  # noqa: E402
+from deploy.local.net import call_json, free_port, wait_listening  # noqa: E402
 
 REQUESTS = 100
 WORKERS = 2  # per pod: GUNICORN_WORKERS and the Celery worker's --concurrency in deploy/k8s/base/
 
 
 def request(base: str, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"{base}{path}", data=data, method=method, headers=headers)  # noqa: S310
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310 - loopback
-            return json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        if error.code >= 500:
-            raise
-        return {}
+    """The answer's JSON, {} for a 4xx; a 5xx stops the benchmark."""
+    status, answer, _ = call_json(f"{base}{path}", method, body, token=token, timeout_s=10)
+    if status >= 500:
+        raise RuntimeError(f"{method} {path} answered {status}: {answer}")
+    return answer if status < 400 and isinstance(answer, dict) else {}
 
 
 def customer_flow(base: str, count: int, label: str) -> None:
@@ -134,7 +125,7 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_listening(port, 60, work / "all.log")
+        wait_listening(port, 60, log=work / "all.log")
         customer_flow(mesh.url, REQUESTS, "mesh")
         customer_flow(f"http://127.0.0.1:{port}", REQUESTS, "all")
 

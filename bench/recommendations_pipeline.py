@@ -8,7 +8,7 @@ PostgreSQL only. The database is a scratch one: the script migrates it and EMPTI
 order and recommendation tables first. The fixture is written with bulk inserts (COPY) and not
 timed; the pipeline itself is timed end to end, as the job runs it (job lock and run record,
 the five steps, the upsert of every product's row and the refresh of the Redis cache).
-Target (SPEC §10): under 60 s on the 2-core machine.
+Target: under 60 s on the 2-core machine.
 """
 
 import argparse

@@ -1,10 +1,10 @@
-"""Benchmark: the grouped ranking against the pairwise definition (SPEC §7) at 5,000 products.
+"""Benchmark: the grouped ranking against the pairwise definition at 5,000 products.
 
     .venv/bin/python bench/recommendations_speedup.py [--products 5000]
 
 Both compute the top 10 of every product from the same catalog (categories and brands of the
 demo shop's proportions, long-tail popularity with many ties); the outputs must be identical.
-Target (SPEC §10): at least 100x faster. No database: the ranking is pure Python.
+Target: at least 100x faster. No database: the ranking is pure Python.
 """
 
 import argparse

@@ -14,7 +14,7 @@ the same reviews, in events of 32 as the job sends them, after one warm-up event
     handler     the real handler: length-sorted micro-batches of 8, torch.inference_mode (fp32)
     handler     the same with SENTIMENT_PRECISION=bf16 (autocast; switchable, off by default)
 
-Target (SPEC §10): the handler at least 2x the naive one's reviews/s.
+Target: the handler at least 2x the naive one's reviews/s.
 """
 
 import argparse
@@ -76,7 +76,7 @@ def build_model(path: Path, texts: list[str]) -> None:
 
 
 def naive_handler(path: str):
-    """The original design's handler, as written there (SPEC §7)."""
+    """The original design's handler: each event padded to its longest review, under torch.no_grad."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 

@@ -2,11 +2,6 @@ from django.contrib import admin
 
 from c4ang.models import JobRun
 
-admin.site.site_header = "C4ang staff"
-admin.site.site_title = "C4ang staff"
-admin.site.index_title = "Shop administration"
-admin.site.index_template = "admin/c4ang/index.html"
-
 
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin):

@@ -7,10 +7,6 @@ from django.contrib import messages
 from c4ang.errors import DomainError
 
 
-def actor_of(request) -> str:
-    return f"staff:{request.user.email}"
-
-
 def run_for_each(modeladmin, request, objects, action: Callable, done: str) -> None:
     """Call `action(obj)` for every selected object; a domain error skips that object with its code."""
     succeeded = 0

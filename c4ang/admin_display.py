@@ -1,32 +1,28 @@
 """Small display helpers shared by the apps' admin classes."""
 
+from collections.abc import Mapping
+from enum import StrEnum
+
 from django.utils.html import format_html
 
-STATUS_COLORS = {
-    # orders
-    "PENDING": "#b7791f",
-    "PAID": "#2f855a",
-    "SHIPPED": "#2b6cb0",
-    "DELIVERED": "#276749",
-    "CANCELLED": "#9b2c2c",
-    # payments
-    "APPROVED": "#2f855a",
-    "FAILED": "#9b2c2c",
-    "REFUNDED": "#6b46c1",
-    # sagas
-    "STARTED": "#b7791f",
-    "COMPLETED": "#2f855a",
-    "COMPENSATING": "#c05621",
-    "COMPENSATED": "#6b46c1",
-    # reviews
-    "REJECTED": "#9b2c2c",
-}
+
+class Tone(StrEnum):
+    """How a status reads at a glance; each app's admin says which tone each of its statuses has."""
+
+    WAITING = "#b7791f"
+    MOVING = "#2b6cb0"
+    WORKING = "#c05621"
+    GOOD = "#2f855a"
+    DONE = "#276749"
+    UNDONE = "#6b46c1"
+    BAD = "#9b2c2c"
+    NEUTRAL = "#4a5568"
 
 
-def status_badge(status: str) -> str:
+def status_badge(status: str, tones: Mapping[str, Tone]) -> str:
     return format_html(
         '<span style="background:{};color:#fff;padding:2px 8px;border-radius:10px;font-size:11px">{}</span>',
-        STATUS_COLORS.get(status, "#4a5568"),
+        tones.get(status, Tone.NEUTRAL),
         status,
     )
 

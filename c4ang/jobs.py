@@ -7,30 +7,19 @@ The lock lives in the cache: with Redis it holds across every worker and host.
 """
 
 import logging
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerUnreachable
 from tqdm import tqdm
 
-from c4ang.errors import DomainError
 from c4ang.models import JobRun
 
 logger = logging.getLogger(__name__)
-
-
-class JobQueueUnavailable(DomainError):
-    code = "job_queue_unavailable"
-    http_status = 503
-    message = "The job queue (the Celery broker) cannot be reached: the job was not started; try again later."
 
 
 class JobSkipped(Exception):
@@ -132,37 +121,6 @@ def job_run_report(run: JobRun) -> str:
     if run.message:
         lines.append(f"  {run.message}")
     return "\n".join(lines)
-
-
-# job name -> (its Celery task, the ops command that runs it in a process of its own)
-STARTABLE_JOBS = {
-    "daily_recommendation_pipeline": ("recommendations.tasks.daily_recommendation_pipeline", "run_recommendations"),
-    "weekly_sentiment_analysis": ("sentiment.tasks.weekly_sentiment_analysis", "run_sentiment"),
-}
-
-
-def job_start_now(*, job: str) -> str:
-    """Start a job outside its schedule (staff's "run now"); returns how it was started.
-
-    With a worker (a broker), the task is queued for it. Without one (eager, embedded mode), the
-    job runs as its own `manage.py` process: never inside the web process, which must not load the
-    sentiment model (torch) nor hold a request open for a long job. The job's lock still applies.
-    A broker that cannot be reached raises JobQueueUnavailable.
-    """
-    task, command = STARTABLE_JOBS[job]
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        subprocess.Popen(  # noqa: S603 - fixed argv: this interpreter, manage.py, a known command
-            [sys.executable, str(settings.BASE_DIR / "manage.py"), command],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        return f"started as `manage.py {command}`"
-    try:
-        current_app.send_task(task, kwargs={"trigger": "admin"})
-    except BrokerUnreachable as error:  # after kombu's bounded publish retries (about a second)
-        raise JobQueueUnavailable() from error
-    return "queued for a Celery worker"
 
 
 def job_run_latest(*, limit: int) -> list[JobRun]:

@@ -104,7 +104,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_prometheus",
     "django_celery_beat",
-    "c4ang",  # ops commands (seed_demo_data, healthcheck) and the job run records
+    "c4ang",  # the healthcheck command and the job run records
     "customers",
     "products",
     "orders",
@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "recommendations",
     "saga",
     "sentiment",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -120,7 +121,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "c4ang.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "c4ang.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -278,7 +279,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1/",
-    "ENUM_NAME_OVERRIDES": {},
+    # One name for a choice set that several fields use (by dotted path: settings import no app).
+    "ENUM_NAME_OVERRIDES": {"CancelReasonEnum": "orders.constants.CancelReason"},
 }
 
 # --- Domain -------------------------------------------------------------------------------------
@@ -307,7 +309,8 @@ CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 300)
 PROFILE_CACHE_SECONDS = env_int("PROFILE_CACHE_SECONDS", 300)
 
 SENTIMENT_BACKEND = env_choice("SENTIMENT_BACKEND", "local", {"local", "lambda"})
-SENTIMENT_MODEL = env_str("SENTIMENT_MODEL", "sangrimlee/bert-base-multilingual-cased-nsmc")
+# Unset: the handler's DEFAULT_MODEL (sentiment/lambda_function/handler.py, which cannot import settings).
+SENTIMENT_MODEL = env_str("SENTIMENT_MODEL", "") or None
 SENTIMENT_LAMBDA_FUNCTION = env_str("SENTIMENT_LAMBDA_FUNCTION", "c4ang-sentiment")
 SENTIMENT_LAMBDA_REGION = env_str("SENTIMENT_LAMBDA_REGION", env_str("AWS_REGION", "ap-northeast-2"))
 SENTIMENT_LAMBDA_ENDPOINT_URL = env_str("SENTIMENT_LAMBDA_ENDPOINT_URL", "") or None

@@ -9,8 +9,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from c4ang.dashboard import dashboard_view, job_start_view
-
 MODULE_PREFIXES = {
     "customers": "api/v1/customers/",
     "products": "api/v1/products/",
@@ -24,10 +22,8 @@ MODULE_PREFIXES = {
 def module_urlpatterns(modules: list[str]) -> list:
     patterns = [path(MODULE_PREFIXES[module], include(f"{module}.urls")) for module in modules if module != "admin"]
     if "admin" in modules:
-        patterns.append(path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"))
-        patterns.append(
-            path("admin/jobs/<str:job>/start/", admin.site.admin_view(job_start_view), name="admin-job-start")
-        )
+        # The back office's staff pages (the dashboard, "run now"), then the model admin.
+        patterns.append(path("admin/", include("backoffice.urls")))
         patterns.append(path("admin/", admin.site.urls))
     return patterns
 

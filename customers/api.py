@@ -4,7 +4,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import TokenError
@@ -12,10 +11,15 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
 from c4ang.api.schema import domain_errors
-from c4ang.api.throttling import SignInAccountThrottle
+from c4ang.api.throttling import AuthRateThrottle, SignInAccountThrottle
 from c4ang.api.views import FilteredListApi
 from c4ang.security import client_ip, sign_in_username
 from customers import errors, selectors, services
+
+
+def phone_field() -> serializers.RegexField:
+    """An optional phone number as people type it: digits, +, -, parentheses and spaces."""
+    return serializers.RegexField(r"^[0-9+\-() ]{0,20}$", max_length=20, required=False, allow_blank=True)
 
 
 class CustomerOutputSerializer(serializers.Serializer):
@@ -28,8 +32,7 @@ class CustomerOutputSerializer(serializers.Serializer):
 
 
 class AuthThrottleMixin:
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"
+    throttle_classes = [AuthRateThrottle]
 
 
 class RegisterApi(AuthThrottleMixin, APIView):
@@ -40,7 +43,7 @@ class RegisterApi(AuthThrottleMixin, APIView):
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
         name = serializers.CharField(max_length=100)
-        phone = serializers.RegexField(r"^[0-9+\-() ]{0,20}$", max_length=20, required=False, allow_blank=True)
+        phone = phone_field()
 
     @extend_schema(
         request=InputSerializer,
@@ -72,8 +75,7 @@ class TokenObtainApi(TokenObtainPairView):
     and per account; after AXES_FAILURE_LIMIT failures for one account from one address, that pair
     is locked out (429 `sign_in_locked`, as in the admin)."""
 
-    throttle_classes = [ScopedRateThrottle, SignInAccountThrottle]
-    throttle_scope = "auth"
+    throttle_classes = [AuthRateThrottle, SignInAccountThrottle]
 
     def post(self, request, *args, **kwargs):
         try:
@@ -122,7 +124,7 @@ class LogoutApi(AuthThrottleMixin, TokenBlacklistView):
 class MeApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100, required=False)
-        phone = serializers.RegexField(r"^[0-9+\-() ]{0,20}$", max_length=20, required=False, allow_blank=True)
+        phone = phone_field()
 
     @extend_schema(responses=CustomerOutputSerializer, operation_id="customers_me_retrieve")
     def get(self, request):

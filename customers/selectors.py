@@ -6,23 +6,18 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from c4ang import cache
+from c4ang.selectors import get_or_raise
 from customers import errors
 from customers.models import Customer
 
 
 def customer_for_user(*, user) -> Customer:
     """The customer profile of a signed-in user; staff without a profile get CustomerNotFound."""
-    try:
-        return Customer.objects.get(user_id=user.pk)
-    except Customer.DoesNotExist:
-        raise errors.CustomerNotFound() from None
+    return get_or_raise(Customer, errors.CustomerNotFound, user_id=user.pk)
 
 
 def customer_get(*, customer_id: UUID) -> Customer:
-    try:
-        return Customer.objects.get(pk=customer_id)
-    except Customer.DoesNotExist:
-        raise errors.CustomerNotFound() from None
+    return get_or_raise(Customer, errors.CustomerNotFound, pk=customer_id)
 
 
 def customer_count() -> int:
@@ -31,10 +26,7 @@ def customer_count() -> int:
 
 def customer_get_active(*, customer_id: UUID) -> Customer:
     """A customer who may place orders: exists and the login is not deactivated."""
-    try:
-        customer = Customer.objects.select_related("user").get(pk=customer_id)
-    except Customer.DoesNotExist:
-        raise errors.CustomerNotFound() from None
+    customer = get_or_raise(Customer.objects.select_related("user"), errors.CustomerNotFound, pk=customer_id)
     if not customer.user.is_active:
         raise errors.CustomerInactive()
     return customer
@@ -64,7 +56,4 @@ def customer_list(*, search: str = "") -> QuerySet[Customer]:
 
 
 def customer_get_for_staff(*, customer_id: UUID) -> Customer:
-    try:
-        return customer_list().get(pk=customer_id)
-    except Customer.DoesNotExist:
-        raise errors.CustomerNotFound() from None
+    return get_or_raise(customer_list(), errors.CustomerNotFound, pk=customer_id)

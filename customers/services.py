@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from c4ang import cache
+from c4ang.db import save_fields
 from customers import errors, selectors
 from customers.models import Customer, User
 
@@ -44,9 +45,7 @@ def customer_register(*, email: str, password: str, name: str, phone: str = "") 
 @transaction.atomic
 def customer_update(*, customer: Customer, **fields) -> Customer:
     """Update profile fields (name, phone); the cached profile is dropped after commit."""
-    for name, value in fields.items():
-        setattr(customer, name, value)
-    customer.save(update_fields=[*fields, "updated_at"])
+    save_fields(customer, **fields)
     cache.delete_after_commit([selectors.profile_cache_key(user_id=customer.user_id)])
     return customer
 

@@ -32,7 +32,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import TextIO
 
-from deploy.render import find, of_kind, render
+from deploy.render import app_container, find, of_kind, render
 
 NAMESPACE = "ecommerce"
 TEST_HEADER = "x-c4ang-subset"  # request: route to green; response: the subset that answered
@@ -148,7 +148,7 @@ class Release:
         self.objects = objects
         self.modules = modules(objects)
         blue = find(objects, "Deployment", next(iter(self.modules.values())).blue)
-        self.repository = blue["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[0]
+        self.repository = app_container(blue)["image"].rsplit(":", 1)[0]
 
     def module(self, name: str) -> Module:
         if name not in self.modules:
@@ -167,14 +167,14 @@ class Release:
         weights = current_weights(self.cluster.get("VirtualService", module.name))
         for colour, deployment in (("blue", module.blue), ("green", module.green)):
             spec = self.cluster.get("Deployment", deployment)
-            image = spec["spec"]["template"]["spec"]["containers"][0]["image"]
+            image = app_container(spec)["image"]
             ready = spec.get("status", {}).get("readyReplicas", 0)
             wanted = spec["spec"].get("replicas", 1)
             self.say(f"{colour:<5} weight {weights.get(colour, 0):>3}  pods ready {ready}/{wanted}  image {image}")
 
     def migrate(self, tag: str) -> None:
         job = copy.deepcopy(find(self.objects, "Job", MIGRATION_JOB))
-        job["spec"]["template"]["spec"]["containers"][0]["image"] = self.image(tag)
+        app_container(job)["image"] = self.image(tag)
         self.say(f"migrations of {tag}, while the live colour keeps serving (they must be backward compatible)")
         self.cluster.run("delete", "job", MIGRATION_JOB, "--ignore-not-found", "--wait=true")
         self.cluster.run("create", "--filename", "-", stdin=json.dumps(job, indent=2))
@@ -226,7 +226,7 @@ class Release:
         self.require_live(module, "green")
         if not self.cluster.dry_run:
             green = self.cluster.get("Deployment", module.green)
-            image = green["spec"]["template"]["spec"]["containers"][0]["image"]
+            image = app_container(green)["image"]
             if image != self.image(tag):
                 raise ReleaseError(f"{module.green} runs {image}, not {self.image(tag)}: nothing to promote")
         self.say(f"blue takes {tag} while green serves, then traffic returns to blue and green idles")

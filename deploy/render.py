@@ -43,3 +43,8 @@ def find(objects: list[dict], kind: str, name: str) -> dict:
 
 def of_kind(objects: list[dict], kind: str) -> list[dict]:
     return [obj for obj in objects if obj["kind"] == kind]
+
+
+def app_container(workload: dict) -> dict:
+    """The platform's container (the first) of a Deployment's or Job's pod template; edits change the workload."""
+    return workload["spec"]["template"]["spec"]["containers"][0]

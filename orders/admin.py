@@ -1,10 +1,20 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from c4ang.admin_actions import actor_of, run_for_each
-from c4ang.admin_display import krw, status_badge
+from c4ang.actors import actor_of
+from c4ang.admin_actions import run_for_each
+from c4ang.admin_display import Tone, krw, status_badge
 from orders import services
-from orders.models import Order, OrderEvent, OrderItem, OrderStatus
+from orders.constants import OrderStatus
+from orders.models import Order, OrderEvent, OrderItem
+
+STATUS_TONES = {
+    OrderStatus.PENDING: Tone.WAITING,
+    OrderStatus.PAID: Tone.GOOD,
+    OrderStatus.SHIPPED: Tone.MOVING,
+    OrderStatus.DELIVERED: Tone.DONE,
+    OrderStatus.CANCELLED: Tone.BAD,
+}
 
 
 class OrderItemInline(admin.TabularInline):
@@ -31,7 +41,7 @@ class OrderEventInline(admin.TabularInline):
     model = OrderEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    fields = ["created_at", "from_status", "to_status", "actor", "reason", "note"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -50,6 +60,7 @@ class OrderAdmin(admin.ModelAdmin):
         "status",
         "total_amount",
         "cancel_reason",
+        "cancel_note",
         "idempotency_key",
         "created_at",
         "updated_at",
@@ -65,9 +76,7 @@ class OrderAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda order: services.order_cancel(
-                order_id=order.pk, actor=actor_of(request), reason="Cancelled by staff"
-            ),
+            lambda order: services.order_cancel(order_id=order.pk, by=actor_of(request)),
             "Cancelled",
         )
 
@@ -78,7 +87,7 @@ class OrderAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda order: services.order_status_change(
-                order_id=order.pk, to_status=OrderStatus.SHIPPED, actor=actor_of(request)
+                order_id=order.pk, to_status=OrderStatus.SHIPPED, by=actor_of(request)
             ),
             "Marked shipped",
         )
@@ -90,7 +99,7 @@ class OrderAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda order: services.order_status_change(
-                order_id=order.pk, to_status=OrderStatus.DELIVERED, actor=actor_of(request)
+                order_id=order.pk, to_status=OrderStatus.DELIVERED, by=actor_of(request)
             ),
             "Marked delivered",
         )
@@ -108,7 +117,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(ordering="status", description="status")
     def status_badge(self, order):
-        return status_badge(order.status)
+        return status_badge(order.status, STATUS_TONES)
 
     @admin.display(ordering="total_amount", description="total")
     def total(self, order):

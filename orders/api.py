@@ -9,16 +9,17 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from c4ang.actors import actor_of
+from c4ang.api.fields import MoneyField
 from c4ang.api.pagination import BoundedCursorPagination
 from c4ang.api.schema import domain_errors
 from c4ang.api.views import FilteredListApi
 from customers import errors as customer_errors
 from customers import selectors as customer_selectors
 from orders import errors, selectors, services
-from orders.models import OrderStatus
+from orders.constants import CancelReason, OrderStatus
 from products import errors as product_errors
 
-PRICE = {"max_digits": 10, "decimal_places": 2}
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -32,14 +33,15 @@ class OrderItemOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     product_id = serializers.UUIDField()
     quantity = serializers.IntegerField()
-    price = serializers.DecimalField(**PRICE)
+    price = MoneyField()
 
 
 class OrderOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
-    total_amount = serializers.DecimalField(**PRICE)
-    cancel_reason = serializers.CharField()
+    total_amount = MoneyField()
+    cancel_reason = serializers.ChoiceField(choices=CancelReason.choices, allow_blank=True)
+    cancel_note = serializers.CharField()
     items = OrderItemOutputSerializer(many=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -49,6 +51,7 @@ class OrderEventOutputSerializer(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     actor = serializers.CharField()
+    reason = serializers.ChoiceField(choices=CancelReason.choices, allow_blank=True)
     note = serializers.CharField()
     created_at = serializers.DateTimeField()
 
@@ -154,10 +157,7 @@ class OrderCancelApi(APIView):
         data.is_valid(raise_exception=True)
         customer = customer_selectors.customer_for_user(user=request.user)
         order = services.order_cancel(
-            order_id=order_id,
-            customer_id=customer.pk,
-            actor="customer",
-            reason=f"customer_cancelled: {data.validated_data['reason']}".rstrip(": "),
+            order_id=order_id, customer_id=customer.pk, by=actor_of(request), note=data.validated_data["reason"]
         )
         return Response(OrderOutputSerializer(order).data)
 
@@ -201,7 +201,7 @@ class StaffOrderStatusApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.order_status_change(
-            order_id=order_id, to_status=data.validated_data["status"], actor=request.user.email
+            order_id=order_id, to_status=data.validated_data["status"], by=actor_of(request)
         )
         return Response(StaffOrderDetailOutputSerializer(order).data)
 
@@ -218,9 +218,5 @@ class StaffOrderCancelApi(APIView):
     def post(self, request, order_id):
         data = CancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.order_cancel(
-            order_id=order_id,
-            actor=request.user.email,
-            reason=f"staff_cancelled: {data.validated_data['reason']}".rstrip(": "),
-        )
+        order = services.order_cancel(order_id=order_id, by=actor_of(request), note=data.validated_data["reason"])
         return Response(StaffOrderDetailOutputSerializer(order).data)

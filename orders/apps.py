@@ -6,4 +6,20 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self):
-        from orders import place_order  # noqa: F401 - registers the place-order saga with the engine
+        # The modules below orders hear from it through the hooks they offer, never by importing it.
+        from orders import (
+            place_order,  # noqa: F401 - registers the place-order saga with the engine
+            selectors,
+            services,
+        )
+        from payments import hooks as payment_hooks
+        from products import hooks as product_hooks
+
+        payment_hooks.order_handlers_register(
+            payment_hooks.OrderHandlers(
+                pay=services.order_pay,
+                payment_changed=services.order_payment_changed,
+                refund=services.order_refund,
+            )
+        )
+        product_hooks.purchase_check_register(selectors.customer_has_bought)

@@ -11,19 +11,9 @@ class OrderNotCancellable(Conflict):
     message = "Only an order that has not shipped can be cancelled."
 
 
-class OrderNotPayable(Conflict):
-    code = "order_not_payable"
-    message = "The order is not waiting for this payment."
-
-
 class InvalidStatusTransition(Conflict):
     code = "invalid_status_transition"
     message = "The order cannot move to this status."
-
-
-class PaymentAmountMismatch(DomainError):
-    code = "amount_mismatch"
-    message = "The amount does not equal the order total."
 
 
 class OrderTooLarge(DomainError):

@@ -3,13 +3,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-
-class OrderStatus(models.TextChoices):
-    PENDING = "PENDING"
-    PAID = "PAID"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
+from orders.constants import CancelReason, OrderStatus
 
 
 class Order(models.Model):
@@ -19,7 +13,8 @@ class Order(models.Model):
     status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     # NULL, not "": orders placed without a key must never collide in the unique constraint.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
-    cancel_reason = models.CharField(max_length=200, blank=True)
+    cancel_reason = models.CharField(max_length=30, choices=CancelReason.choices, blank=True)
+    cancel_note = models.CharField(max_length=200, blank=True, help_text="The canceller's words, or what failed.")
     # True while the order holds its items' stock (reserved by the saga, released by its compensation).
     stock_reserved = models.BooleanField(default=False)
     saga = models.ForeignKey("saga.SagaInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -76,7 +71,8 @@ class OrderEvent(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=10, choices=OrderStatus.choices, blank=True)
     to_status = models.CharField(max_length=10, choices=OrderStatus.choices)
-    actor = models.CharField(max_length=100, help_text="Who made the change: customer, staff email, system.")
+    actor = models.CharField(max_length=300, help_text="Who made the change, as kind:identity (staff:kim@c4ang.com).")
+    reason = models.CharField(max_length=30, choices=CancelReason.choices, blank=True)
     note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,4 +1,4 @@
-"""The place-order saga (SPEC §5): create the order, reserve stock, take the payment, mark it paid.
+"""The place-order saga: create the order, reserve stock, take the payment, mark it paid.
 
 Every action and compensation is idempotent (a retry after a crash, or a compensation of a step
 that never took effect, does nothing twice), because recovery may run any of them again.
@@ -9,26 +9,42 @@ total, and payment_token (absent in the two-step flow until the customer confirm
 
 from decimal import Decimal
 
+from c4ang.actors import Actor, ActorKind
+from c4ang.db import save_fields
 from customers import selectors as customer_selectors
-from orders.errors import OrderNotCancellable, OrderNotPayable
-from orders.models import Order, OrderEvent, OrderItem, OrderStatus
+from orders.constants import CancelReason, OrderStatus
+from orders.errors import OrderNotCancellable
+from orders.models import Order, OrderEvent, OrderItem
 from payments import services as payment_services
+from payments.errors import OrderNotPayable
 from products import services as product_services
 from saga import services as saga_services
+from saga.constants import SagaCompensationReason
 from saga.services import WAIT, SagaContext
 
 PLACE_ORDER = "place_order"
-SYSTEM = "system"
+PLACE_ORDER_SAGA = Actor.system(PLACE_ORDER)
 
 
-def set_status(order: Order, to_status: str, *, actor: str, note: str = "", **fields) -> None:
-    """Move an order to a status and append the audit event (the caller holds the row lock)."""
+def set_status(order: Order, to_status: str, *, by: Actor, reason: CancelReason | str = "", note: str = "") -> None:
+    """Move an order to a status and append the audit event (the caller holds the row lock); a
+    cancellation keeps its reason and note on the order too."""
     from_status = order.status
-    order.status = to_status
-    for name, value in fields.items():
-        setattr(order, name, value)
-    order.save(update_fields=["status", *fields, "updated_at"])
-    OrderEvent.objects.create(order=order, from_status=from_status, to_status=to_status, actor=actor, note=note[:200])
+    cancellation = {"cancel_reason": reason, "cancel_note": note[:200]} if to_status == OrderStatus.CANCELLED else {}
+    save_fields(order, status=to_status, **cancellation)
+    OrderEvent.objects.create(
+        order=order, from_status=from_status, to_status=to_status, actor=str(by), reason=reason, note=note[:200]
+    )
+
+
+def _cancel_reason(context: SagaContext) -> tuple[CancelReason, str]:
+    """The order's cancellation reason for the saga's: the failed step's error code (or the
+    caller's reason) when it is a CancelReason, else PLACEMENT_FAILED noting what it was."""
+    if context.reason == SagaCompensationReason.STAFF_REQUEST:
+        return CancelReason.STAFF_CANCELLED, context.note
+    if context.reason in CancelReason.values:
+        return CancelReason(context.reason), context.note
+    return CancelReason.PLACEMENT_FAILED, ": ".join(part for part in (context.reason, context.note) if part)
 
 
 def _locked_order(context: SagaContext) -> Order | None:
@@ -49,7 +65,8 @@ def create_order(context: SagaContext) -> None:
         OrderItem(order=order, product_id=line["product_id"], quantity=line["quantity"], price=Decimal(line["price"]))
         for line in payload["lines"]
     )
-    OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.PENDING, actor="customer")
+    by = Actor(ActorKind.CUSTOMER, customer.email)
+    OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.PENDING, actor=str(by))
 
 
 def cancel_order(context: SagaContext) -> None:
@@ -59,8 +76,8 @@ def cancel_order(context: SagaContext) -> None:
         return
     if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
         raise OrderNotCancellable()
-    reason = context.reason or "cancelled"
-    set_status(order, OrderStatus.CANCELLED, actor=SYSTEM, note=reason, cancel_reason=reason[:200])
+    reason, note = _cancel_reason(context)
+    set_status(order, OrderStatus.CANCELLED, by=context.by or PLACE_ORDER_SAGA, reason=reason, note=note)
 
 
 def reserve_stock(context: SagaContext) -> None:
@@ -86,13 +103,20 @@ def take_payment(context: SagaContext) -> dict | object:
     if not token:
         return WAIT  # the two-step flow: the customer pays at the PG, then POST /api/v1/payments/confirm
     payment = payment_services.payment_take(
-        order_id=context.payload["order_id"], amount=Decimal(context.payload["total"]), payment_key=token
+        order_id=context.payload["order_id"],
+        customer_id=context.payload["customer_id"],
+        amount=Decimal(context.payload["total"]),
+        payment_key=token,
     )
     return {"payment_id": str(payment.pk)}
 
 
 def void_payment(context: SagaContext) -> None:
-    payment_services.payment_void_for_order(order_id=context.payload["order_id"], reason=context.reason)
+    # The PG keeps a readable cancelReason: the code, then the canceller's words.
+    reason, note = _cancel_reason(context)
+    payment_services.payment_void_for_order(
+        order_id=context.payload["order_id"], reason=f"{reason.value}: {note}" if note else reason.value
+    )
 
 
 def mark_paid(context: SagaContext) -> None:
@@ -101,7 +125,7 @@ def mark_paid(context: SagaContext) -> None:
         return
     if order.status != OrderStatus.PENDING:
         raise OrderNotPayable(f"The order is {order.status}; the payment is refunded.")
-    set_status(order, OrderStatus.PAID, actor=SYSTEM, note="payment approved")
+    set_status(order, OrderStatus.PAID, by=PLACE_ORDER_SAGA, note="payment approved")
 
 
 DEFINITION = saga_services.saga_define(

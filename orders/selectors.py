@@ -9,10 +9,10 @@ from django.conf import settings
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
+from c4ang.selectors import get_or_raise
+from orders.constants import PAID_STATUSES
 from orders.errors import OrderNotFound
-from orders.models import Order, OrderItem, OrderStatus
-
-PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+from orders.models import Order, OrderItem
 
 
 def _with_items(orders: QuerySet[Order]) -> QuerySet[Order]:
@@ -29,10 +29,7 @@ def order_none() -> QuerySet[Order]:
 
 def order_get_for_customer(*, customer_id: UUID, order_id: UUID) -> Order:
     """A customer's own order; another customer's id is a 404, like an unknown one."""
-    try:
-        return order_list_for_customer(customer_id=customer_id).get(pk=order_id)
-    except Order.DoesNotExist:
-        raise OrderNotFound() from None
+    return get_or_raise(order_list_for_customer(customer_id=customer_id), OrderNotFound, pk=order_id)
 
 
 def order_list_all(*, status: str | None = None, customer_id: UUID | None = None) -> QuerySet[Order]:
@@ -47,10 +44,7 @@ def order_list_all(*, status: str | None = None, customer_id: UUID | None = None
 
 def order_get_with_events(*, order_id: UUID) -> Order:
     """Staff: one order with its items and its status audit trail."""
-    try:
-        return _with_items(Order.objects.prefetch_related("events")).get(pk=order_id)
-    except Order.DoesNotExist:
-        raise OrderNotFound() from None
+    return get_or_raise(_with_items(Order.objects.prefetch_related("events")), OrderNotFound, pk=order_id)
 
 
 def customer_has_bought(*, customer_id: UUID, product_id: UUID) -> bool:

@@ -1,9 +1,9 @@
 """Writes of the orders module: placing orders (through the place-order saga), paying, cancelling,
 shipping, expiring unpaid orders.
 
-The payments module owns the PG and payment records; the confirm of the two-step Toss flow is an
-order use case (`order_payment_confirm`: it continues the order's saga), which the payments API
-calls. So the dependency goes one way: payments' API -> orders' services -> payments' services.
+The payments module owns the PG and payment records and sits below orders: what a confirm, a
+refund or a changed payment means for an order is handled here (`order_pay`, `order_refund`,
+`order_payment_changed`), registered with payments' hooks when the app is ready.
 """
 
 import contextlib
@@ -16,16 +16,21 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from c4ang.actors import Actor
 from orders import errors, metrics, selectors
-from orders.models import Order, OrderEvent, OrderItem, OrderStatus
+from orders.constants import CancelReason, OrderStatus
+from orders.models import Order, OrderEvent, OrderItem
 from orders.place_order import PLACE_ORDER, set_status
 from payments import selectors as payment_selectors
 from payments import services as payment_services
-from payments.errors import PaymentDeclined, PaymentTimedOut
+from payments.constants import PaymentStatus
+from payments.errors import PaymentAmountMismatch, PaymentNotRefundable
 from products import selectors as product_selectors
 from products.errors import ProductUnavailable
 from saga import services as saga_services
 from saga.errors import SagaBusy
+
+ORDER_EXPIRY = Actor.system("order_expiry")
 
 # Decimal(10, 2): the largest amount an order can hold.
 MAX_ORDER_TOTAL = Decimal("99999999.99")
@@ -96,40 +101,46 @@ def order_place(
         return _replay(order, lines), True
     order = selectors.order_list_for_customer(customer_id=customer_id).get(pk=order_id)
     if order.status == OrderStatus.CANCELLED:
-        metrics.ORDERS_FAILED.labels(reason=order.cancel_reason.split(":")[0]).inc()
+        metrics.ORDERS_FAILED.labels(reason=order.cancel_reason).inc()
     else:
         metrics.ORDERS_PLACED.inc()
     return order, False
 
 
-def order_payment_confirm(*, customer_id: UUID, order_id: UUID, payment_key: str, amount: Decimal):
-    """The two-step flow: the customer paid at the PG; confirm that payment and continue the saga.
+def order_pay(*, customer_id: UUID, order_id: UUID, payment_key: str, amount: Decimal) -> None:
+    """The two-step flow: the customer paid at the PG; continue the order's saga with that payment.
 
     The amount must equal the order total (a tampered amount is refused before the PG is called).
-    Confirming again with the same paymentKey returns the same payment (or the same decline).
+    An order that is no longer waiting is left as it is: payments reports that payment's outcome.
     """
     order = selectors.order_get_for_customer(customer_id=customer_id, order_id=order_id)
     if amount != order.total_amount:
-        raise errors.PaymentAmountMismatch(field="amount")
+        raise PaymentAmountMismatch(field="amount")
     if order.status == OrderStatus.PENDING:
         saga_services.saga_resume(saga_id=order.saga_id, payload_update={"payment_token": payment_key})
-    payment = payment_selectors.payment_latest_for_order(order_id=order_id)
-    if payment is None or payment.payment_key != payment_key:
-        raise errors.OrderNotPayable(field="orderId")
-    if payment.status == "FAILED":
-        if payment.failure_code:
-            raise PaymentDeclined(f"The payment was declined: {payment.failure_code}: {payment.failure_message}")
-        raise PaymentTimedOut()
-    return payment
 
 
-def order_cancel(*, order_id: UUID, actor: str, reason: str, customer_id: UUID | None = None) -> Order:
-    """Cancel an order that has not shipped: stock goes back, a payment is refunded.
+def order_cancel(*, order_id: UUID, by: Actor, note: str = "", customer_id: UUID | None = None) -> Order:
+    """A customer (given customer_id, only their own order is found) or staff cancel an order that
+    has not shipped: stock goes back, a payment is refunded."""
+    reason = CancelReason.CUSTOMER_CANCELLED if customer_id is not None else CancelReason.STAFF_CANCELLED
+    return _cancel(order_id=order_id, by=by, reason=reason, note=note, customer_id=customer_id)
+
+
+def order_refund(*, order_id: UUID, by: Actor, note: str = "") -> None:
+    """Staff refund an order's payment: the order is cancelled, which refunds it at the PG."""
+    try:
+        _cancel(order_id=order_id, by=by, reason=CancelReason.STAFF_REFUND, note=note)
+    except errors.OrderNotCancellable:
+        raise PaymentNotRefundable(field="status") from None
+
+
+def _cancel(*, order_id: UUID, by: Actor, reason: CancelReason, note: str, customer_id: UUID | None = None) -> Order:
+    """Cancel an order that has not shipped, for `reason`.
 
     The decision is taken under the order's row lock, together with turning its saga to
     compensating, so that the order can no longer ship or be paid; the compensation then runs at
-    once (and by recovery, if this process dies first). Given customer_id, only that customer's
-    order is found.
+    once (and by recovery, if this process dies first).
     """
     orders = Order.objects.filter(customer_id=customer_id) if customer_id is not None else Order.objects.all()
     saga_id = orders.filter(pk=order_id).values_list("saga_id", flat=True).first()
@@ -137,18 +148,18 @@ def order_cancel(*, order_id: UUID, actor: str, reason: str, customer_id: UUID |
         raise errors.OrderNotFound()
     with transaction.atomic():
         # Saga row first, then the order row: the order a saga runner takes them in (no deadlock).
-        saga_services.saga_schedule_compensation(saga_id=saga_id, reason=reason)
+        saga_services.saga_schedule_compensation(saga_id=saga_id, reason=reason, by=by, note=note)
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status not in CANCELLABLE:
             raise errors.OrderNotCancellable(field="status")
-        set_status(order, OrderStatus.CANCELLED, actor=actor, note=reason, cancel_reason=reason[:200])
+        set_status(order, OrderStatus.CANCELLED, by=by, reason=reason, note=note)
     with contextlib.suppress(SagaBusy):  # recovery took it over meanwhile and compensates it
-        saga_services.saga_compensate(saga_id=order.saga_id, reason=reason)
+        saga_services.saga_compensate(saga_id=order.saga_id, reason=reason, by=by, note=note)
     metrics.ORDERS_CANCELLED.inc()
     return selectors.order_get_with_events(order_id=order_id)
 
 
-def order_status_change(*, order_id: UUID, to_status: str, actor: str) -> Order:
+def order_status_change(*, order_id: UUID, to_status: str, by: Actor) -> Order:
     """Staff: PAID -> SHIPPED -> DELIVERED; any other move is refused."""
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
@@ -158,7 +169,7 @@ def order_status_change(*, order_id: UUID, to_status: str, actor: str) -> Order:
             raise errors.InvalidStatusTransition(
                 f"An order that is {order.status} cannot become {to_status}.", field="status"
             )
-        set_status(order, to_status, actor=actor)
+        set_status(order, to_status, by=by)
     return selectors.order_get_with_events(order_id=order_id)
 
 
@@ -173,22 +184,22 @@ def order_expire_unpaid(*, now: datetime | None = None, limit: int = 500) -> int
     expired = 0
     for order_id in stale.values_list("pk", flat=True)[:limit]:
         try:
-            order_cancel(order_id=order_id, actor="system", reason="payment_expired: not paid in time")
+            _cancel(order_id=order_id, by=ORDER_EXPIRY, reason=CancelReason.PAYMENT_EXPIRED, note="")
         except (SagaBusy, errors.OrderNotCancellable):
             continue
         expired += 1
     return expired
 
 
-def order_payment_changed(*, order_id: UUID) -> None:
+def order_payment_changed(*, order_id: UUID, by: Actor) -> None:
     """The PG reported a payment change (a verified webhook): no money stays taken for a
     cancelled order, and a paid order whose payment was cancelled at the PG is cancelled."""
     order = Order.objects.get(pk=order_id)
     payment = payment_selectors.payment_latest_for_order(order_id=order_id)
     if order.status == OrderStatus.CANCELLED:
         payment_services.payment_void_for_order(order_id=order_id, reason="order was cancelled")
-    elif order.status == OrderStatus.PAID and (payment is None or payment.status != "APPROVED"):
-        order_cancel(order_id=order_id, actor="pg", reason="payment_cancelled: cancelled at the PG")
+    elif order.status == OrderStatus.PAID and (payment is None or payment.status != PaymentStatus.APPROVED):
+        _cancel(order_id=order_id, by=by, reason=CancelReason.PAYMENT_CANCELLED, note="")
 
 
 @transaction.atomic

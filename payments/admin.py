@@ -1,7 +1,15 @@
 from django.contrib import admin
 
-from c4ang.admin_display import krw, status_badge
+from c4ang.admin_display import Tone, krw, status_badge
+from payments.constants import PaymentStatus
 from payments.models import Payment, PaymentEvent, WebhookEvent
+
+STATUS_TONES = {
+    PaymentStatus.PENDING: Tone.WAITING,
+    PaymentStatus.APPROVED: Tone.GOOD,
+    PaymentStatus.FAILED: Tone.BAD,
+    PaymentStatus.REFUNDED: Tone.UNDONE,
+}
 
 
 class PaymentEventInline(admin.TabularInline):
@@ -51,7 +59,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     @admin.display(ordering="status", description="status")
     def status_badge(self, payment):
-        return status_badge(payment.status)
+        return status_badge(payment.status, STATUS_TONES)
 
 
 @admin.register(WebhookEvent)

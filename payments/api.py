@@ -1,8 +1,7 @@
 """The payments API: confirm (Toss two-step flow), own payments, the PG webhook, staff refunds.
 
-Confirming a payment continues the order's saga, an orders use case: these views call
-orders.services, which calls payments.services for the PG. payments.services never imports
-orders, so the modules do not depend on each other in a circle.
+What a confirm or a refund means for the order (continue its placement, cancel it) is the
+orders module's answer, asked through payments.hooks: payments never imports orders.
 """
 
 import hashlib
@@ -14,21 +13,19 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from c4ang.actors import actor_of
+from c4ang.api.fields import MoneyField
 from c4ang.api.pagination import BoundedCursorPagination
 from c4ang.api.schema import domain_errors
 from customers import selectors as customer_selectors
-from orders import errors as order_errors
-from orders import services as order_services
 from payments import errors, selectors, services
 from payments.models import Payment
-
-PRICE = {"max_digits": 10, "decimal_places": 2}
 
 
 class PaymentOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     order_id = serializers.UUIDField()
-    amount = serializers.DecimalField(**PRICE)
+    amount = MoneyField()
     status = serializers.CharField()
     provider = serializers.CharField()
     failure_code = serializers.CharField()
@@ -65,16 +62,16 @@ class PaymentConfirmApi(APIView):
     class InputSerializer(serializers.Serializer):
         paymentKey = serializers.CharField(max_length=200)
         orderId = serializers.UUIDField()
-        amount = serializers.DecimalField(**PRICE, min_value=0)
+        amount = MoneyField(min_value=0)
 
     @extend_schema(
         request=InputSerializer,
         responses={
             200: PaymentOutputSerializer,
             **domain_errors(
-                order_errors.PaymentAmountMismatch,
+                errors.PaymentAmountMismatch,
                 errors.PaymentDeclined,
-                order_errors.OrderNotPayable,
+                errors.OrderNotPayable,
                 errors.PaymentTimedOut,
             ),
         },
@@ -83,7 +80,7 @@ class PaymentConfirmApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         customer = customer_selectors.customer_for_user(user=request.user)
-        payment = order_services.order_payment_confirm(
+        payment = services.payment_confirm(
             customer_id=customer.pk,
             order_id=data.validated_data["orderId"],
             payment_key=data.validated_data["paymentKey"],
@@ -124,7 +121,6 @@ class TossWebhookApi(APIView):
             event_id=_toss_event_id(event),
             event_type=event["eventType"],
             payload=request.data,
-            on_payment_changed=lambda payment: order_services.order_payment_changed(order_id=payment.order_id),
         )
         return Response({"processed": processed})
 
@@ -184,15 +180,12 @@ class StaffPaymentRefundApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: PaymentOutputSerializer, **domain_errors(order_errors.OrderNotCancellable)},
+        responses={200: PaymentOutputSerializer, **domain_errors(errors.PaymentNotRefundable)},
     )
     def post(self, request, payment_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = selectors.payment_get(payment_id=payment_id)
-        order_services.order_cancel(
-            order_id=payment.order_id,
-            actor=request.user.email,
-            reason=f"staff_refund: {data.validated_data['reason']}".rstrip(": "),
+        payment = services.payment_refund(
+            payment_id=payment_id, by=actor_of(request), note=data.validated_data["reason"]
         )
-        return Response(PaymentOutputSerializer(selectors.payment_get(payment_id=payment_id)).data)
+        return Response(PaymentOutputSerializer(payment).data)

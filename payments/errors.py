@@ -26,3 +26,18 @@ class RefundFailed(Conflict):
 class WebhookInvalid(DomainError):
     code = "webhook_invalid"
     message = "The webhook could not be verified with the payment gateway."
+
+
+class PaymentAmountMismatch(DomainError):
+    code = "amount_mismatch"
+    message = "The amount does not equal the order total."
+
+
+class OrderNotPayable(Conflict):
+    code = "order_not_payable"
+    message = "The order is not waiting for this payment."
+
+
+class PaymentNotRefundable(Conflict):
+    code = "payment_not_refundable"
+    message = "Only the payment of an order that has not shipped can be refunded."

@@ -3,12 +3,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-
-class PaymentStatus(models.TextChoices):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    FAILED = "FAILED"
-    REFUNDED = "REFUNDED"
+from payments.constants import PaymentStatus
 
 
 class Payment(models.Model):
@@ -16,6 +11,8 @@ class Payment(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="payment_id")
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+")
+    # The order's customer, kept here so that a customer's payments are found without the orders table.
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     provider = models.CharField(max_length=20)
@@ -35,13 +32,14 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["order"],
-                condition=Q(status="APPROVED"),
+                condition=Q(status=PaymentStatus.APPROVED),
                 name="payments_one_approved_per_order",
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payments_amount_non_negative"),
         ]
         indexes = [
             models.Index(fields=["order", "status"], name="payments_order_status_idx"),
+            models.Index(fields=["customer", "-created_at"], name="payments_customer_created_idx"),
             models.Index(fields=["pg_transaction_id"], name="payments_pg_tx_idx"),
             models.Index(fields=["status", "created_at"], name="payments_status_created_idx"),
             models.Index(fields=["payment_key"], name="payments_payment_key_idx"),

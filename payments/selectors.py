@@ -5,27 +5,23 @@ from uuid import UUID
 
 from django.db.models import Count, QuerySet
 
+from c4ang.selectors import get_or_raise
+from payments.constants import PaymentStatus
 from payments.errors import PaymentNotFound
-from payments.models import Payment, PaymentStatus
+from payments.models import Payment
 
 
 def payment_list_for_customer(*, customer_id: UUID) -> QuerySet[Payment]:
-    return Payment.objects.filter(order__customer_id=customer_id)
+    return Payment.objects.filter(customer_id=customer_id)
 
 
 def payment_get_for_customer(*, customer_id: UUID, payment_id: UUID) -> Payment:
     """A customer's own payment; another customer's id is a 404, like an unknown one."""
-    try:
-        return payment_list_for_customer(customer_id=customer_id).get(pk=payment_id)
-    except Payment.DoesNotExist:
-        raise PaymentNotFound() from None
+    return get_or_raise(payment_list_for_customer(customer_id=customer_id), PaymentNotFound, pk=payment_id)
 
 
 def payment_get(*, payment_id: UUID) -> Payment:
-    try:
-        return Payment.objects.get(pk=payment_id)
-    except Payment.DoesNotExist:
-        raise PaymentNotFound() from None
+    return get_or_raise(Payment, PaymentNotFound, pk=payment_id)
 
 
 def payment_list_all() -> QuerySet[Payment]:

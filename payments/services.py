@@ -1,13 +1,12 @@
 """Writes of the payments module: charging and refunding orders at the PG, and PG webhooks.
 
 The module knows payments and PGs, not orders: the order saga (orders) calls `payment_take` and
-`payment_void_for_order`, and whoever handles a webhook says what a changed payment means for
-its order. Calls to the PG never happen inside a database transaction: each payment row is
-written (and committed) before the call, with the Idempotency-Key that every retry reuses, and
-the outcome is written after it.
+`payment_void_for_order`, and what a confirm, a refund or a changed payment means for its order
+is asked of the handlers orders registers (payments.hooks). Calls to the PG never happen inside
+a database transaction: each payment row is written (and committed) before the call, with the
+Idempotency-Key that every retry reuses, and the outcome is written after it.
 """
 
-from collections.abc import Callable
 from decimal import Decimal
 from uuid import UUID
 
@@ -15,18 +14,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from payments import gateways, metrics
-from payments.errors import PaymentDeclined, PaymentTimedOut, RefundFailed, WebhookInvalid
-from payments.models import Payment, PaymentEvent, PaymentStatus, WebhookEvent
+from c4ang.actors import Actor
+from c4ang.db import save_fields
+from payments import gateways, hooks, metrics, selectors
+from payments.constants import PaymentStatus
+from payments.errors import OrderNotPayable, PaymentDeclined, PaymentTimedOut, RefundFailed, WebhookInvalid
+from payments.models import Payment, PaymentEvent, WebhookEvent
 
 
 def _record(payment: Payment, kind: str, *, detail: dict | None = None, **fields) -> None:
     """Change a payment and append its audit event, together."""
     with transaction.atomic():
-        for name, value in fields.items():
-            setattr(payment, name, value)
         if fields:
-            payment.save(update_fields=[*fields, "updated_at"])
+            save_fields(payment, **fields)
         PaymentEvent.objects.create(payment=payment, kind=kind, detail=detail or {})
 
 
@@ -36,7 +36,7 @@ def _declined(payment: Payment) -> PaymentDeclined:
     )
 
 
-def _payment_for_order(*, order_id: UUID, amount: Decimal, payment_key: str) -> Payment:
+def _payment_for_order(*, order_id: UUID, customer_id: UUID, amount: Decimal, payment_key: str) -> Payment:
     """The order's payment, created (with its idempotency key) and committed before the PG is called;
     a PENDING one from an earlier attempt is reused as it is, key included."""
     key = gateways.idempotency_key("c4ang", str(order_id), "confirm")
@@ -47,6 +47,7 @@ def _payment_for_order(*, order_id: UUID, amount: Decimal, payment_key: str) -> 
                 payment = Payment.objects.create(
                     idempotency_key=key,
                     order_id=order_id,
+                    customer_id=customer_id,
                     amount=amount,
                     provider=settings.PAYMENT_GATEWAY,
                     payment_key=payment_key,
@@ -60,7 +61,7 @@ def _payment_for_order(*, order_id: UUID, amount: Decimal, payment_key: str) -> 
     return payment
 
 
-def payment_take(*, order_id: UUID, amount: Decimal, payment_key: str) -> Payment:
+def payment_take(*, order_id: UUID, customer_id: UUID, amount: Decimal, payment_key: str) -> Payment:
     """Charge an order through the configured PG, exactly once.
 
     The first call creates the payment (PENDING, with its idempotency key) and commits it before
@@ -69,7 +70,7 @@ def payment_take(*, order_id: UUID, amount: Decimal, payment_key: str) -> Paymen
     PaymentDeclined; no answer raises PaymentTimedOut, leaving the payment PENDING (its outcome is
     settled by the saga's compensation, `payment_void_for_order`).
     """
-    payment = _payment_for_order(order_id=order_id, amount=amount, payment_key=payment_key)
+    payment = _payment_for_order(order_id=order_id, customer_id=customer_id, amount=amount, payment_key=payment_key)
     if payment.status == PaymentStatus.APPROVED:
         return payment
     if payment.status != PaymentStatus.PENDING:
@@ -106,6 +107,30 @@ def payment_take(*, order_id: UUID, amount: Decimal, payment_key: str) -> Paymen
     )
     metrics.PAYMENT_APPROVALS.labels(provider=payment.provider).inc()
     return payment
+
+
+def payment_confirm(*, customer_id: UUID, order_id: UUID, payment_key: str, amount: Decimal) -> Payment:
+    """The two-step flow: the customer paid at the PG for their PENDING order; confirm it.
+
+    The order's owner checks the amount against the order (a tampered amount is refused before the
+    PG is called) and continues the order's placement, which takes the payment. Confirming again
+    with the same paymentKey returns the same payment (or the same decline).
+    """
+    hooks.order_pay(customer_id=customer_id, order_id=order_id, payment_key=payment_key, amount=amount)
+    payment = selectors.payment_latest_for_order(order_id=order_id)
+    if payment is None or payment.payment_key != payment_key:
+        raise OrderNotPayable(field="orderId")
+    if payment.status == PaymentStatus.FAILED:
+        raise _declined(payment) if payment.failure_code else PaymentTimedOut()
+    return payment
+
+
+def payment_refund(*, payment_id: UUID, by: Actor, note: str = "") -> Payment:
+    """Staff: refund a payment by cancelling its order (the order's compensation refunds at the PG,
+    puts the stock back and cancels the order)."""
+    payment = selectors.payment_get(payment_id=payment_id)
+    hooks.order_refund(order_id=payment.order_id, by=by, note=note)
+    return selectors.payment_get(payment_id=payment_id)
 
 
 def _was_approved(pg: gateways.PaymentGateway, payment: Payment) -> bool:
@@ -162,14 +187,11 @@ _SYNC = {
 }
 
 
-def webhook_process(
-    *, provider: str, event_id: str, event_type: str, payload: dict, on_payment_changed: Callable[[Payment], None]
-) -> bool:
+def webhook_process(*, provider: str, event_id: str, event_type: str, payload: dict) -> bool:
     """Handle a PG webhook once per PG event id; returns False for a delivery already processed.
 
     Toss signs no payment webhooks, so the body is only a hint: the payment's state is fetched
-    from the PG itself before anything changes. `on_payment_changed` tells the payment's owner
-    (the order) what happened.
+    from the PG itself before anything changes; then the payment's order hears of it.
     """
     try:
         with transaction.atomic():
@@ -192,6 +214,6 @@ def webhook_process(
         moves_from, moves_to = _SYNC.get(verified.status, (None, None))
         if payment.status == moves_from:
             _record(payment, PaymentEvent.Kind.SYNCED, detail={"pg_status": verified.status}, status=moves_to)
-        on_payment_changed(payment)
+        hooks.order_payment_changed(order_id=payment.order_id, by=Actor.pg(provider))
     WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
     return True

@@ -4,10 +4,14 @@ from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from c4ang.actors import actor_of
 from c4ang.admin_actions import run_for_each
-from c4ang.admin_display import krw, status_badge
+from c4ang.admin_display import Tone, krw, status_badge
 from products import services
+from products.constants import ReviewStatus
 from products.models import Category, Product, Review, StockAdjustment
+
+REVIEW_TONES = {ReviewStatus.PENDING: Tone.WAITING, ReviewStatus.APPROVED: Tone.GOOD, ReviewStatus.REJECTED: Tone.BAD}
 
 INLINE_REVIEWS = 20
 
@@ -96,9 +100,7 @@ class ProductAdmin(admin.ModelAdmin):
                 self,
                 request,
                 queryset,
-                lambda product: services.stock_adjust(
-                    product_id=product.pk, actor=request.user.email, **form.cleaned_data
-                ),
+                lambda product: services.stock_adjust(product_id=product.pk, by=actor_of(request), **form.cleaned_data),
                 "Stock adjusted",
             )
             return None
@@ -158,4 +160,4 @@ class ReviewAdmin(admin.ModelAdmin):
 
     @admin.display(ordering="status", description="status")
     def status_badge(self, review):
-        return status_badge(review.status)
+        return status_badge(review.status, REVIEW_TONES)

@@ -7,17 +7,16 @@ from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from c4ang.actors import actor_of
+from c4ang.api.fields import MoneyField
 from c4ang.api.pagination import BoundedCursorPagination
 from c4ang.api.schema import domain_errors
 from c4ang.api.views import CachedPublicReadApi
 from c4ang.cache import CachedBody
 from customers import selectors as customer_selectors
-from products import cache, errors, selectors, services
+from products import cache, errors, hooks, selectors, services
 from products.filters import ProductFilter
 from products.models import Review
-from sentiment import selectors as sentiment_selectors
-
-PRICE = {"max_digits": 10, "decimal_places": 2}
 
 
 class CategoryOutputSerializer(serializers.Serializer):
@@ -36,7 +35,7 @@ class ProductOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     category = CategorySummarySerializer()
     brand = serializers.CharField()
-    price = serializers.DecimalField(**PRICE)
+    price = MoneyField()
     stock = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 
@@ -85,7 +84,7 @@ class ProductDetailApi(CachedPublicReadApi):
 
     def build(self, request, product_id) -> dict:
         product = selectors.product_get_public(product_id=product_id)
-        product.sentiment = sentiment_selectors.sentiment_for_product(product_id=product.pk)
+        product.sentiment = hooks.sentiment_summary(product_id=product.pk)
         return ProductDetailOutputSerializer(product).data
 
     @extend_schema(responses=ProductDetailOutputSerializer)
@@ -177,7 +176,7 @@ class StaffProductListCreateApi(generics.ListAPIView):
         name = serializers.CharField(max_length=200)
         category_id = serializers.UUIDField()
         brand = serializers.CharField(max_length=100)
-        price = serializers.DecimalField(**PRICE, min_value=0)
+        price = MoneyField(min_value=0)
         stock = serializers.IntegerField(min_value=0, max_value=2_000_000_000, default=0)
 
     def get_queryset(self):
@@ -200,7 +199,7 @@ class StaffProductDetailApi(APIView):
         name = serializers.CharField(max_length=200, required=False)
         category_id = serializers.UUIDField(required=False)
         brand = serializers.CharField(max_length=100, required=False)
-        price = serializers.DecimalField(**PRICE, min_value=0, required=False)
+        price = MoneyField(min_value=0, required=False)
         is_active = serializers.BooleanField(required=False)
 
     @extend_schema(responses=StaffProductOutputSerializer)
@@ -237,7 +236,7 @@ class StaffStockAdjustApi(APIView):
     def post(self, request, product_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        product = services.stock_adjust(product_id=product_id, actor=request.user.email, **data.validated_data)
+        product = services.stock_adjust(product_id=product_id, by=actor_of(request), **data.validated_data)
         return Response(StaffProductOutputSerializer(product).data)
 
 

@@ -3,6 +3,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from products.constants import ReviewStatus
+
 
 class Category(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="category_id")
@@ -48,10 +50,7 @@ class Product(models.Model):
 
 
 class Review(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "PENDING"
-        APPROVED = "APPROVED"
-        REJECTED = "REJECTED"
+    Status = ReviewStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="review_id")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
@@ -87,7 +86,7 @@ class StockAdjustment(models.Model):
     delta = models.IntegerField()
     stock_after = models.IntegerField()
     reason = models.CharField(max_length=200)
-    actor = models.CharField(max_length=254)
+    actor = models.CharField(max_length=300, help_text="Who changed the stock, as kind:identity.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
 
+from c4ang.selectors import get_or_raise
 from products.errors import CategoryNotFound, ProductNotFound, ReviewNotFound
 from products.models import Category, Product, Review
 
@@ -14,10 +15,7 @@ def product_list_public() -> QuerySet[Product]:
 
 
 def product_get_public(*, product_id: UUID) -> Product:
-    try:
-        return product_list_public().get(pk=product_id)
-    except Product.DoesNotExist:
-        raise ProductNotFound() from None
+    return get_or_raise(product_list_public(), ProductNotFound, pk=product_id)
 
 
 def product_low_stock(*, threshold: int, limit: int) -> list[Product]:
@@ -45,10 +43,7 @@ def product_list_all() -> QuerySet[Product]:
 
 
 def product_get(*, product_id: UUID) -> Product:
-    try:
-        return product_list_all().get(pk=product_id)
-    except Product.DoesNotExist:
-        raise ProductNotFound() from None
+    return get_or_raise(product_list_all(), ProductNotFound, pk=product_id)
 
 
 def product_map(*, product_ids: list[UUID]) -> dict[UUID, Product]:
@@ -61,10 +56,7 @@ def category_list() -> QuerySet[Category]:
 
 
 def category_get(*, category_id: UUID) -> Category:
-    try:
-        return Category.objects.get(pk=category_id)
-    except Category.DoesNotExist:
-        raise CategoryNotFound(field="category") from None
+    return get_or_raise(Category, CategoryNotFound(field="category"), pk=category_id)
 
 
 def review_list_public(*, product_id: UUID) -> QuerySet[Review]:
@@ -74,10 +66,7 @@ def review_list_public(*, product_id: UUID) -> QuerySet[Review]:
 
 
 def review_get(*, review_id: UUID) -> Review:
-    try:
-        return Review.objects.get(pk=review_id)
-    except Review.DoesNotExist:
-        raise ReviewNotFound() from None
+    return get_or_raise(Review, ReviewNotFound, pk=review_id)
 
 
 def product_ranking_attributes() -> list[tuple[UUID, UUID, str]]:

@@ -9,8 +9,9 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from orders import selectors as order_selectors
-from products import cache, selectors
+from c4ang.actors import Actor
+from c4ang.db import save_fields
+from products import cache, hooks, selectors
 from products.errors import CategoryAlreadyExists, InsufficientStock, ProductNotFound, ReviewAlreadyExists
 from products.models import Category, Product, Review, StockAdjustment
 
@@ -41,9 +42,7 @@ def product_create(*, name: str, category: Category, brand: str, price: Decimal,
 def product_update(*, product_id: UUID, **fields) -> Product:
     """Staff: change name, category, brand, price or is_active (stock moves through stock_adjust)."""
     product = selectors.product_get(product_id=product_id)
-    for name, value in fields.items():
-        setattr(product, name, value)
-    product.save(update_fields=[*fields, "updated_at"])
+    save_fields(product, **fields)
     cache.invalidate_after_commit([product.pk])
     return product
 
@@ -54,15 +53,16 @@ def product_deactivate(*, product_id: UUID) -> Product:
 
 
 @transaction.atomic
-@transaction.atomic
-def stock_adjust(*, product_id: UUID, delta: int, reason: str, actor: str) -> Product:
+def stock_adjust(*, product_id: UUID, delta: int, reason: str, by: Actor) -> Product:
     """Staff: receive (+) or write off (-) stock, with the reason kept; never below zero."""
     updated = Product.objects.filter(pk=product_id, stock__gte=-delta).update(stock=F("stock") + delta)
     if not updated:
         selectors.product_get(product_id=product_id)  # a missing product is a 404, not a stock problem
         raise InsufficientStock("Stock cannot go below zero.", field="delta")
     product = selectors.product_get(product_id=product_id)
-    StockAdjustment.objects.create(product=product, delta=delta, stock_after=product.stock, reason=reason, actor=actor)
+    StockAdjustment.objects.create(
+        product=product, delta=delta, stock_after=product.stock, reason=reason, actor=str(by)
+    )
     cache.invalidate_after_commit([product_id])
     return product
 
@@ -95,7 +95,7 @@ def review_create(*, product_id: UUID, customer_id: UUID, rating: int, content: 
     moderate afterwards)."""
     if not Product.objects.filter(pk=product_id, is_active=True).exists():
         raise ProductNotFound()
-    verified = order_selectors.customer_has_bought(customer_id=customer_id, product_id=product_id)
+    verified = hooks.customer_has_bought(customer_id=customer_id, product_id=product_id)
     try:
         with transaction.atomic():
             return Review.objects.create(

@@ -4,6 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from c4ang.api.fields import MoneyField
 from customers import selectors as customer_selectors
 from recommendations import selectors
 
@@ -18,7 +19,7 @@ class RecommendationProductSerializer(serializers.Serializer):
     name = serializers.CharField()
     category = RecommendationCategorySerializer()
     brand = serializers.CharField()
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = MoneyField()
 
 
 class RecommendedProductSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""The hybrid ranking of the daily recommendations (SPEC §7), free of Django.
+"""The hybrid ranking of the daily recommendations, free of Django.
 
 For products a and b:
     similarity(a, b) = ((same category) + (same brand)) / 2          -> 0, 0.5 or 1

@@ -1,4 +1,4 @@
-"""Writes of the recommendations module: the daily recommendation pipeline (SPEC §7)."""
+"""Writes of the recommendations module: the daily recommendation pipeline (README, Jobs)."""
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta

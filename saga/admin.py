@@ -1,9 +1,19 @@
 from django.contrib import admin
 
+from c4ang.actors import actor_of
 from c4ang.admin_actions import run_for_each
-from c4ang.admin_display import status_badge
+from c4ang.admin_display import Tone, status_badge
 from saga import services
+from saga.constants import SagaStatus
 from saga.models import SagaEvent, SagaInstance
+
+STATUS_TONES = {
+    SagaStatus.STARTED: Tone.WAITING,
+    SagaStatus.COMPLETED: Tone.GOOD,
+    SagaStatus.COMPENSATING: Tone.WORKING,
+    SagaStatus.COMPENSATED: Tone.UNDONE,
+    SagaStatus.FAILED: Tone.BAD,
+}
 
 
 class SagaEventInline(admin.TabularInline):
@@ -60,7 +70,7 @@ class SagaInstanceAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda saga: services.saga_compensate(saga_id=saga.pk, reason=f"compensated by {request.user.email}"),
+            lambda saga: services.saga_compensate_for_staff(saga_id=saga.pk, by=actor_of(request)),
             "Compensated",
         )
 
@@ -70,7 +80,7 @@ class SagaInstanceAdmin(admin.ModelAdmin):
 
     @admin.display(ordering="status", description="status")
     def status_badge(self, saga):
-        return status_badge(saga.status)
+        return status_badge(saga.status, STATUS_TONES)
 
     # Sagas move only through the engine (retry / compensate actions).
     def has_add_permission(self, request):

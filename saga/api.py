@@ -6,11 +6,12 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from c4ang.actors import actor_of
 from c4ang.api.pagination import BoundedCursorPagination
 from c4ang.api.schema import domain_errors
 from c4ang.api.views import FilteredListApi
 from saga import errors, selectors, services
-from saga.models import SagaStatus
+from saga.constants import SagaStatus
 
 
 class SagaEventOutputSerializer(serializers.Serializer):
@@ -74,7 +75,8 @@ class SagaCompensateApi(APIView):
     permission_classes = [IsAdminUser]
 
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=200, required=False, default="compensated by staff")
+        # Free text from staff: the saga's note; its reason is always a staff request.
+        reason = serializers.CharField(max_length=200, required=False, default="")
 
     @extend_schema(
         request=InputSerializer,
@@ -83,5 +85,7 @@ class SagaCompensateApi(APIView):
     def post(self, request, saga_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        saga = services.saga_compensate(saga_id=saga_id, reason=data.validated_data["reason"])
+        saga = services.saga_compensate_for_staff(
+            saga_id=saga_id, by=actor_of(request), note=data.validated_data["reason"]
+        )
         return Response(SagaDetailOutputSerializer(selectors.saga_get_with_events(saga_id=saga.pk)).data)

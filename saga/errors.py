@@ -24,8 +24,3 @@ class SagaNotCompensable(Conflict):
 class SagaNotWaiting(Conflict):
     code = "saga_not_waiting"
     message = "The saga is not waiting for an external event."
-
-
-class SagaLeaseLost(Conflict):
-    code = "saga_lease_lost"
-    message = "Another runner took the saga over; this one stopped."

@@ -2,23 +2,7 @@ import uuid
 
 from django.db import models
 
-
-class SagaStatus(models.TextChoices):
-    STARTED = "STARTED"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    COMPENSATING = "COMPENSATING"
-    COMPENSATED = "COMPENSATED"
-
-
-class SagaEventType(models.TextChoices):
-    STEP_STARTED = "STEP_STARTED"
-    STEP_COMPLETED = "STEP_COMPLETED"
-    STEP_FAILED = "STEP_FAILED"
-    STEP_WAITING = "STEP_WAITING"
-    COMPENSATION_STARTED = "COMPENSATION_STARTED"
-    COMPENSATION_COMPLETED = "COMPENSATION_COMPLETED"
-    COMPENSATION_FAILED = "COMPENSATION_FAILED"
+from saga.constants import SagaEventType, SagaStatus
 
 
 class SagaInstance(models.Model):

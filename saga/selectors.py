@@ -5,6 +5,7 @@ from uuid import UUID
 
 from django.db.models import Count, QuerySet
 
+from c4ang.selectors import get_or_raise
 from saga.errors import SagaNotFound
 from saga.models import SagaInstance
 
@@ -19,17 +20,11 @@ def saga_list(*, status: str | None = None, saga_type: str | None = None) -> Que
 
 
 def saga_get_with_events(*, saga_id: UUID) -> SagaInstance:
-    try:
-        return SagaInstance.objects.prefetch_related("events").get(pk=saga_id)
-    except SagaInstance.DoesNotExist:
-        raise SagaNotFound() from None
+    return get_or_raise(SagaInstance.objects.prefetch_related("events"), SagaNotFound, pk=saga_id)
 
 
 def saga_get(*, saga_id: UUID) -> SagaInstance:
-    try:
-        return SagaInstance.objects.get(pk=saga_id)
-    except SagaInstance.DoesNotExist:
-        raise SagaNotFound() from None
+    return get_or_raise(SagaInstance, SagaNotFound, pk=saga_id)
 
 
 def saga_outcome_counts(*, since: datetime) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""How the weekly job scores reviews (SPEC §7): `local` runs the Lambda handler in this process,
+"""How the weekly job scores reviews: `local` runs the Lambda handler in this process,
 `lambda` invokes the deployed function through boto3. Both send the same event and check the
 same answer: {"reviews": [...], "batch_id": ...} -> {"sentiments": [...], "model": ...}.
 """
@@ -25,7 +25,7 @@ from sentiment.errors import SentimentFunctionError, SentimentInvokeFailed, Sent
 
 logger = logging.getLogger(__name__)
 
-# Loaded by name, in the process that runs the job: web code never imports torch (SPEC §8).
+# Loaded by name, in the process that runs the job: web code never imports torch.
 HANDLER_MODULE = "sentiment.lambda_function.handler"
 THROTTLED = {"TooManyRequestsException", "ThrottlingException"}
 
@@ -54,11 +54,11 @@ def _scores(answer: object, *, expected: int, source: str) -> Scores:
 
 
 class LocalScorer:
-    """The handler, called in this process with the model of SENTIMENT_MODEL."""
+    """The handler, called in this process with the model of SENTIMENT_MODEL (None: the handler's default)."""
 
-    def __init__(self, *, model_name: str):
-        self.model_name = model_name
+    def __init__(self, *, model_name: str | None):
         self.handler = importlib.import_module(HANDLER_MODULE)
+        self.model_name = model_name or self.handler.DEFAULT_MODEL
 
     def score(self, *, reviews: list[str], batch_id: str) -> Scores:
         try:

@@ -1,4 +1,4 @@
-"""Writes of the sentiment module: the weekly review sentiment analysis (SPEC §7)."""
+"""Writes of the sentiment module: the weekly review sentiment analysis (README, Jobs)."""
 
 import math
 from datetime import datetime, timedelta

@@ -36,6 +36,10 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
     def wait(self) -> float:
         return max(self.window_ends - self.now, 0)
 
+    def client_key(self, request) -> str:
+        """The counter of this scope for the request's client IP."""
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
 
 class SignInAccountThrottle(FixedWindowRateThrottle):
     """Sign-in attempts per account (the email tried), whatever IP they come from: password
@@ -60,8 +64,14 @@ class AnonRateThrottle(FixedWindowRateThrottle):
             return None
         return self.client_key(request)
 
-    def client_key(self, request) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+class AuthRateThrottle(FixedWindowRateThrottle):
+    """The auth endpoints (register, sign-in, token refresh, sign-out), per client IP."""
+
+    scope = "auth"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.client_key(request)
 
 
 class UserRateThrottle(FixedWindowRateThrottle):

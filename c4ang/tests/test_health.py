@@ -1,28 +1,12 @@
 """Liveness, readiness and metrics, in-process and on a real gunicorn with broken dependencies."""
 
-import json
 import re
-import urllib.error
-import urllib.request
 
 import pytest
 
-from conftest import free_port
+from deploy.local.net import call_json, free_port
 
 pytestmark = pytest.mark.django_db
-
-
-def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict | str, dict]:
-    try:
-        request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - local test server
-        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - local test server
-            status, body, headers = response.status, response.read().decode(), dict(response.headers)
-    except urllib.error.HTTPError as error:
-        status, body, headers = error.code, error.read().decode(), dict(error.headers)
-    try:
-        return status, json.loads(body), headers
-    except json.JSONDecodeError:
-        return status, body, headers
 
 
 def test_readyz_reports_each_check(api_client):
@@ -59,11 +43,11 @@ def test_metrics_add_up_every_gunicorn_worker(gunicorn_server, tmp_path):
     # The image's settings: each worker counts in files that /metrics adds up.
     server = gunicorn_server({"DATABASE_URL": f"sqlite:///{tmp_path / 'metrics.sqlite3'}"}, 2, image_config=True)
     for _ in range(40):
-        assert get(f"{server.url}/no-such-page/")[0] == 404
+        assert call_json(f"{server.url}/no-such-page/")[0] == 404
 
     # Whichever worker answers the scrape, it reports the requests of both.
     for _ in range(4):
-        _, metrics, _ = get(f"{server.url}/metrics")
+        _, metrics, _ = call_json(f"{server.url}/metrics")
         served = re.search(r'^django_http_responses_total_by_status_total\{status="404"\} (\S+)$', metrics, re.M)
         assert float(served[1]) >= 40
 
@@ -79,8 +63,8 @@ def test_readyz_names_unreachable_database_and_cache(gunicorn_server):
         }
     )
 
-    live_status, _, _ = get(f"{server.url}/healthz")
-    status, body, _ = get(f"{server.url}/readyz")
+    live_status, _, _ = call_json(f"{server.url}/healthz")
+    status, body, _ = call_json(f"{server.url}/readyz")
 
     assert live_status == 200
     assert status == 503
@@ -92,7 +76,7 @@ def test_readyz_names_unreachable_database_and_cache(gunicorn_server):
     assert body["checks"]["migrations"] == "skipped: database unavailable"
     # Any other request: a 503 the client may retry, in the API's error shape, never a 500.
     for path, headers in [("/api/v1/products/", {}), ("/admin/", {"Cookie": f"sessionid={'a' * 32}"})]:
-        status, body, answered = get(f"{server.url}{path}", headers)
+        status, body, answered = call_json(f"{server.url}{path}", headers=headers)
         assert (status, body["code"], answered["Retry-After"]) == (503, "service_unavailable", "5"), path
 
 
@@ -100,7 +84,7 @@ def test_readyz_names_unreachable_database_and_cache(gunicorn_server):
 def test_readyz_names_pending_migrations(gunicorn_server, tmp_path):
     server = gunicorn_server({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "REDIS_URL": ""})
 
-    status, body, _ = get(f"{server.url}/readyz")
+    status, body, _ = call_json(f"{server.url}/readyz")
 
     assert status == 503
     assert body["failing"] == ["migrations"]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from c4ang.errors import DomainError
 from c4ang.jobs import JobSkipped, job_run, job_run_report
 from c4ang.models import JobRun
-from conftest import free_port
+from deploy.local.net import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -137,10 +137,11 @@ def test_staff_without_profile_gets_404_on_me(staff_client):
 
 def test_auth_endpoints_are_throttled(api_client, monkeypatch):
     from rest_framework.settings import api_settings
-    from rest_framework.throttling import ScopedRateThrottle
+
+    from c4ang.api.throttling import AuthRateThrottle
 
     # monkeypatch restores the class attribute: a limit set here must not leak into later tests.
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, "auth": "3/min"})
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, "auth": "3/min"})
 
     statuses = [
         api_client.post(TOKEN, {"email": "x@y.kr", "password": "nope"}, format="json").status_code for _ in range(4)

@@ -10,10 +10,10 @@ from axes.models import AccessAttempt
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from c4ang.api.throttling import AuthRateThrottle
 from conftest import client_for
 from customers.models import User
 from customers.tasks import flush_expired_tokens
@@ -160,7 +160,7 @@ def test_logout_is_in_the_schema(api_client):
 
 @pytest.fixture
 def auth_rate(monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, "auth": "2/min"})
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, "auth": "2/min"})
 
 
 def assert_throttled(response):

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.render import find, of_kind, render
+from deploy.local.net import free_port, wait_listening
+from deploy.render import app_container, find, of_kind, render
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STATE_DIR = ROOT / "var" / "localmesh"
@@ -76,8 +76,7 @@ def service_modules(objects: list[dict], service_name: str) -> str:
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         # Blue and green run the same modules; blue is the one that serves at rest.
         if labels.get("version", "blue") == "blue" and selector.items() <= labels.items():
-            container = deployment["spec"]["template"]["spec"]["containers"][0]
-            env = {item["name"]: item.get("value") for item in container.get("env", [])}
+            env = {item["name"]: item.get("value") for item in app_container(deployment).get("env", [])}
             return env["C4ANG_MODULES"]
     raise LookupError(f"no Deployment behind Service {service_name!r}")
 
@@ -145,12 +144,6 @@ def ensure_nginx() -> str:
     if not found:
         raise RuntimeError("apt-get installed nginx-light but no nginx binary was found")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def free_ports(count: int, *, besides: int) -> list[int]:
@@ -224,7 +217,7 @@ class Mesh:
                     "celery-beat", [*celery, "beat", "-l", "INFO", "--schedule", beat_schedule, "--pidfile", ""], env
                 )
             for up in self.upstreams:
-                wait_listening(up.port, deadline_s, self.logs / f"{up.service}.log")
+                wait_listening(up.port, deadline_s, log=self.logs / f"{up.service}.log")
             config = self.state_dir / "nginx.conf"
             config.write_text(nginx_config(routes, self.upstreams, self.port, self.state_dir), encoding="utf-8")
             errors = self.logs / "nginx-error.log"
@@ -309,17 +302,6 @@ def alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
-
-
-def wait_listening(port: int, deadline_s: float, log: Path) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on {port} after {deadline_s}s; see {log}")
 
 
 def wait_ready(url: str, deadline_s: float) -> None:

@@ -15,7 +15,7 @@ import yaml
 from werkzeug import Response
 
 from deploy import bluegreen
-from deploy.render import find, kubectl
+from deploy.render import app_container, find, kubectl
 
 REPOSITORY = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/c4ang"
 MODULES = ("customers", "products", "orders", "payments", "recommendations", "saga")
@@ -151,7 +151,7 @@ def test_migrate_recreates_the_rendered_job_with_the_new_image(rendered):
         f"{base} wait --for=condition=complete job/c4ang-migrate --timeout=900s",
     ]
     expected = copy.deepcopy(find(rendered["production"], "Job", "c4ang-migrate"))
-    expected["spec"]["template"]["spec"]["containers"][0]["image"] = f"{REPOSITORY}:1.2.0"
+    app_container(expected)["image"] = f"{REPOSITORY}:1.2.0"
     assert job == expected
 
 

@@ -1,4 +1,4 @@
-"""Semantic checks of the rendered overlays (SPEC §9): what a schema cannot see."""
+"""Semantic checks of the rendered overlays: what a schema cannot see."""
 
 import os
 import secrets
@@ -12,7 +12,7 @@ import yaml
 
 from c4ang.health import PROBES
 from c4ang.urls import MODULE_PREFIXES
-from deploy.render import K8S, OVERLAYS, find, of_kind
+from deploy.render import K8S, OVERLAYS, app_container, find, of_kind
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = {
@@ -128,7 +128,7 @@ def test_each_module_has_all_its_objects(rendered, overlay, module):
         deployment = find(objects, "Deployment", f"{name}-{colour}")
         template = deployment["spec"]["template"]
         assert template["metadata"]["labels"]["version"] == colour
-        assert template["spec"]["containers"][0]["env"] == [{"name": "C4ANG_MODULES", "value": module}]
+        assert app_container(deployment)["env"] == [{"name": "C4ANG_MODULES", "value": module}]
         assert find(objects, "PodDisruptionBudget", f"{name}-{colour}")["spec"]["maxUnavailable"] == 1
     hpas = [hpa["metadata"]["name"] for hpa in of_kind(objects, "HorizontalPodAutoscaler")]
     assert sorted(h for h in hpas if h.startswith(f"{name}-")) == (

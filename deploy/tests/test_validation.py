@@ -13,7 +13,7 @@ from cloudcoil.models.istio.networking import v1 as istio_networking
 from cloudcoil.models.istio.security import v1 as istio_security
 from pydantic import ValidationError
 
-from deploy.render import OVERLAYS, find
+from deploy.render import OVERLAYS, app_container, find
 
 # The oldest Kubernetes the manifests target (preStop `sleep` is on by default from 1.30) and the newest schema.
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
@@ -177,7 +177,7 @@ def test_every_object_is_valid_for_its_kind(rendered, overlay, version):
 
 def test_kubernetes_schemas_reject_an_unknown_field_and_a_wrong_type(rendered):
     deployment = copy.deepcopy(find(rendered["production"], "Deployment", "order-api-blue"))
-    deployment["spec"]["template"]["spec"]["containers"][0]["resource"] = {"limits": {"memory": "512Mi"}}
+    app_container(deployment)["resource"] = {"limits": {"memory": "512Mi"}}
     port = copy.deepcopy(find(rendered["production"], "Service", "order-api"))
     port["spec"]["ports"][0]["port"] = "eighty"
 

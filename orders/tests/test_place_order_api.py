@@ -5,27 +5,13 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import client_for
+from conftest import ORDERS, client_for, order_line, place_order
 from orders.models import Order, OrderEvent
 from payments.models import Payment, PaymentEvent
 from products.models import Product
 from saga.models import SagaEvent, SagaInstance
 
 pytestmark = pytest.mark.django_db
-
-ORDERS = "/api/v1/orders/"
-
-
-def place(client, items, pay_with="tok_approve", key=None):
-    body = {"items": items}
-    if pay_with is not None:
-        body["payment_token"] = pay_with
-    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
-    return client.post(ORDERS, body, format="json", **headers)
-
-
-def line(product, quantity=1):
-    return {"product_id": str(product.pk), "quantity": quantity}
 
 
 def stock_of(product) -> int:
@@ -36,7 +22,7 @@ def test_happy_path_pays_the_order_at_catalog_prices(customer_client, customer, 
     earphones = product_factory(price=Decimal("129000"), stock=5)
     cable = product_factory(price=Decimal("9900"), stock=3)
 
-    response = place(customer_client, [line(earphones, 2), line(cable, 1)])
+    response = place_order(customer_client, [order_line(earphones, 2), order_line(cable, 1)])
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -70,7 +56,7 @@ def test_client_prices_are_ignored(customer_client, product_factory):
 
     response = customer_client.post(
         ORDERS,
-        {"items": [{**line(product), "price": "1"}], "total_amount": "1", "payment_token": "tok_approve"},
+        {"items": [{**order_line(product), "price": "1"}], "total_amount": "1", "payment_token": "tok_approve"},
         format="json",
     )
 
@@ -83,11 +69,12 @@ def test_short_stock_cancels_the_order_and_takes_nothing(customer_client, produc
     plenty = product_factory(stock=10)
     scarce = product_factory(stock=1)
 
-    response = place(customer_client, [line(plenty, 4), line(scarce, 2)])
+    response = place_order(customer_client, [order_line(plenty, 4), order_line(scarce, 2)])
 
     assert response.status_code == 201
     assert response.json()["status"] == "CANCELLED"
-    assert response.json()["cancel_reason"].startswith("insufficient_stock: ")
+    assert response.json()["cancel_reason"] == "insufficient_stock"
+    assert response.json()["cancel_note"].startswith("Not enough stock of product ")
     assert (stock_of(plenty), stock_of(scarce)) == (10, 1)
     assert Order.objects.get().stock_reserved is False
     assert Payment.objects.count() == 0
@@ -106,12 +93,12 @@ def test_short_stock_cancels_the_order_and_takes_nothing(customer_client, produc
 def test_payment_failure_releases_the_stock(customer_client, product_factory, token, failure_code, payment_status):
     product = product_factory(stock=5)
 
-    response = place(customer_client, [line(product, 2)], pay_with=token)
+    response = place_order(customer_client, [order_line(product, 2)], pay_with=token)
 
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "CANCELLED"
-    assert body["cancel_reason"].split(":")[0] == ("payment_timeout" if token == "tok_timeout" else "payment_declined")
+    assert body["cancel_reason"] == ("payment_timeout" if token == "tok_timeout" else "payment_declined")
     assert stock_of(product) == 5
     payment = Payment.objects.get()
     assert (payment.status, payment.failure_code) == (payment_status, failure_code)
@@ -120,7 +107,7 @@ def test_payment_failure_releases_the_stock(customer_client, product_factory, to
 
 def test_payment_approved_but_order_not_payable_is_refunded(customer_client, product_factory, replace_saga_step):
     """The PG approved, but the order could no longer be marked paid: the payment is refunded."""
-    from orders.errors import OrderNotPayable
+    from payments.errors import OrderNotPayable
 
     product = product_factory(stock=5)
 
@@ -128,7 +115,7 @@ def test_payment_approved_but_order_not_payable_is_refunded(customer_client, pro
         raise OrderNotPayable()
 
     replace_saga_step("mark_paid", action=order_not_payable)
-    response = place(customer_client, [line(product, 1)])
+    response = place_order(customer_client, [order_line(product, 1)])
 
     assert response.json()["status"] == "CANCELLED"
     assert Payment.objects.get().status == "REFUNDED"
@@ -138,8 +125,8 @@ def test_payment_approved_but_order_not_payable_is_refunded(customer_client, pro
 def test_an_idempotent_replay_returns_the_same_order(customer_client, product_factory):
     product = product_factory(stock=5)
 
-    first = place(customer_client, [line(product, 2)], key="order-2026-001")
-    again = place(customer_client, [line(product, 2)], key="order-2026-001")
+    first = place_order(customer_client, [order_line(product, 2)], key="order-2026-001")
+    again = place_order(customer_client, [order_line(product, 2)], key="order-2026-001")
 
     assert (first.status_code, again.status_code) == (201, 201)
     assert again["Idempotent-Replayed"] == "true"
@@ -151,9 +138,9 @@ def test_an_idempotent_replay_returns_the_same_order(customer_client, product_fa
 
 def test_a_key_reused_for_another_order_is_refused(customer_client, product_factory):
     product = product_factory(stock=5)
-    place(customer_client, [line(product, 2)], key="order-2026-002")
+    place_order(customer_client, [order_line(product, 2)], key="order-2026-002")
 
-    response = place(customer_client, [line(product, 3)], key="order-2026-002")
+    response = place_order(customer_client, [order_line(product, 3)], key="order-2026-002")
 
     assert response.status_code == 409
     assert response.json()["code"] == "idempotency_key_reused"
@@ -165,8 +152,8 @@ def test_two_customers_may_use_the_same_key(customer_factory, product_factory):
     product = product_factory(stock=5)
     first, second = client_for(customer_factory().user), client_for(customer_factory().user)
 
-    place(first, [line(product)], key="same-key")
-    place(second, [line(product)], key="same-key")
+    place_order(first, [order_line(product)], key="same-key")
+    place_order(second, [order_line(product)], key="same-key")
 
     assert Order.objects.count() == 2
     assert stock_of(product) == 3
@@ -257,8 +244,8 @@ def test_unknown_and_hidden_products_are_400(customer_client, product_factory):
     hidden = product_factory(is_active=False)
     visible = product_factory()
 
-    unknown = place(customer_client, [line(visible), {"product_id": str(uuid.uuid4()), "quantity": 1}])
-    off_sale = place(customer_client, [line(hidden)])
+    unknown = place_order(customer_client, [order_line(visible), {"product_id": str(uuid.uuid4()), "quantity": 1}])
+    off_sale = place_order(customer_client, [order_line(hidden)])
 
     assert unknown.status_code == 400
     assert unknown.json()["code"] == "product_unavailable"
@@ -272,7 +259,7 @@ def test_unknown_and_hidden_products_are_400(customer_client, product_factory):
 def test_order_total_above_the_money_field_is_refused(customer_client, product_factory):
     product = product_factory(price=Decimal("99999999.00"), stock=5)
 
-    response = place(customer_client, [line(product, 2)])
+    response = place_order(customer_client, [order_line(product, 2)])
 
     assert response.status_code == 400
     assert response.json()["code"] == "order_too_large"
@@ -284,9 +271,9 @@ def test_malformed_idempotency_key_is_a_400(customer_client, product_factory, ke
     product = product_factory()
 
     response = (
-        place(customer_client, [line(product)], key=None)
+        place_order(customer_client, [order_line(product)], key=None)
         if False
-        else customer_client.post(ORDERS, {"items": [line(product)]}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+        else customer_client.post(ORDERS, {"items": [order_line(product)]}, format="json", HTTP_IDEMPOTENCY_KEY=key)
     )
 
     assert response.status_code == 400
@@ -305,7 +292,7 @@ def test_malformed_json_is_a_400(customer_client, raw):
 def test_customer_sees_only_own_orders(customer_factory, product_factory):
     product = product_factory(stock=5)
     alice, bob = client_for(customer_factory().user), client_for(customer_factory().user)
-    bobs = place(bob, [line(product)]).json()
+    bobs = place_order(bob, [order_line(product)]).json()
 
     assert alice.get(f"{ORDERS}{bobs['id']}/").status_code == 404
     assert alice.post(f"{ORDERS}{bobs['id']}/cancel/", {}, format="json").status_code == 404
@@ -317,7 +304,7 @@ def test_customer_sees_only_own_orders(customer_factory, product_factory):
 def test_order_list_and_detail_have_fixed_query_budgets(customer_client, product_factory, django_assert_num_queries):
     products = [product_factory(stock=50) for _ in range(3)]
     for _ in range(4):
-        place(customer_client, [line(product) for product in products])
+        place_order(customer_client, [order_line(product) for product in products])
     order_id = Order.objects.first().pk
 
     # auth user, customer, orders page, their items
@@ -333,13 +320,13 @@ def test_order_list_and_detail_have_fixed_query_budgets(customer_client, product
 
 def test_customer_cancels_a_paid_order_refund_and_stock_back(customer_client, product_factory):
     product = product_factory(stock=5)
-    order = place(customer_client, [line(product, 2)]).json()
+    order = place_order(customer_client, [order_line(product, 2)]).json()
 
     response = customer_client.post(f"{ORDERS}{order['id']}/cancel/", {"reason": "마음이 바뀜"}, format="json")
 
     assert response.status_code == 200
     assert response.json()["status"] == "CANCELLED"
-    assert response.json()["cancel_reason"] == "customer_cancelled: 마음이 바뀜"
+    assert (response.json()["cancel_reason"], response.json()["cancel_note"]) == ("customer_cancelled", "마음이 바뀜")
     assert stock_of(product) == 5
     assert Payment.objects.get().status == "REFUNDED"
     assert list(PaymentEvent.objects.values_list("kind", flat=True)) == [
@@ -353,7 +340,7 @@ def test_customer_cancels_a_paid_order_refund_and_stock_back(customer_client, pr
 
 def test_a_shipped_order_cannot_be_cancelled(customer_client, staff_client, product_factory):
     product = product_factory(stock=5)
-    order = place(customer_client, [line(product, 2)]).json()
+    order = place_order(customer_client, [order_line(product, 2)]).json()
     staff_client.post(f"{ORDERS}staff/{order['id']}/status/", {"status": "SHIPPED"}, format="json")
 
     response = customer_client.post(f"{ORDERS}{order['id']}/cancel/", {}, format="json")
@@ -366,7 +353,7 @@ def test_a_shipped_order_cannot_be_cancelled(customer_client, staff_client, prod
 
 
 def test_staff_moves_paid_orders_to_shipped_then_delivered(customer_client, staff_client, product_factory):
-    order = place(customer_client, [line(product_factory())]).json()
+    order = place_order(customer_client, [order_line(product_factory())]).json()
     url = f"{ORDERS}staff/{order['id']}/status/"
 
     skipped = staff_client.post(url, {"status": "DELIVERED"}, format="json")
@@ -387,11 +374,11 @@ def test_staff_moves_paid_orders_to_shipped_then_delivered(customer_client, staf
         ("PAID", "SHIPPED"),
         ("SHIPPED", "DELIVERED"),
     ]
-    assert delivered.json()["events"][2]["actor"] == "staff@c4ang.com"
+    assert delivered.json()["events"][2]["actor"] == "staff:staff@c4ang.com"
 
 
 def test_pending_order_cannot_ship(customer_client, staff_client, product_factory):
-    order = place(customer_client, [line(product_factory())], pay_with=None).json()
+    order = place_order(customer_client, [order_line(product_factory())], pay_with=None).json()
 
     response = staff_client.post(f"{ORDERS}staff/{order['id']}/status/", {"status": "SHIPPED"}, format="json")
 
@@ -401,12 +388,12 @@ def test_pending_order_cannot_ship(customer_client, staff_client, product_factor
 
 def test_staff_cancel_of_a_paid_order_refunds_it(customer_client, staff_client, product_factory):
     product = product_factory(stock=5)
-    order = place(customer_client, [line(product, 3)]).json()
+    order = place_order(customer_client, [order_line(product, 3)]).json()
 
     response = staff_client.post(f"{ORDERS}staff/{order['id']}/cancel/", {"reason": "품절"}, format="json")
 
     assert response.status_code == 200
-    assert response.json()["cancel_reason"] == "staff_cancelled: 품절"
+    assert (response.json()["cancel_reason"], response.json()["cancel_note"]) == ("staff_cancelled", "품절")
     assert Payment.objects.get().status == "REFUNDED"
     assert stock_of(product) == 5
 
@@ -416,8 +403,8 @@ def test_staff_lists_every_order_and_customers_may_not(
 ):
     product = product_factory(stock=5)
     alice = client_for(customer_factory().user)
-    place(alice, [line(product)])
-    place(client_for(customer_factory().user), [line(product)], pay_with="tok_decline")
+    place_order(alice, [order_line(product)])
+    place_order(client_for(customer_factory().user), [order_line(product)], pay_with="tok_decline")
 
     with django_assert_num_queries(3):  # staff user, orders page, their items
         every = staff_client.get(f"{ORDERS}staff/")
@@ -433,7 +420,7 @@ def test_staff_lists_every_order_and_customers_may_not(
 
 def test_orders_need_a_signed_in_customer(api_client, staff_client, product_factory):
     assert api_client.get(ORDERS).status_code == 401
-    assert place(api_client, [line(product_factory())]).status_code == 401
+    assert place_order(api_client, [order_line(product_factory())]).status_code == 401
     # Staff have no customer profile: they use the staff endpoints.
     assert staff_client.get(ORDERS).status_code == 404
     assert Order.objects.count() == 0
@@ -448,8 +435,8 @@ def test_order_counters_show_on_metrics(customer_client, api_client, product_fac
     product = product_factory(stock=1)
     before = (value("c4ang_orders_placed_total"), value("c4ang_orders_failed_total", reason="insufficient_stock"))
 
-    place(customer_client, [line(product)])
-    place(customer_client, [line(product)])
+    place_order(customer_client, [order_line(product)])
+    place_order(customer_client, [order_line(product)])
 
     assert value("c4ang_orders_placed_total") - before[0] == 1
     assert value("c4ang_orders_failed_total", reason="insufficient_stock") - before[1] == 1

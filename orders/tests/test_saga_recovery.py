@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from conftest import order_line, place_order
 from orders import services
 from orders.models import Order
 from payments.models import Payment
@@ -115,10 +116,10 @@ def test_unpaid_orders_expire_and_release_stock(customer_client, product_factory
 
     settings.ORDER_PAYMENT_TIMEOUT_MINUTES = 30
     product = product_factory(stock=5)
-    body = {"items": [{"product_id": str(product.pk), "quantity": 2}]}
-    old = customer_client.post("/api/v1/orders/", body, format="json").json()
+    unpaid = [order_line(product, 2)]
+    old = place_order(customer_client, unpaid, pay_with=None).json()
     Order.objects.filter(pk=old["id"]).update(created_at=timezone.now() - timedelta(minutes=31))
-    fresh = customer_client.post("/api/v1/orders/", body, format="json").json()
+    fresh = place_order(customer_client, unpaid, pay_with=None).json()
     assert stock_of(product) == 1
 
     expired = order_tasks.expire_unpaid_orders()

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import client_for
+from conftest import client_for, order_line, place_order
 from orders.models import Order
 from payments.models import Payment
 from products.models import Product
@@ -20,7 +20,7 @@ CONFIRM = "/api/v1/payments/confirm/"
 @pytest.fixture
 def pending_order(customer_client, product_factory):
     product = product_factory(price=Decimal("35000"), stock=4)
-    response = customer_client.post(ORDERS, {"items": [{"product_id": str(product.pk), "quantity": 2}]}, format="json")
+    response = place_order(customer_client, [order_line(product, 2)], pay_with=None)
     assert response.json()["status"] == "PENDING"
     return response.json(), product
 
@@ -171,7 +171,7 @@ def test_staff_refund_runs_the_compensation(customer_client, staff_client, pendi
     assert refused.status_code == 403
     assert response.status_code == 200
     assert response.json()["status"] == "REFUNDED"
-    assert Order.objects.get().cancel_reason == "staff_refund: 불량"
+    assert (Order.objects.get().cancel_reason, Order.objects.get().cancel_note) == ("staff_refund", "불량")
     assert stock_of(product) == 4
     assert SagaInstance.objects.get().status == "COMPENSATED"
 
@@ -197,11 +197,7 @@ def test_refund_that_the_pg_does_not_answer_is_retried_by_recovery(customer_clie
 
     settings.SAGA_MAX_ATTEMPTS = 4  # runs: placing, cancelling, two recoveries
     product = product_factory(stock=3)
-    order = customer_client.post(
-        ORDERS,
-        {"items": [{"product_id": str(product.pk), "quantity": 1}], "payment_token": "tok_refund_timeout"},
-        format="json",
-    ).json()
+    order = place_order(customer_client, [order_line(product)], pay_with="tok_refund_timeout").json()
 
     cancelled = customer_client.post(f"{ORDERS}{order['id']}/cancel/", {}, format="json")
 

@@ -12,6 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from conftest import order_line, place_order
 from orders.models import Order
 from payments.models import Payment, WebhookEvent
 from products.models import Product
@@ -88,9 +89,7 @@ class Recorder:
 @pytest.fixture
 def pending_order(customer_client, product_factory):
     product = product_factory(price=Decimal("45000"), stock=3)
-    order = customer_client.post(
-        ORDERS, {"items": [{"product_id": str(product.pk), "quantity": 2}]}, format="json"
-    ).json()
+    order = place_order(customer_client, [order_line(product, 2)], pay_with=None).json()
     return order, product
 
 

@@ -5,14 +5,15 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
-from conftest import client_for
+from c4ang.actors import Actor, ActorKind
+from conftest import client_for, order_line, place_order
 from products.models import Category, Product, Review, StockAdjustment
 
 pytestmark = pytest.mark.django_db
 
 PRODUCTS = "/api/v1/products/"
+STAFF = Actor(ActorKind.STAFF, "staff@c4ang.com")
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def test_list_and_detail_are_cached_until_a_product_changes(
     from products import services
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.stock_adjust(product_id=earphones.pk, delta=-4, reason="파손", actor="staff@c4ang.com")
+        services.stock_adjust(product_id=earphones.pk, delta=-4, reason="파손", by=STAFF)
 
     with django_assert_num_queries(2):
         listed = api_client.get(PRODUCTS).json()["results"]
@@ -91,11 +92,7 @@ def test_an_order_refreshes_the_cached_stock(api_client, customer_client, catalo
     assert api_client.get(f"{PRODUCTS}{speaker.pk}/").json()["stock"] == 10
 
     with django_capture_on_commit_callbacks(execute=True):
-        customer_client.post(
-            "/api/v1/orders/",
-            {"items": [{"product_id": str(speaker.pk), "quantity": 3}], "payment_token": "tok_approve"},
-            format="json",
-        )
+        place_order(customer_client, [order_line(speaker, 3)])
 
     assert api_client.get(f"{PRODUCTS}{speaker.pk}/").json()["stock"] == 7
 
@@ -138,17 +135,11 @@ def test_a_rolled_back_write_keeps_the_cache(api_client, catalog, django_capture
 
 
 def test_detail_shows_the_latest_sentiment(api_client, catalog):
-    from sentiment.models import ProductSentiment
+    from sentiment.tests.factories import ProductSentimentFactory
 
     earphones, speaker = catalog["earphones"], catalog["speaker"]
-    ProductSentiment.objects.create(
-        product=earphones,
-        positive_ratio=0.75,
-        negative_ratio=0.2,
-        avg_sentiment=0.41,
-        review_count=120,
-        model_name="demo",
-        analyzed_at=timezone.now(),
+    ProductSentimentFactory(
+        product=earphones, positive_ratio=0.75, negative_ratio=0.2, avg_sentiment=0.41, review_count=120
     )
 
     analysed = api_client.get(f"{PRODUCTS}{earphones.pk}/").json()
@@ -170,11 +161,7 @@ def test_hidden_and_unknown_products_are_404(api_client, catalog):
 
 def test_review_once_per_product_with_verified_purchase(customer_client, customer, api_client, catalog):
     speaker, hoodie = catalog["speaker"], catalog["hoodie"]
-    customer_client.post(
-        "/api/v1/orders/",
-        {"items": [{"product_id": str(speaker.pk), "quantity": 1}], "payment_token": "tok_approve"},
-        format="json",
-    )
+    place_order(customer_client, [order_line(speaker)])
 
     bought = customer_client.post(f"{PRODUCTS}{speaker.pk}/reviews/", {"rating": 5, "content": "소리가 좋아요"})
     not_bought = customer_client.post(f"{PRODUCTS}{hoodie.pk}/reviews/", {"rating": 2, "content": "별로예요"})
@@ -271,7 +258,7 @@ def test_staff_create_update_deactivate_and_adjust_stock(
     assert Product.objects.get(pk=product_id).stock == 12
     assert list(
         StockAdjustment.objects.filter(product_id=product_id).values_list("delta", "stock_after", "reason", "actor")
-    ) == [(5, 12, "입고", "staff@c4ang.com")]
+    ) == [(5, 12, "입고", "staff:staff@c4ang.com")]
     assert staff_client.get(f"{PRODUCTS}staff/").json()["count"] == 5
 
 

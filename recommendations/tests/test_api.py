@@ -21,7 +21,7 @@ GENERATED_AT = datetime(2026, 11, 20, 2, 0, 5, tzinfo=ZoneInfo("Asia/Seoul"))
 @pytest.fixture
 def shop(product_factory):
     return {
-        name: product_factory(label, category=category, brand=brand)
+        name: product_factory(name=label, category__name=category, brand=brand)
         for name, label, category, brand in [
             ("phone", "갤럭시 폰", "전자제품", "삼성"),
             ("tablet", "갤럭시 탭", "전자제품", "삼성"),

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.utils import timezone
 
 from c4ang.models import JobRun
 from orders.models import OrderStatus
 from recommendations import services
 from recommendations.models import Recommendation
+from recommendations.tests.factories import RecommendationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +27,12 @@ def shop(product_factory, buy):
     """Five products for sale and one hidden; nine purchases in the 30-day window:
     phone 3, tablet 0, tv 1, hoodie 0, sneakers 5 -> popularity (n + 5) / (9 + 50)."""
     shop = {
-        "phone": product_factory("갤럭시 폰", category="전자제품", brand="삼성"),
-        "tablet": product_factory("갤럭시 탭", category="전자제품", brand="삼성"),
-        "tv": product_factory("올레드 TV", category="전자제품", brand="LG"),
-        "hoodie": product_factory("삼성 후드티", category="패션", brand="삼성"),
-        "sneakers": product_factory("에어 운동화", category="패션", brand="나이키"),
-        "old_phone": product_factory("단종 폰", category="전자제품", brand="삼성", is_active=False),
+        "phone": product_factory(name="갤럭시 폰", category__name="전자제품", brand="삼성"),
+        "tablet": product_factory(name="갤럭시 탭", category__name="전자제품", brand="삼성"),
+        "tv": product_factory(name="올레드 TV", category__name="전자제품", brand="LG"),
+        "hoodie": product_factory(name="삼성 후드티", category__name="패션", brand="삼성"),
+        "sneakers": product_factory(name="에어 운동화", category__name="패션", brand="나이키"),
+        "old_phone": product_factory(name="단종 폰", category__name="전자제품", brand="삼성", is_active=False),
     }
     buy(shop["phone"], at=YESTERDAY_NOON)
     buy(shop["phone"], at=YESTERDAY_NOON - timedelta(days=3), status=OrderStatus.SHIPPED)
@@ -83,17 +83,11 @@ def test_recommendations_by_tier_then_popularity(shop):
 
 
 def test_skipped_when_yesterday_had_no_purchases_and_earlier_results_are_kept(product_factory, buy):
-    phone = product_factory("갤럭시 폰", category="전자제품", brand="삼성")
-    tablet = product_factory("갤럭시 탭", category="전자제품", brand="삼성")
+    phone = product_factory(name="갤럭시 폰", category__name="전자제품", brand="삼성")
+    tablet = product_factory(name="갤럭시 탭", category__name="전자제품", brand="삼성")
     buy(phone, at=YESTERDAY_NOON - timedelta(days=1))
     buy(tablet, at=YESTERDAY_NOON, status=OrderStatus.CANCELLED)
-    earlier = Recommendation.objects.create(
-        product=phone,
-        recommended_product_ids=[str(tablet.id)],
-        scores=[0.9],
-        algorithm="old",
-        created_at=timezone.now(),
-    )
+    earlier = RecommendationFactory(product=phone, recommended=[tablet], scores=[0.9], algorithm="old")
 
     run = services.recommendations_generate(trigger="schedule", today=TODAY)
 
@@ -113,9 +107,7 @@ def test_skipped_when_yesterday_had_no_purchases_and_earlier_results_are_kept(pr
 def test_stores_then_refreshes_the_cache_and_drops_products_no_longer_for_sale(
     shop, django_capture_on_commit_callbacks
 ):
-    gone = Recommendation.objects.create(
-        product=shop["old_phone"], recommended_product_ids=[], scores=[], algorithm="old", created_at=timezone.now()
-    )
+    gone = RecommendationFactory(product=shop["old_phone"], algorithm="old")
     cache.set(f"recommendations:product:{gone.product_id}", {"stale": True})
 
     with django_capture_on_commit_callbacks(execute=True):

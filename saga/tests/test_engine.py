@@ -7,13 +7,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from c4ang.actors import Actor, ActorKind
 from c4ang.errors import DomainError
-from saga import errors, services
+from saga import engine, errors, services
 from saga.models import SagaEvent, SagaInstance
 
 pytestmark = pytest.mark.django_db
 
 TRIP = "test_trip"
+TRAVELLER = Actor(ActorKind.CUSTOMER, "traveller@example.kr")
+STAFF = Actor(ActorKind.STAFF, "kim@c4ang.com")
 
 
 class NoSeats(DomainError):
@@ -33,7 +36,9 @@ class World:
     fail_at: str = ""
     crash_at: str = ""
     wait_at: str = ""
+    taken_over_at: str = ""
     compensation_fails: int = 0
+    reasons: list[tuple[str, str]] = field(default_factory=list)  # what each compensation was told
 
     def action(self, name):
         def run(context):
@@ -44,6 +49,8 @@ class World:
                 raise NoSeats()
             if name == self.wait_at and "ticket" not in context.payload:
                 return services.WAIT
+            if name == self.taken_over_at:
+                SagaInstance.objects.filter(pk=context.saga_id).update(lease_owner="someone-else")
             self.done.append(name)
             return {f"{name}_ref": f"{name.upper()}-1"}
 
@@ -55,6 +62,7 @@ class World:
                 self.compensation_fails -= 1
                 raise NoSeats("The hotel did not answer.")
             self.done.append(f"undo {name}")
+            self.reasons.append((context.reason, context.note, context.by))
 
         return undo
 
@@ -62,7 +70,7 @@ class World:
 @pytest.fixture
 def world(monkeypatch):
     world = World()
-    monkeypatch.setitem(services._definitions, TRIP, services._definitions.get(TRIP))
+    monkeypatch.setitem(engine._definitions, TRIP, engine._definitions.get(TRIP))
     services.saga_define(
         saga_type=TRIP,
         steps=[
@@ -95,7 +103,7 @@ def test_a_failed_step_is_compensated_with_everything_before_it_in_reverse(world
 
     assert world.done == ["flight", "hotel", "undo payment", "undo hotel", "undo flight"]
     assert saga.status == "COMPENSATED"
-    assert saga.payload["compensation_reason"] == "no_seats: No seats left."
+    assert (saga.payload["compensation_reason"], saga.payload["compensation_note"]) == ("no_seats", "No seats left.")
     assert timeline(saga)[4:] == [
         ("payment", "STEP_STARTED"),
         ("payment", "STEP_FAILED"),
@@ -141,7 +149,7 @@ def test_a_saga_held_by_a_runner_cannot_be_taken(world):
     saga = SagaInstance.objects.get()
 
     with pytest.raises(errors.SagaBusy):
-        services.saga_compensate(saga_id=saga.pk, reason="staff")
+        services.saga_compensate(saga_id=saga.pk, reason="staff", by=STAFF)
     with pytest.raises(errors.SagaBusy):
         services.saga_retry(saga_id=saga.pk)
     # Not yet expired: recovery does not touch it either.
@@ -174,6 +182,7 @@ def test_recovery_compensates_a_saga_out_of_attempts(world, settings):
 
     assert outcomes == {"COMPENSATED": 1}
     assert world.done == ["flight", "hotel", "undo payment", "undo hotel", "undo flight"]
+    assert world.reasons == [("recovery_gave_up", "too many attempts", Actor.system("saga_recovery"))] * 3
 
 
 def test_a_failing_compensation_is_retried_later_then_given_up(world, settings):
@@ -200,11 +209,11 @@ def test_a_failing_compensation_is_retried_later_then_given_up(world, settings):
 def test_a_runner_that_lost_its_lease_stops(world):
     world.wait_at = "payment"
     saga = services.saga_start(saga_type=TRIP, payload={})
-    runner = services._claim(saga.pk, statuses=["STARTED"])
+    runner = engine.claim(saga.pk, statuses=["STARTED"])
     # Another runner takes over (say, after this one stalled past its lease).
     SagaInstance.objects.filter(pk=saga.pk).update(lease_owner="someone-else")
 
-    with pytest.raises(errors.SagaLeaseLost):
+    with pytest.raises(engine.SagaLeaseLost):
         runner.forward()
 
 
@@ -212,12 +221,12 @@ def test_completed_sagas_are_compensated_only_through_a_schedule(world):
     saga = services.saga_start(saga_type=TRIP, payload={})
 
     with pytest.raises(errors.SagaNotCompensable):
-        services.saga_compensate(saga_id=saga.pk, reason="staff")
+        services.saga_compensate(saga_id=saga.pk, reason="staff", by=STAFF)
     with pytest.raises(errors.SagaNotRetryable):
         services.saga_retry(saga_id=saga.pk)
 
-    services.saga_schedule_compensation(saga_id=saga.pk, reason="refund")
-    saga = services.saga_compensate(saga_id=saga.pk, reason="refund")
+    services.saga_schedule_compensation(saga_id=saga.pk, reason="refund", by=TRAVELLER)
+    saga = services.saga_compensate(saga_id=saga.pk, reason="refund", by=TRAVELLER)
 
     assert saga.status == "COMPENSATED"
     assert world.done[4:] == ["undo confirm", "undo payment", "undo hotel", "undo flight"]
@@ -225,6 +234,43 @@ def test_completed_sagas_are_compensated_only_through_a_schedule(world):
 
 def test_a_scheduled_compensation_is_recovered_when_its_caller_died(world):
     saga = services.saga_start(saga_type=TRIP, payload={})
-    services.saga_schedule_compensation(saga_id=saga.pk, reason="refund")
+    services.saga_schedule_compensation(saga_id=saga.pk, reason="refund", by=TRAVELLER)
 
     assert services.saga_recover(now=timezone.now() + timedelta(seconds=1)) == {"COMPENSATED": 1}
+
+
+def test_a_public_function_whose_runner_lost_its_lease_answers_busy(world):
+    world.wait_at = world.taken_over_at = "payment"
+    saga = services.saga_start(saga_type=TRIP, payload={})
+
+    with pytest.raises(errors.SagaBusy):
+        services.saga_resume(saga_id=saga.pk, payload_update={"ticket": "T-9"})
+
+    # The payment call went out, but this runner recorded nothing after it: the other one has the saga.
+    saga.refresh_from_db()
+    assert (saga.status, saga.current_step, saga.lease_owner) == ("STARTED", 2, "someone-else")
+    assert timeline(saga)[-1] == ("payment", "STEP_STARTED")
+    assert world.done == ["flight", "hotel", "payment"]
+
+
+def test_the_first_reason_given_is_kept_with_its_note(world):
+    saga = services.saga_start(saga_type=TRIP, payload={})
+    services.saga_schedule_compensation(saga_id=saga.pk, reason="refund", by=TRAVELLER, note="the traveller asked")
+
+    saga = services.saga_compensate_for_staff(saga_id=saga.pk, by=STAFF, note="kim@c4ang.com")
+
+    assert saga.status == "COMPENSATED"
+    assert (saga.payload["compensation_reason"], saga.payload["compensation_note"]) == (
+        "refund",
+        "the traveller asked",
+    )
+    assert saga.payload["compensation_by"] == {"kind": "customer", "identity": "traveller@example.kr"}
+    assert world.reasons == [("refund", "the traveller asked", TRAVELLER)] * 4
+
+
+def test_a_failed_step_gives_its_error_code_as_the_reason_and_its_message_as_the_note(world):
+    world.fail_at = "hotel"
+
+    services.saga_start(saga_type=TRIP, payload={})
+
+    assert world.reasons == [("no_seats", "No seats left.", None)] * 2

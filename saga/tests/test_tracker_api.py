@@ -2,6 +2,8 @@
 
 import pytest
 
+from conftest import order_line, place_order
+from orders.models import Order
 from saga.models import SagaInstance
 
 pytestmark = pytest.mark.django_db
@@ -9,19 +11,12 @@ pytestmark = pytest.mark.django_db
 SAGAS = "/api/v1/saga/"
 
 
-def place(client, product, token):
-    body = {"items": [{"product_id": str(product.pk), "quantity": 1}]}
-    if token:
-        body["payment_token"] = token
-    return client.post("/api/v1/orders/", body, format="json").json()
-
-
 def test_staff_list_filter_and_read_a_timeline(
     staff_client, customer_client, product_factory, django_assert_num_queries
 ):
     product = product_factory(stock=5)
-    place(customer_client, product, "tok_approve")
-    place(customer_client, product, "tok_decline")
+    place_order(customer_client, [order_line(product)])
+    place_order(customer_client, [order_line(product)], pay_with="tok_decline")
 
     with django_assert_num_queries(2):  # staff user, page
         everything = staff_client.get(SAGAS)
@@ -45,7 +40,7 @@ def test_staff_compensate_a_waiting_saga(staff_client, customer_client, product_
     from products.models import Product
 
     product = product_factory(stock=5)
-    order = place(customer_client, product, None)
+    order = place_order(customer_client, [order_line(product)], pay_with=None).json()
     saga = SagaInstance.objects.get()
 
     response = staff_client.post(f"{SAGAS}{saga.pk}/compensate/", {"reason": "stuck"}, format="json")
@@ -54,10 +49,36 @@ def test_staff_compensate_a_waiting_saga(staff_client, customer_client, product_
     assert response.json()["status"] == "COMPENSATED"
     assert Product.objects.get(pk=product.pk).stock == 5
     assert customer_client.get(f"/api/v1/orders/{order['id']}/").json()["status"] == "CANCELLED"
+    saga.refresh_from_db()
+    assert (saga.payload["compensation_reason"], saga.payload["compensation_note"]) == ("staff_request", "stuck")
+    assert (Order.objects.get().cancel_reason, Order.objects.get().cancel_note) == ("staff_cancelled", "stuck")
+
+
+def test_the_admin_action_compensates_as_a_staff_request(client, staff_user, customer_client, product_factory):
+    from django.urls import reverse
+
+    staff_user.is_superuser = True
+    staff_user.save()
+    client.force_login(staff_user)
+    place_order(customer_client, [order_line(product_factory(stock=5))], pay_with=None)
+    saga = SagaInstance.objects.get()
+
+    client.post(
+        reverse("admin:saga_sagainstance_changelist"),
+        {"action": "compensate", "_selected_action": [str(saga.pk)]},
+    )
+
+    saga.refresh_from_db()
+    assert saga.status == "COMPENSATED"
+    assert (saga.payload["compensation_reason"], saga.payload["compensation_note"]) == ("staff_request", "")
+    assert saga.payload["compensation_by"] == {"kind": "staff", "identity": staff_user.email}
+    # The order's audit row says who cancelled it, and why.
+    event = Order.objects.get().events.last()
+    assert (event.actor, event.reason) == (f"staff:{staff_user.email}", "staff_cancelled")
 
 
 def test_finished_sagas_are_neither_retried_nor_compensated(staff_client, customer_client, product_factory):
-    place(customer_client, product_factory(stock=5), "tok_approve")
+    place_order(customer_client, [order_line(product_factory(stock=5))])
     saga = SagaInstance.objects.get()
 
     retried = staff_client.post(f"{SAGAS}{saga.pk}/retry/", format="json")

@@ -8,7 +8,7 @@ import threading
 import pytest
 from werkzeug import Response
 
-from conftest import free_port
+from deploy.local.net import free_port
 from sentiment import backends
 from sentiment.errors import SentimentFunctionError, SentimentInvokeFailed, SentimentModelUnavailable
 

@@ -16,6 +16,7 @@ from products.models import Review
 from sentiment import services
 from sentiment.errors import SentimentFunctionError, SentimentModelUnavailable
 from sentiment.models import ProductSentiment
+from sentiment.tests.factories import ProductSentimentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +24,8 @@ STEPS = ["select_products", "analyze_sentiment_batch", "store_sentiment_results"
 
 
 def analysed(product, *, days_ago: int, avg: float = 0.1) -> ProductSentiment:
-    return ProductSentiment.objects.create(
+    return ProductSentimentFactory(
         product=product,
-        positive_ratio=0.5,
         negative_ratio=0.5,
         avg_sentiment=avg,
         review_count=7,
@@ -42,13 +42,13 @@ def unchanged(row: ProductSentiment) -> bool:
 
 def test_selects_products_with_100_recent_reviews_not_analysed_in_30_days(fake_lambda, product_factory, review_factory):
     now = timezone.now()
-    over = product_factory("101개 리뷰")
-    exactly = product_factory("100개 리뷰")
-    below = product_factory("99개 리뷰")
-    recently_done = product_factory("최근 분석")
-    long_ago_done = product_factory("오래전 분석")
-    pending_one = product_factory("승인 대기 포함")
-    hidden = product_factory("판매 중지", is_active=False)
+    over = product_factory(name="101개 리뷰")
+    exactly = product_factory(name="100개 리뷰")
+    below = product_factory(name="99개 리뷰")
+    recently_done = product_factory(name="최근 분석")
+    long_ago_done = product_factory(name="오래전 분석")
+    pending_one = product_factory(name="승인 대기 포함")
+    hidden = product_factory(name="판매 중지", is_active=False)
     review_factory(over, ["좋아요"] * 101, at=now - timedelta(days=29))
     review_factory(exactly, ["좋아요"] * 100, at=now - timedelta(days=1))
     review_factory(below, ["좋아요"] * 99, at=now - timedelta(days=1))
@@ -75,7 +75,7 @@ def test_selects_products_with_100_recent_reviews_not_analysed_in_30_days(fake_l
 
 
 def test_most_reviewed_first_and_at_most_max_products(fake_lambda, product_factory, review_factory):
-    ranked = [product_factory(f"상품{count}") for count in (3, 5, 4)]
+    ranked = [product_factory(name=f"상품{count}") for count in (3, 5, 4)]
     for product, count in zip(ranked, (3, 5, 4), strict=True):
         review_factory(product, ["좋아요"] * count)
 
@@ -87,7 +87,7 @@ def test_most_reviewed_first_and_at_most_max_products(fake_lambda, product_facto
 
 def test_ratios_leave_neutral_scores_out_and_average_all(fake_lambda, product_factory, review_factory):
     fake_lambda.scores = {"최고예요": 0.75, "만족해요": 0.75, "별로예요": -0.5, "보통이에요": 0.0}
-    cream = product_factory("수분 크림")
+    cream = product_factory(name="수분 크림")
     review_factory(cream, ["최고예요", "만족해요", "별로예요", "보통이에요"])
 
     services.sentiment_analyze(trigger="command", min_reviews=4)
@@ -98,7 +98,7 @@ def test_ratios_leave_neutral_scores_out_and_average_all(fake_lambda, product_fa
 
 
 def test_reviews_go_to_the_function_in_batches_of_32(fake_lambda, product_factory, review_factory, httpserver):
-    cream = product_factory("수분 크림")
+    cream = product_factory(name="수분 크림")
     review_factory(cream, [f"리뷰 {index}" for index in range(70)])
 
     run = services.sentiment_analyze(trigger="command", min_reviews=70)
@@ -116,7 +116,7 @@ def test_sentiment_summary_counts_exact_zeros_as_neither():
 
 
 def test_skipped_when_no_product_qualifies(fake_lambda, product_factory, review_factory, httpserver):
-    review_factory(product_factory("수분 크림"), ["좋아요"] * 99)
+    review_factory(product_factory(name="수분 크림"), ["좋아요"] * 99)
 
     run = services.sentiment_analyze(trigger="schedule")
 
@@ -129,7 +129,7 @@ def test_skipped_when_no_product_qualifies(fake_lambda, product_factory, review_
 
 
 def test_a_function_error_fails_the_run_and_leaves_earlier_results_intact(fake_lambda, product_factory, review_factory):
-    first, second = product_factory("첫 상품"), product_factory("둘째 상품")
+    first, second = product_factory(name="첫 상품"), product_factory(name="둘째 상품")
     review_factory(first, ["좋아요"] * 5)
     review_factory(second, ["좋아요"] * 4)
     earlier = analysed(first, days_ago=40, avg=-0.3)
@@ -161,7 +161,7 @@ def test_a_function_error_fails_the_run_and_leaves_earlier_results_intact(fake_l
 def test_a_model_that_cannot_be_loaded_fails_the_run_with_a_clear_message(settings, product_factory, review_factory):
     settings.SENTIMENT_BACKEND = "local"
     settings.SENTIMENT_MODEL = "sangrimlee/bert-base-multilingual-cased-nsmc"  # the default; no network here
-    cream = product_factory("수분 크림")
+    cream = product_factory(name="수분 크림")
     review_factory(cream, ["좋아요"] * 3)
     earlier = analysed(cream, days_ago=45)
 
@@ -182,7 +182,7 @@ def test_the_local_backend_runs_the_handler_in_this_process(
 ):
     settings.SENTIMENT_BACKEND = "local"
     settings.SENTIMENT_MODEL = str(tiny_sentiment_model)
-    cream = product_factory("수분 크림")
+    cream = product_factory(name="수분 크림")
     review_factory(cream, ["배송이 빨라서 좋았어요", "너무 실망했어요", "포장이 꼼꼼했어요"])
 
     run = services.sentiment_analyze(trigger="command", min_reviews=3)
@@ -195,7 +195,7 @@ def test_the_local_backend_runs_the_handler_in_this_process(
 
 
 def test_a_re_run_analyses_nothing_twice(fake_lambda, product_factory, review_factory):
-    review_factory(product_factory("수분 크림"), ["좋아요"] * 3)
+    review_factory(product_factory(name="수분 크림"), ["좋아요"] * 3)
     services.sentiment_analyze(trigger="schedule", min_reviews=3)
     first = ProductSentiment.objects.get()
 
@@ -206,7 +206,7 @@ def test_a_re_run_analyses_nothing_twice(fake_lambda, product_factory, review_fa
 
 
 def test_never_runs_while_another_run_holds_the_lock(fake_lambda, product_factory, review_factory, httpserver):
-    review_factory(product_factory("수분 크림"), ["좋아요"] * 3)
+    review_factory(product_factory(name="수분 크림"), ["좋아요"] * 3)
     cache.add("jobs:lock:weekly_sentiment_analysis", uuid4().hex)
 
     run = services.sentiment_analyze(trigger="schedule", min_reviews=3)
@@ -217,7 +217,7 @@ def test_never_runs_while_another_run_holds_the_lock(fake_lambda, product_factor
 
 
 def test_the_command_runs_it_now_and_reports(fake_lambda, product_factory, review_factory, capsys):
-    review_factory(product_factory("수분 크림"), ["좋아요"] * 3)
+    review_factory(product_factory(name="수분 크림"), ["좋아요"] * 3)
 
     call_command("run_sentiment", "--min-reviews", "3", "--window-days", "7")
 
@@ -228,7 +228,7 @@ def test_the_command_runs_it_now_and_reports(fake_lambda, product_factory, revie
 
 def test_the_command_turns_a_failure_into_a_clear_error(settings, product_factory, review_factory):
     settings.SENTIMENT_MODEL = "/nonexistent/sentiment-model"
-    review_factory(product_factory("수분 크림"), ["좋아요"] * 3)
+    review_factory(product_factory(name="수분 크림"), ["좋아요"] * 3)
 
     with pytest.raises(CommandError, match="weekly_sentiment_analysis failed: cannot load the sentiment model"):
         call_command("run_sentiment", "--min-reviews", "3")
@@ -246,7 +246,7 @@ def test_the_command_refuses_bad_numbers(db):
 def test_the_beat_task_runs_the_analysis(fake_lambda, product_factory, review_factory):
     from sentiment.tasks import weekly_sentiment_analysis
 
-    review_factory(product_factory("수분 크림"), ["좋아요"] * 100)
+    review_factory(product_factory(name="수분 크림"), ["좋아요"] * 100)
 
     assert weekly_sentiment_analysis.apply().get() == JobRun.Status.SUCCEEDED
     assert JobRun.objects.get().trigger == "schedule"

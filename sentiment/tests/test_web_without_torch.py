@@ -1,4 +1,4 @@
-"""SPEC §8: web processes never import torch or transformers; only scoring reviews in a job does."""
+"""Web processes never import torch or transformers; only scoring reviews in a job does."""
 
 import os
 import subprocess

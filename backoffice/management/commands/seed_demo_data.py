@@ -9,10 +9,12 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from c4ang import demo
+from c4ang.actors import Actor
 from c4ang.errors import DomainError
 from customers import selectors as customer_selectors
 from customers import services as customer_services
 from orders import services as order_services
+from orders.constants import OrderStatus
 from products import selectors as product_selectors
 from products import services as product_services
 
@@ -24,6 +26,7 @@ BATCH = 5000
 # This many products get enough recent reviews (>= 100) for the weekly sentiment job to pick them.
 POPULAR_PRODUCTS = 12
 HISTORY_DAYS = 60
+DEMO_DATA = Actor.system("seed_demo_data")
 DECLINE_CODES = [
     "REJECT_CARD_PAYMENT",
     "EXCEED_MAX_DAILY_PAYMENT_COUNT",
@@ -130,12 +133,12 @@ class Command(BaseCommand):
                 )
             except DomainError:
                 continue  # e.g. a product sold out by earlier demo orders
-            if order.status == "PAID":
+            if order.status == OrderStatus.PAID:
                 paid += 1
-                for next_status in ("SHIPPED", "DELIVERED"):
+                for next_status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
                     if rng.random() < 0.5:
                         break
-                    order_services.order_status_change(order_id=order.id, to_status=next_status, actor="system")
+                    order_services.order_status_change(order_id=order.id, to_status=next_status, by=DEMO_DATA)
             placed_at = now - timedelta(days=rng.randrange(HISTORY_DAYS), minutes=rng.randrange(24 * 60))
             if index % 20 == 0:
                 # Some orders yesterday (shop time): the daily recommendation job needs yesterday's purchases.

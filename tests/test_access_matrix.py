@@ -29,7 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from conftest import client_for
+from conftest import client_for, order_body, order_line, place_order
 from customers.models import Customer, User
 from orders.models import Order
 from payments.models import Payment, WebhookEvent
@@ -58,7 +58,7 @@ def fresh_refresh(world) -> dict:
 
 
 def one_line(world) -> dict:
-    return {"items": [{"product_id": str(world.product.pk), "quantity": 1}]}
+    return order_body([order_line(world.product)], pay_with=None)
 
 
 ACCESS = {
@@ -180,8 +180,8 @@ def world(customer_factory, staff_user, product_factory) -> SimpleNamespace:
     staff_user.save()
     product, reviewed = product_factory(stock=50), product_factory(stock=50)
     as_a = client_for(a.user)
-    paid = as_a.post("/api/v1/orders/", {**one_line(SimpleNamespace(product=product)), "payment_token": "tok_approve"})
-    unpaid = as_a.post("/api/v1/orders/", one_line(SimpleNamespace(product=reviewed)))
+    paid = place_order(as_a, [order_line(product)])
+    unpaid = place_order(as_a, [order_line(reviewed)], pay_with=None)
     review = as_a.post(f"/api/v1/products/{reviewed.pk}/reviews/", {"rating": 5, "content": "좋아요"})
     assert (paid.status_code, unpaid.status_code, review.status_code) == (201, 201, 201)
     paid_order, unpaid_order = Order.objects.get(pk=paid.json()["id"]), Order.objects.get(pk=unpaid.json()["id"])

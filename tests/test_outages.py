@@ -7,13 +7,11 @@ one cut mid-saga is finished by recovery, and a retry with its Idempotency-Key f
 
 import contextlib
 import http.cookiejar
-import json
 import shutil
 import socket
 import subprocess
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -21,35 +19,20 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection, transaction
 from django.utils import timezone
 
-from conftest import client_for, free_port, shared_database_url
+from conftest import access_token_for, order_body, order_line, shared_database_url
+from customers.tests.factories import hashed_for_live_server
+from deploy.local.net import JsonAnswer, call_json, free_port, wait_listening
 from orders.models import Order
 from products.models import Product
-from recommendations.models import Recommendation
+from recommendations.tests.factories import RecommendationFactory
 from saga import services as saga_services
 from saga.models import SagaInstance
 
 STAFF_PASSWORD = "a staff password 2026"
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def call(url: str, method: str = "GET", body: dict | None = None, **headers: str) -> tuple[int, dict, dict]:
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json", **headers}
-    request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback test server
-            status, payload, answered = response.status, response.read(), response.headers
-    except urllib.error.HTTPError as error:
-        status, payload, answered = error.code, error.read(), error.headers
-    return status, json.loads(payload) if payload.startswith(b"{") else {}, dict(answered)
-
-
-def bearer(user) -> str:
-    return client_for(user)._credentials["HTTP_AUTHORIZATION"]
 
 
 # --- Redis -----------------------------------------------------------------------------------------
@@ -63,15 +46,8 @@ def start_redis(port: int, tmp_path) -> subprocess.Popen:
         [binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    wait_listening(port, 10, process=process)
+    return process
 
 
 @pytest.fixture
@@ -90,50 +66,44 @@ def test_redis_down_degrades_to_the_database(
 ):
     port, redis_processes = own_redis
     product, other = product_factory(price=Decimal("30000"), stock=5), product_factory()
-    Recommendation.objects.create(
-        product=product,
-        recommended_product_ids=[str(other.pk)],
-        scores=[0.5],
-        algorithm="cosine",
-        created_at=timezone.now(),
-    )
+    RecommendationFactory(product=product, recommended=[other], algorithm="cosine")
     server = gunicorn_server(
         {"DATABASE_URL": shared_database_url(), "REDIS_URL": f"redis://127.0.0.1:{port}/0", "THROTTLE_ANON": "3/min"}
     )
     detail, listing = f"{server.url}/api/v1/products/{product.pk}/", f"{server.url}/api/v1/products/"
     recommended = f"{server.url}/api/v1/recommendations/{product.pk}/"
     # With Redis: cached, and anonymous clients limited to 3 requests a minute.
-    assert [call(url)[0] for url in (detail, listing, recommended, detail)] == [200, 200, 200, 429]
+    assert [call_json(url)[0] for url in (detail, listing, recommended, detail)] == [200, 200, 200, 429]
 
     redis_processes[0].kill()
     redis_processes[0].wait()
     Product.objects.filter(pk=product.pk).update(price=Decimal("31000"))
 
     # Served from the database (the new price), and no longer limited: the limits fail open.
-    answers = [call(url) for url in (detail, listing, recommended, detail, listing)]
+    answers = [call_json(url) for url in (detail, listing, recommended, detail, listing)]
     assert [status for status, _, _ in answers] == [200] * 5
     assert answers[0][1]["price"] == "31000.00"
     assert product.name in [item["name"] for item in answers[1][1]["results"]]
     assert [item["product"]["id"] for item in answers[2][1]["results"]] == [str(other.pk)]
-    auth = bearer(customer.user)
-    assert call(f"{server.url}/api/v1/customers/me/", Authorization=auth)[1]["email"] == customer.user.email
-    status, order, _ = call(
+    auth = access_token_for(customer.user)
+    assert call_json(f"{server.url}/api/v1/customers/me/", token=auth)[1]["email"] == customer.user.email
+    status, order, _ = call_json(
         f"{server.url}/api/v1/orders/",
         "POST",
-        {"items": [{"product_id": str(product.pk), "quantity": 2}], "payment_token": "tok_approve"},
-        Authorization=auth,
+        order_body([order_line(product, 2)]),
+        token=auth,
     )
     assert (status, order["status"], order["total_amount"]) == (201, "PAID", "62000.00")
     assert Product.objects.get(pk=product.pk).stock == 3
     # Reported, but the pod stays ready: it serves without the cache.
-    status, ready, _ = call(f"{server.url}/readyz")
+    status, ready, _ = call_json(f"{server.url}/readyz")
     assert (status, ready["status"], ready["failing"], ready["degraded"]) == (200, "degraded", [], ["cache"])
     # Staff's "run now" cannot reach the broker (the same Redis): said on the dashboard, not a 500.
     assert "The job queue (the Celery broker) cannot be reached" in run_now(server.url, staff_user)
 
     redis_processes.append(start_redis(port, tmp_path))
 
-    assert call(f"{server.url}/readyz")[1]["status"] == "ready"
+    assert call_json(f"{server.url}/readyz")[1]["status"] == "ready"
 
 
 def run_now(base: str, staff_user) -> str:
@@ -146,9 +116,7 @@ def run_now(base: str, staff_user) -> str:
         with browser.open(f"{base}{path}", data=data, timeout=30) as response:
             return response.read().decode()
 
-    # The tests hash passwords with MD5, which the server does not accept: its own hasher here.
-    hasher = PBKDF2PasswordHasher()
-    staff_user.password = hasher.encode(STAFF_PASSWORD, hasher.salt())
+    staff_user.password = hashed_for_live_server(STAFF_PASSWORD)
     staff_user.save(update_fields=["password"])
     browser.open(f"{base}/admin/login/", timeout=30).close()
     post("/admin/login/?next=/admin/", {"username": staff_user.email, "password": STAFF_PASSWORD, "next": "/admin/"})
@@ -170,8 +138,8 @@ def test_a_hung_redis_is_served_around(gunicorn_server, product_factory):
             }
         )
 
-        status, body, _ = call(f"{server.url}/api/v1/products/{product.pk}/")
-        ready_status, ready, _ = call(f"{server.url}/readyz")
+        status, body, _ = call_json(f"{server.url}/api/v1/products/{product.pk}/")
+        ready_status, ready, _ = call_json(f"{server.url}/readyz")
 
     assert (status, body["price"]) == (200, "12000.00")
     assert (ready_status, ready["status"], ready["degraded"]) == (200, "degraded", ["cache"])
@@ -248,7 +216,7 @@ def proxied_server(gunicorn_server):
 UNAVAILABLE = "The database is unavailable; retry shortly."
 
 
-def assert_unavailable(answer: tuple[int, dict, dict]) -> None:
+def assert_unavailable(answer: JsonAnswer) -> None:
     status, body, headers = answer
     assert status == 503, body
     assert body == {
@@ -262,38 +230,39 @@ def assert_unavailable(answer: tuple[int, dict, dict]) -> None:
 def test_a_database_cut_between_requests_is_a_503_and_writes_nothing(proxied_server, customer, product_factory):
     proxy, server = proxied_server
     product = product_factory(stock=5)
-    orders, auth = f"{server.url}/api/v1/orders/", bearer(customer.user)
-    body = {"items": [{"product_id": str(product.pk), "quantity": 1}], "payment_token": "tok_approve"}
-    assert [call(orders, Authorization=auth)[0] for _ in range(4)] == [200] * 4
+    orders, auth = f"{server.url}/api/v1/orders/", access_token_for(customer.user)
+    body = order_body([order_line(product)])
+    assert [call_json(orders, token=auth)[0] for _ in range(4)] == [200] * 4
     # A blip between requests (a failover, a proxy restart): each worker's connection is dead.
     proxy.cut()
     proxy.open()
-    assert [call(orders, Authorization=auth)[0] for _ in range(4)] == [200] * 4
+    assert [call_json(orders, token=auth)[0] for _ in range(4)] == [200] * 4
 
     proxy.cut()
 
-    assert_unavailable(call(orders, Authorization=auth))  # a DRF view
-    assert_unavailable(call(orders, "POST", body, Authorization=auth))
-    assert_unavailable(call(f"{server.url}/admin/", Cookie=f"sessionid={uuid.uuid4().hex}"))  # a plain Django path
-    status, ready, _ = call(f"{server.url}/readyz")
+    assert_unavailable(call_json(orders, token=auth))  # a DRF view
+    assert_unavailable(call_json(orders, "POST", body, token=auth))
+    session = {"Cookie": f"sessionid={uuid.uuid4().hex}"}
+    assert_unavailable(call_json(f"{server.url}/admin/", headers=session))  # a plain Django path
+    status, ready, _ = call_json(f"{server.url}/readyz")
     assert (status, ready["failing"]) == (503, ["database", "migrations"])
     assert (Order.objects.count(), Product.objects.get(pk=product.pk).stock) == (0, 5)
 
     proxy.open()
 
     # Each worker's dropped connection is replaced on its next request: no 503 after the outage.
-    assert [call(orders, Authorization=auth)[0] for _ in range(4)] == [200] * 4
-    assert call(orders, "POST", body, Authorization=auth)[1]["status"] == "PAID"
+    assert [call_json(orders, token=auth)[0] for _ in range(4)] == [200] * 4
+    assert call_json(orders, "POST", body, token=auth)[1]["status"] == "PAID"
 
 
 def test_a_database_cut_mid_saga_leaves_no_half_placed_order(proxied_server, customer, product_factory):
     proxy, server = proxied_server
     product = product_factory(stock=5)
-    orders, auth = f"{server.url}/api/v1/orders/", bearer(customer.user)
-    body = {"items": [{"product_id": str(product.pk), "quantity": 2}], "payment_token": "tok_approve"}
+    orders, auth = f"{server.url}/api/v1/orders/", access_token_for(customer.user)
+    body = order_body([order_line(product, 2)])
 
     def place(key: str):
-        return lambda: call(orders, "POST", body, Authorization=auth, **{"Idempotency-Key": key})
+        return lambda: call_json(orders, "POST", body, token=auth, headers={"Idempotency-Key": key})
 
     with ThreadPoolExecutor(max_workers=2) as pool, transaction.atomic():
         # Holding the product row against updates (not against the order items' foreign keys), both

@@ -10,13 +10,11 @@ import os
 import sqlite3
 from collections import Counter, defaultdict
 from contextlib import closing
-from decimal import Decimal
 
 import pytest
 import requests
 import schemathesis
 from django.db import connection
-from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -28,14 +26,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import client_for, shared_database_url
-from customers import services as customer_services
-from customers.models import User
+from conftest import access_token_for, shared_database_url
+from customers.tests.factories import CustomerFactory, StaffFactory
 from orders import services as order_services
 from payments.models import Payment
 from products import services as product_services
-from products.models import Category, Product, Review
-from recommendations.models import Recommendation
+from products.models import Review
+from products.tests.factories import ProductFactory
+from recommendations.tests.factories import RecommendationFactory
 from saga.models import SagaInstance
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -58,14 +56,8 @@ UNLIMITED = "1000000/min"
 def seed_shop() -> dict[str, str]:
     """A customer with a paid order (payment, saga), a review and recommendations, and a staff member.
     Returns the ids that path parameters name, and the bearer tokens."""
-    category = Category.objects.create(name="전자제품")
-    product, other = (
-        Product.objects.create(name=name, category=category, brand="삼성", price=Decimal("10000"), stock=1000)
-        for name in ("노트북", "모니터")
-    )
-    customer = customer_services.customer_register(
-        email="fuzz@example.kr", password="correct horse battery staple", name="퍼즈"
-    )
+    product, other = (ProductFactory(name=name, stock=1000) for name in ("노트북", "모니터"))
+    customer = CustomerFactory(email="fuzz@example.kr", name="퍼즈")
     order, _ = order_services.order_place(
         customer_id=customer.pk,
         lines=[order_services.OrderLine(product_id=product.pk, quantity=1)],
@@ -74,14 +66,8 @@ def seed_shop() -> dict[str, str]:
     )
     review = product_services.review_create(product_id=product.pk, customer_id=customer.pk, rating=5, content="좋아요")
     product_services.review_moderate(review_id=review.pk, status=Review.Status.APPROVED)
-    Recommendation.objects.create(
-        product=product,
-        recommended_product_ids=[str(other.pk)],
-        scores=[0.5],
-        algorithm="hybrid",
-        created_at=timezone.now(),
-    )
-    staff = User.objects.create_user("fuzz-staff@c4ang.com", "staff password 1234", is_staff=True)
+    RecommendationFactory(product=product, recommended=[other], algorithm="hybrid")
+    staff = StaffFactory(email="fuzz-staff@c4ang.com")
     return {
         "product_id": str(product.pk),
         "customer_id": str(customer.pk),
@@ -89,8 +75,8 @@ def seed_shop() -> dict[str, str]:
         "payment_id": str(Payment.objects.get(order=order).pk),
         "review_id": str(review.pk),
         "saga_id": str(SagaInstance.objects.get().pk),
-        "customer": client_for(customer.user)._credentials["HTTP_AUTHORIZATION"],
-        "staff": client_for(staff)._credentials["HTTP_AUTHORIZATION"],
+        "customer": f"Bearer {access_token_for(customer.user)}",
+        "staff": f"Bearer {access_token_for(staff)}",
     }
 
 

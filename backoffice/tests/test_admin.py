@@ -11,13 +11,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Customer, User
-from orders.models import Order, OrderEvent, OrderItem
+from customers.tests.factories import CustomerFactory
+from orders.models import Order, OrderEvent
+from orders.tests.factories import OrderFactory, OrderItemFactory
 from payments.models import Payment, WebhookEvent
-from products.models import Category, Product, Review, StockAdjustment
-from recommendations.models import Recommendation
+from payments.tests.factories import PaymentFactory
+from products.models import StockAdjustment
+from products.tests.factories import ProductFactory, ReviewFactory
+from recommendations.tests.factories import RecommendationFactory
 from saga.models import SagaEvent, SagaInstance
-from sentiment.models import ProductSentiment
+from sentiment.tests.factories import ProductSentimentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,49 +31,29 @@ _batches = itertools.count()
 def build_shop(size: int) -> dict:
     """`size` rows of every model, linked the way real data is."""
     batch = next(_batches)
-    categories = [Category.objects.create(name=f"카테고리{batch}-{n}") for n in range(size)]
     products = [
-        Product.objects.create(
-            name=f"상품{n}", category=categories[n], brand=f"브랜드{n}", price=1000 * (n + 1), stock=n
+        ProductFactory(
+            name=f"상품{n}", category__name=f"카테고리{batch}-{n}", brand=f"브랜드{n}", price=1000 * (n + 1), stock=n
         )
         for n in range(size)
     ]
-    customers = []
-    for n in range(size):
-        user = User.objects.create_user(f"shopper{batch}-{n}@example.kr", "pw")
-        customers.append(Customer.objects.create(user=user, email=user.email, name=f"고객{n}"))
+    customers = [CustomerFactory(email=f"shopper{batch}-{n}@example.kr", name=f"고객{n}") for n in range(size)]
     for n in range(size):
         for reviewer in customers:
-            Review.objects.create(product=products[n], customer=reviewer, rating=1 + n % 5, content="좋아요")
-        order = Order.objects.create(customer=customers[n], total_amount=Decimal(2000), status="PAID")
+            ReviewFactory(product=products[n], customer=reviewer, rating=1 + n % 5, content="좋아요")
+        order = OrderFactory(customer=customers[n], total_amount=Decimal(2000), status="PAID")
         for product in products[:2]:
-            OrderItem.objects.create(order=order, product=product, quantity=1, price=product.price)
+            OrderItemFactory(order=order, product=product)
         OrderEvent.objects.create(order=order, from_status="PENDING", to_status="PAID", actor="system")
-        Payment.objects.create(
-            order=order, amount=order.total_amount, status="APPROVED", provider="fake", idempotency_key=f"k{batch}-{n}"
-        )
+        PaymentFactory(order=order, status="APPROVED", idempotency_key=f"k{batch}-{n}")
         WebhookEvent.objects.create(
             provider="toss", event_id=f"e{batch}-{n}", event_type="PAYMENT_STATUS_CHANGED", payload={}
         )
         saga = SagaInstance.objects.create(saga_type="place_order", status="COMPLETED", payload={"n": n})
         for step in ("create_order", "reserve_stock"):
             SagaEvent.objects.create(saga=saga, step=step, event_type="STEP_COMPLETED")
-        Recommendation.objects.create(
-            product=products[n],
-            recommended_product_ids=[str(p.id) for p in products],
-            scores=[0.5] * size,
-            algorithm="hybrid",
-            created_at=timezone.now(),
-        )
-        ProductSentiment.objects.create(
-            product=products[n],
-            positive_ratio=0.5,
-            negative_ratio=0.3,
-            avg_sentiment=0.2,
-            review_count=100,
-            model_name="demo",
-            analyzed_at=timezone.now(),
-        )
+        RecommendationFactory(product=products[n], recommended=products, algorithm="hybrid")
+        ProductSentimentFactory(product=products[n])
     return {"product": products[-1], "order": order, "saga": saga, "customer": customers[-1]}
 
 
@@ -172,7 +155,7 @@ def test_adjust_stock_action_asks_for_a_reason_then_records_it(staff_browser):
     product.refresh_from_db()
     assert product.stock == 5
     assert list(StockAdjustment.objects.values_list("delta", "stock_after", "reason", "actor")) == [
-        (5, 5, "입고 (발주 #42)", "staff@c4ang.com")
+        (5, 5, "입고 (발주 #42)", "staff:staff@c4ang.com")
     ]
 
 

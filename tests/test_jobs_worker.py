@@ -11,7 +11,8 @@ from django.utils import timezone
 from c4ang.models import JobRun
 from conftest import ChildProcess
 from orders.models import Order, OrderItem, OrderStatus
-from products.models import Category, Product, Review
+from orders.tests.factories import OrderFactory, OrderItemFactory
+from products.tests.factories import ProductFactory, ReviewFactory
 from recommendations.models import Recommendation
 from recommendations.tasks import daily_recommendation_pipeline
 from sentiment.models import ProductSentiment
@@ -42,21 +43,20 @@ def finished_run(job: str, worker: ChildProcess, deadline_s: float = 120) -> Job
 
 def test_a_worker_runs_both_jobs_from_the_redis_broker(worker, customer_factory, tiny_sentiment_model):
     queue, celery = worker
-    category = Category.objects.create(name="뷰티")
     cream, toner = (
-        Product.objects.create(name=name, category=category, brand="라네즈", price=Decimal("25000"), stock=5)
+        ProductFactory(name=name, category__name="뷰티", brand="라네즈", price=Decimal("25000"), stock=5)
         for name in ("수분 크림", "토너")
     )
     reviewers = [customer_factory() for _ in range(3)]
-    order = Order.objects.create(customer=reviewers[0], total_amount=Decimal("25000"), status=OrderStatus.PAID)
-    OrderItem.objects.create(order=order, product=cream, quantity=1, price=Decimal("25000"))
+    order = OrderFactory(customer=reviewers[0], total_amount=Decimal("25000"), status=OrderStatus.PAID)
+    OrderItemFactory(order=order, product=cream)
     yesterday = timezone.now() - timedelta(days=1)
     Order.objects.filter(pk=order.pk).update(created_at=yesterday)
     OrderItem.objects.filter(order=order).update(created_at=yesterday)
     for reviewer, text in zip(
         reviewers, ["배송이 빨라서 좋았어요", "너무 실망했어요", "포장이 꼼꼼했어요"], strict=True
     ):
-        Review.objects.create(product=toner, customer=reviewer, rating=4, content=text)
+        ReviewFactory(product=toner, customer=reviewer, rating=4, content=text)
 
     assert not daily_recommendation_pipeline.app.conf.task_always_eager
     daily_recommendation_pipeline.apply_async(queue=queue)

@@ -7,22 +7,24 @@ from django.db import IntegrityError, transaction
 
 from customers.models import Customer, User
 from orders.models import Order, OrderItem
+from orders.tests.factories import OrderFactory
 from payments.models import Payment, WebhookEvent
-from products.models import Category, Product, Review
-from sentiment.models import ProductSentiment
+from payments.tests.factories import PaymentFactory
+from products.models import Product, Review
+from products.tests.factories import ProductFactory
+from sentiment.tests.factories import ProductSentimentFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def product():
-    category = Category.objects.create(name="전자제품")
-    return Product.objects.create(name="무선 이어폰", category=category, brand="소니", price=Decimal("129000"), stock=5)
+    return ProductFactory(name="무선 이어폰", brand="소니", price=Decimal("129000"), stock=5)
 
 
 @pytest.fixture
 def order(customer):
-    return Order.objects.create(customer=customer, total_amount=Decimal("129000"))
+    return OrderFactory(customer=customer, total_amount=Decimal("129000"))
 
 
 def refuses(create) -> bool:
@@ -75,9 +77,7 @@ def test_user_email_is_unique(customer):
 
 def test_one_approved_payment_per_order(order):
     def payment(status, key):
-        return Payment.objects.create(
-            order=order, amount=order.total_amount, status=status, provider="fake", idempotency_key=key
-        )
+        return PaymentFactory(order=order, status=status, idempotency_key=key)
 
     payment("FAILED", "k1")
     payment("APPROVED", "k2")
@@ -87,8 +87,8 @@ def test_one_approved_payment_per_order(order):
 
 
 def test_payment_idempotency_key_is_unique(order):
-    Payment.objects.create(order=order, amount=1, provider="fake", idempotency_key="same")
-    assert refuses(lambda: Payment.objects.create(order=order, amount=1, provider="fake", idempotency_key="same"))
+    PaymentFactory(order=order, amount=1, idempotency_key="same")
+    assert refuses(lambda: PaymentFactory(order=order, amount=1, idempotency_key="same"))
 
 
 def test_idempotency_key_unique_per_customer_only(customer_factory):
@@ -112,17 +112,9 @@ def test_webhook_event_is_stored_once_per_pg_event(db):
     [(0.5, 0.3, 0.1, True), (1.2, 0.0, 0.5, False), (0.5, -0.1, 0.5, False), (0.5, 0.5, 1.5, False)],
 )
 def test_sentiment_values_stay_in_range(product, positive, negative, average, accepted):
-    from django.utils import timezone
-
     def create():
-        ProductSentiment.objects.create(
-            product=product,
-            positive_ratio=positive,
-            negative_ratio=negative,
-            avg_sentiment=average,
-            review_count=100,
-            model_name="m",
-            analyzed_at=timezone.now(),
+        ProductSentimentFactory(
+            product=product, positive_ratio=positive, negative_ratio=negative, avg_sentiment=average, model_name="m"
         )
 
     assert refuses(create) is (not accepted)

@@ -10,17 +10,25 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from backoffice.charts import bar_chart
+from backoffice.jobs import STARTABLE_JOBS, JobQueueUnavailable, job_start_now
 from c4ang.admin_display import krw
-from c4ang.charts import bar_chart
-from c4ang.jobs import STARTABLE_JOBS, JobQueueUnavailable, job_run_latest, job_start_now
+from c4ang.jobs import job_run_latest
 from orders import selectors as order_selectors
 from payments import selectors as payment_selectors
 from products import selectors as product_selectors
 from saga import selectors as saga_selectors
+from saga.constants import SagaStatus
 from sentiment import selectors as sentiment_selectors
 
 DASHBOARD_DAYS = 30
-SAGA_OUTCOMES = ("COMPLETED", "COMPENSATED", "FAILED", "COMPENSATING", "STARTED")
+SAGA_OUTCOMES = (
+    SagaStatus.COMPLETED,
+    SagaStatus.COMPENSATED,
+    SagaStatus.FAILED,
+    SagaStatus.COMPENSATING,
+    SagaStatus.STARTED,
+)
 
 
 def dashboard_view(request):
@@ -66,7 +74,7 @@ def dashboard_view(request):
         "startable_jobs": list(STARTABLE_JOBS),
         "sentiment_rows": [{**row, "sentiment": sentiments.get(row["id"])} for row in most_reviewed],
     }
-    return TemplateResponse(request, "admin/c4ang/dashboard.html", context)
+    return TemplateResponse(request, "admin/backoffice/dashboard.html", context)
 
 
 @require_POST

@@ -4,12 +4,12 @@ answered without an error, and every order it reports is in the database."""
 import json
 import os
 
+import factory
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from bench.load import UNLIMITED, run_locust
 from conftest import shared_database_url
-from customers import services as customer_services
+from customers.tests.factories import CustomerFactory, hashed_for_live_server
 from orders.models import Order, OrderStatus
 from products.models import Category
 
@@ -20,14 +20,9 @@ PASSWORD = "a shopper password 2026"
 def test_the_customer_mix_runs_without_an_error(gunicorn_server, product_factory, tmp_path):
     products = [product_factory(stock=10_000) for _ in range(6)]
     accounts = []
-    # The tests hash with MD5, which the server does not accept: its own hasher for these accounts.
-    hasher = PBKDF2PasswordHasher()
     for number in range(4):
-        customer = customer_services.customer_register(
-            email=f"shopper{number}@c4ang.com", password=PASSWORD, name="손님"
-        )
-        customer.user.password = hasher.encode(PASSWORD, hasher.salt())
-        customer.user.save(update_fields=["password"])
+        password = factory.Transformer.Force(hashed_for_live_server(PASSWORD))
+        customer = CustomerFactory(email=f"shopper{number}@c4ang.com", name="손님", user__password=password)
         accounts.append({"email": customer.email, "password": PASSWORD})
     fixture = tmp_path / "fixture.json"
     fixture.write_text(

@@ -1,0 +1,37 @@
+"""Values of the orders module that other modules may name."""
+
+from django.db import models
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+# An order in one of these has been paid (and not cancelled since): its items are purchases.
+PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
+class CancelReason(models.TextChoices):
+    """Why an order was cancelled: asked for, expired, refused by the PG, or its placement failed.
+
+    A failed placement keeps the code of the error that failed it when it is one of these;
+    any other error is PLACEMENT_FAILED, with the error's code and message in the note.
+    """
+
+    CUSTOMER_CANCELLED = "customer_cancelled", "Cancelled by the customer"
+    STAFF_CANCELLED = "staff_cancelled", "Cancelled by staff"
+    STAFF_REFUND = "staff_refund", "Refunded by staff"
+    PAYMENT_EXPIRED = "payment_expired", "Not paid in time"
+    PAYMENT_CANCELLED = "payment_cancelled", "Payment cancelled at the PG"  # a verified webhook said so
+    INSUFFICIENT_STOCK = "insufficient_stock", "Not enough stock"
+    PRODUCT_UNAVAILABLE = "product_unavailable", "Product no longer for sale"
+    CUSTOMER_INACTIVE = "customer_inactive", "Customer account inactive"
+    PAYMENT_DECLINED = "payment_declined", "Payment declined"
+    PAYMENT_TIMEOUT = "payment_timeout", "The PG did not answer"
+    ORDER_NOT_PAYABLE = "order_not_payable", "Paid after it could no longer be paid"
+    RECOVERY_GAVE_UP = "recovery_gave_up", "Recovery gave up after too many attempts"
+    PLACEMENT_FAILED = "placement_failed", "Placement failed"
