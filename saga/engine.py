@@ -147,6 +147,11 @@ class Runner:
     def record(self, step: SagaStep, event_type: str, **payload) -> None:
         SagaEvent.objects.create(saga_id=self.saga.pk, step=step.name, event_type=event_type, payload=payload)
 
+    def start(self, step: SagaStep, started: str) -> None:
+        """Renew the lease and record that the step's work starts."""
+        self.save(lease_expires_at=_lease_deadline())
+        self.record(step, started)
+
     def release(self, **fields) -> None:
         self.save(lease_owner="", lease_expires_at=None, **fields)
 
@@ -175,24 +180,25 @@ class Runner:
 
         `point` names the work for SAGA_FAULT_INJECTION ("<step>" or "<step>.compensation").
         """
+
+        def run() -> object:
+            _fault_point(f"{point}:before")
+            outcome = work(self.context())
+            _fault_point(f"{point}:after")
+            return outcome
+
         try:
             if step.atomic:
                 # One transaction: the start, the work and its outcome commit together (a crash leaves no trace).
                 with transaction.atomic():
-                    self.save(lease_expires_at=_lease_deadline())
-                    self.record(step, started)
-                    _fault_point(f"{point}:before")
-                    outcome = work(self.context())
-                    _fault_point(f"{point}:after")
+                    self.start(step, started)
+                    outcome = run()
                     finish(step, outcome)
             else:
                 # A network call: its start commits first, the call runs outside any transaction, then its outcome.
                 with transaction.atomic():
-                    self.save(lease_expires_at=_lease_deadline())
-                    self.record(step, started)
-                _fault_point(f"{point}:before")
-                outcome = work(self.context())
-                _fault_point(f"{point}:after")
+                    self.start(step, started)
+                outcome = run()
                 with transaction.atomic():
                     finish(step, outcome)
         except DomainError as error:
