@@ -11,7 +11,7 @@ CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(shell sha1sum deploy/requireme
 # The demo sentiment model (a demo only): built once by `make run`, which points SENTIMENT_MODEL at it.
 DEMO_SENTIMENT_MODEL := var/sentiment-demo-model
 
-.PHONY: run test install lint audit check-deploy schema clean deploy-tools mesh-start mesh-stop
+.PHONY: run test install lint audit check-deploy schema clean deploy-tools mesh-start mesh-stop observe observe-stop
 
 # The venv also gets torch/transformers (requirements-ml.txt): the sentiment job's local backend and
 # the tests need them; the web image installs requirements.txt only.
@@ -61,7 +61,8 @@ schema: install
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) var .pytest_cache .ruff_cache
 
-# Deploy tooling the tests use beyond the venv: checkov in its own venv, nginx for the local mesh (apt).
+# Deploy tooling the tests use beyond the venv: checkov in its own venv, nginx for the local mesh and
+# Prometheus (promtool, the server) for the monitoring tests (Debian's packages, apt).
 $(CHECKOV_INSTALLED): deploy/requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet -r deploy/requirements-checkov.txt
@@ -70,6 +71,7 @@ $(CHECKOV_INSTALLED): deploy/requirements-checkov.txt
 
 deploy-tools: install $(CHECKOV_INSTALLED)
 	$(BIN)/python -m deploy.local.mesh install-nginx
+	$(BIN)/python -m deploy.monitoring install
 
 # The local mesh (deploy/local/mesh.py): nginx on :8080 in front of one gunicorn per module.
 mesh-start: install
@@ -77,3 +79,10 @@ mesh-start: install
 
 mesh-stop: install
 	$(BIN)/python -m deploy.local.mesh stop
+
+# Prometheus (Debian's) against the local mesh with the platform's alert rules, on :9090 (deploy/local/observe.py).
+observe: install
+	$(BIN)/python -m deploy.local.observe start --start-mesh
+
+observe-stop: install
+	$(BIN)/python -m deploy.local.observe stop

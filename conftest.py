@@ -1,10 +1,12 @@
 """Shared fixtures of the whole suite. The same tests run on SQLite and on PostgreSQL + Redis."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import uuid
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import quote
 
@@ -12,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import override_settings
 from rest_framework.test import APIClient
 
 from deploy.local import net
@@ -32,12 +35,67 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_embedded_cache(tmp_path_factory):
+    """Without Redis the cache is a SQLite file beside the database (c4ang.sqlite_cache), shared by
+    every process using it: this run gets a file of its own, never the one of `make run` or of
+    another run on the machine."""
+    if settings.CACHES["default"]["BACKEND"] != "c4ang.sqlite_cache.SQLiteCache":
+        yield
+        return
+    location = tmp_path_factory.mktemp("cache") / "cache.sqlite3"
+    with override_settings(CACHES={"default": {**settings.CACHES["default"], "LOCATION": str(location)}}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords_and_clean_cache(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     yield
     cache.clear()
+
+
+class ThrottleClock:
+    """The clock of the fixed-window request limits (c4ang.api.throttling), stopped: a test's requests
+    all fall in one window, wherever the real minute is, unless the test moves it on."""
+
+    # One second into a window of every length the limits use (a multiple of 60 and of 3600).
+    START = 1_800_000_000.0 + 1
+
+    def __init__(self):
+        self.now = self.START
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def throttle_clock(monkeypatch) -> ThrottleClock:
+    """Tests that count requests against a limit take this: without it a minute boundary falling
+    mid-sequence starts a new window and the count from zero."""
+    from c4ang.api.throttling import FixedWindowRateThrottle
+
+    clock = ThrottleClock()
+    monkeypatch.setattr(FixedWindowRateThrottle, "timer", staticmethod(clock))
+    return clock
+
+
+@pytest.fixture(autouse=True)
+def invalidations_clock(monkeypatch) -> "ThrottleClock":
+    """The clock of the look for cache invalidations left over (c4ang.cache.trusted), stopped as the
+    throttle's: a test's first cached read looks (one query), later ones only once the test moves
+    it on past PENDING_CHECK_S, so that query budgets are exact."""
+    from c4ang import cache as platform_cache
+
+    clock = ThrottleClock()
+    monkeypatch.setattr(platform_cache, "_clock", clock)
+    monkeypatch.setattr(platform_cache, "_pending_checked_at", float("-inf"))
+    monkeypatch.setattr(platform_cache, "_pending_applied", True)
+    return clock
 
 
 @pytest.fixture
@@ -190,6 +248,18 @@ def shared_database_url(port: int | None = None) -> str:
     return f"postgres://{quote(db['USER'])}{password}@{db['HOST']}:{port or db['PORT']}/{db['NAME']}"
 
 
+def live_database_url(tmp_path: Path) -> str:
+    """The test database for processes a test starts: PostgreSQL's is shared as is; SQLite's lives in
+    this process's memory, so they get a file copy of it (what the test wrote so far included)."""
+    if connection.vendor == "postgresql":
+        return shared_database_url()
+    path = tmp_path / "live.sqlite3"
+    connection.ensure_connection()
+    with closing(sqlite3.connect(path)) as copy:
+        connection.connection.backup(copy)
+    return f"sqlite:///{path}"
+
+
 # One process, nothing but the queue: no heartbeats, gossip or start-up sync with other workers.
 QUIET_WORKER = ["--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
 
@@ -243,3 +313,44 @@ def product_factory(db):
     from products.tests.factories import ProductFactory
 
     return ProductFactory
+
+
+@pytest.fixture(scope="session")
+def _toss_sandbox_server():
+    from payments.tests.toss_sandbox import TossSandbox
+
+    sandbox = TossSandbox().start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def toss_sandbox(_toss_sandbox_server, settings):
+    """The stateful Toss sandbox (payments/tests/toss_sandbox.py), empty, with this process's
+    platform pointed at it: PAYMENT_GATEWAY=toss, its secret key, a 0.3 s timeout and 2 retries.
+    One real server for the session; processes a test starts reach it at `toss_sandbox.url`."""
+    sandbox = _toss_sandbox_server
+    sandbox.reset()
+    settings.PAYMENT_GATEWAY = "toss"
+    settings.TOSS_API_BASE_URL = sandbox.url
+    settings.TOSS_SECRET_KEY = sandbox.secret_key
+    settings.TOSS_TIMEOUT_SECONDS = 0.3
+    settings.TOSS_MAX_RETRIES = 2
+    yield sandbox
+    sandbox.reset()
+
+
+@pytest.fixture
+def replace_saga_step(monkeypatch):
+    """Swap one step of the place-order saga for this test (to simulate crashes and lost answers)."""
+    from dataclasses import replace
+
+    from orders.place_order import PLACE_ORDER
+    from saga import engine as saga_engine
+
+    def swap(name: str, **changes) -> None:
+        definition = saga_engine._definitions[PLACE_ORDER]
+        steps = tuple(replace(step, **changes) if step.name == name else step for step in definition.steps)
+        monkeypatch.setitem(saga_engine._definitions, PLACE_ORDER, replace(definition, steps=steps))
+
+    return swap

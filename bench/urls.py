@@ -1,6 +1,9 @@
+import os
+
 from django.http import JsonResponse
 from django.urls import path
 
+from c4ang import cache
 from c4ang.urls import urlpatterns as platform_urlpatterns
 
 
@@ -21,3 +24,7 @@ def bare(request):
 
 
 urlpatterns = [path("bench/bare/", bare), *platform_urlpatterns]
+
+# bench/invalidation_check.py: how often this server looks for cache invalidations left over.
+if _every := os.environ.get("BENCH_PENDING_CHECK_S"):
+    cache.PENDING_CHECK_S = float(_every)

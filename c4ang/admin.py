@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from c4ang.admin_actions import NoDeleteMixin
 from c4ang.models import JobRun
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(NoDeleteMixin, admin.ModelAdmin):
     """Job runs are written by the jobs only: staff read them here."""
 
     list_display = ["job", "status", "trigger", "started_at", "duration", "message"]
@@ -21,7 +22,4 @@ class JobRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -19,3 +19,12 @@ def run_for_each(modeladmin, request, objects, action: Callable, done: str) -> N
             succeeded += 1
     if succeeded:
         modeladmin.message_user(request, f"{done}: {succeeded}", messages.SUCCESS)
+
+
+class NoDeleteMixin:
+    """For money and audit tables (orders, payments, events, sagas, stock adjustments, job runs): no
+    "delete selected" action, no delete page, no inline delete box. Rows end through their services
+    (cancel and refund, compensate), which release stock and refunds; a deleted row would not."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

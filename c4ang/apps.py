@@ -1,5 +1,9 @@
+import logging
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+
+from c4ang import metrics, tracing
 
 
 def _ensure_periodic_tasks(sender, **kwargs) -> None:
@@ -16,3 +20,7 @@ class PlatformConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_periodic_tasks, dispatch_uid="c4ang.periodic_tasks")
+        # django-redis logs every Redis error it ignores: each one is counted (c4ang_redis_errors_total).
+        logging.getLogger("django_redis.cache").addFilter(metrics.RedisErrorCounter())
+        # Before Django builds its middleware chain (that follows ready()): the tracing middleware goes in.
+        tracing.instrument()

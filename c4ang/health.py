@@ -9,11 +9,14 @@ import logging
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django_prometheus.exports import ExportToDjangoView
+
+from c4ang import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +82,8 @@ def readiness() -> Readiness:
         except Exception as exc:  # noqa: BLE001 - a probe reports any failing dependency; it never 500s
             results[name] = f"error: {exc.__class__.__name__}: {exc}".strip()
             logger.warning("readiness check failed", extra={"check": name, "error": str(exc)})
+            if name == "database":
+                metrics.DB_CONNECTION_ERRORS.labels(source="readiness").inc()
         else:
             results[name] = "ok"
     not_ok = [name for name, result in results.items() if result != "ok"]
@@ -93,12 +98,20 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+def _outcome(result: str) -> str:
+    """ "ok", "error" or "skipped": a check's result without its detail."""
+    return result.split(":", 1)[0]
+
+
 def readyz(request):
     started = time.perf_counter()
     state = readiness()
+    # Any caller reaches the probe: in production it names the failing checks, never the error text
+    # (database host and port, Redis address); that detail is in the log line of each failure.
+    checks = {name: _outcome(result) for name, result in state.checks.items()} if settings.PRODUCTION else state.checks
     body = {
         "status": state.status,
-        "checks": state.checks,
+        "checks": checks,
         "failing": state.failing,
         "degraded": state.degraded,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1),

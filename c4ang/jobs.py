@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from tqdm import tqdm
 
+from c4ang import metrics
 from c4ang.models import JobRun
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def _finish(run: JobRun, status: str, message: str = "") -> None:
     run.message = message
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "message", "finished_at", "step_durations", "counts"])
+    metrics.JOB_RUNS.labels(job=run.job, status=status.lower()).inc()
+    metrics.JOB_DURATION.labels(job=run.job, status=status.lower()).observe(run.duration_s)
 
 
 def job_run(*, job: str, body: Callable[[JobContext], None], trigger: str, progress: bool = False) -> JobRun:
@@ -74,6 +77,7 @@ def job_run(*, job: str, body: Callable[[JobContext], None], trigger: str, progr
         # None: the cache holding the locks is unreachable, so a run elsewhere cannot be ruled out.
         why = "was already running" if locked is False else "could not take its lock (the cache is unreachable)"
         logger.warning("job not started; this run is skipped", extra={"job": job, "reason": why})
+        metrics.JOB_RUNS.labels(job=job, status="skipped").inc()
         return JobRun.objects.create(
             job=job,
             trigger=trigger,

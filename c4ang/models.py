@@ -40,3 +40,22 @@ class JobRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class CacheInvalidation(models.Model):
+    """Cached copies that a committed write made stale, until the cache has dropped them (c4ang.cache).
+
+    Written in the write's own transaction and deleted once the drop is done: a row left over is a
+    drop that failed (the cache unreachable or hung) or never ran (the process died after the
+    commit), and readers apply it before they serve from the cache again."""
+
+    id = models.BigAutoField(primary_key=True)
+    keys = models.JSONField(default=list, help_text="Cache keys to delete.")
+    versions = models.JSONField(default=list, help_text="Version counters to bump (entries too many to find).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "cache_invalidations"
+
+    def __str__(self) -> str:
+        return f"{len(self.keys)} keys, {len(self.versions)} versions, since {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -5,7 +5,10 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from c4ang import tracing
+
 REQUEST_ID_HEADER = "X-Request-ID"
+TRACE_ID_HEADER = "X-Trace-ID"  # answered with tracing on: the access log line and support quote it
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -28,10 +31,15 @@ class RequestIdMiddleware:
         _current_request_id.set(request_id)
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
+        if tracing.active() and (trace_id := tracing.current_ids()[0]):
+            response[TRACE_ID_HEADER] = trace_id
         return response
 
 
 class RequestIdLogFilter(logging.Filter):
+    """Puts the request id, and the trace and span ids (tracing on), on every log record."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
+        record.trace_id, record.span_id = tracing.current_ids()
         return True

@@ -1,6 +1,6 @@
 """Settings of the C4ang platform: every value comes from the environment, with safe defaults.
 
-Without any environment the platform runs embedded (SQLite, local-memory cache, eager Celery,
+Without any environment the platform runs embedded (SQLite, a SQLite-file cache, eager Celery,
 fake payment gateway). Production sets C4ANG_ENV=production and gets the hardened settings;
 it refuses to start without a real secret key or with DEBUG on.
 """
@@ -8,8 +8,14 @@ it refuses to start without a real secret key or with DEBUG on.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,17 +63,43 @@ C4ANG_ENV = env_choice("C4ANG_ENV", "development", {"development", "test", "prod
 PRODUCTION = C4ANG_ENV == "production"
 DEBUG = env_bool("DEBUG", False)
 
+
+def _strong_key(key: str) -> bool:
+    """Django's rule for a secret key (`check --deploy`, security.W009): at least 50 characters,
+    at least 5 distinct ones, not a `django-insecure-` key. Production refuses any weaker key."""
+    return (
+        len(key) >= SECRET_KEY_MIN_LENGTH
+        and len(set(key)) >= SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        and not key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    )
+
+
 _DEVELOPMENT_SECRET_KEY = "django-insecure-c4ang-development-key-never-use-in-production"  # noqa: S105 - refused in production
 SECRET_KEY = env_str("SECRET_KEY", _DEVELOPMENT_SECRET_KEY)
+JWT_SIGNING_KEY = os.environ.get("JWT_SIGNING_KEY", SECRET_KEY)
+if JWT_SIGNING_KEY == "" and not PRODUCTION:
+    # Production refuses a key set but empty (a secret that did not reach the pod); never sign with "".
+    JWT_SIGNING_KEY = SECRET_KEY
 if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("DEBUG must be off when C4ANG_ENV=production")
-    if SECRET_KEY == _DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("C4ANG_ENV=production needs SECRET_KEY: at least 50 random characters")
+    if not _strong_key(SECRET_KEY):
+        raise ImproperlyConfigured(
+            "C4ANG_ENV=production needs SECRET_KEY: at least 50 random characters (5 or more distinct)"
+        )
+    if not _strong_key(JWT_SIGNING_KEY):
+        # Anyone who guesses the signing key signs their own tokens, staff ones included.
+        raise ImproperlyConfigured(
+            "C4ANG_ENV=production needs a strong JWT_SIGNING_KEY: at least 50 random characters "
+            "(5 or more distinct), or unset to use SECRET_KEY"
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver")
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("C4ANG_ENV=production needs ALLOWED_HOSTS (comma-separated)")
+if PRODUCTION and any("*" in host for host in ALLOWED_HOSTS):
+    # A wildcard lets any Host header through: poisoned password-reset links and cache keys.
+    raise ImproperlyConfigured("C4ANG_ENV=production refuses a wildcard in ALLOWED_HOSTS: name the hosts")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 # --- Modules ------------------------------------------------------------------------------------
@@ -118,6 +150,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: probes answer before host validation and the HTTPS redirect (kubelet uses the pod IP).
     "c4ang.health.ProbeMiddleware",
+    # Every request the app serves, by module, URL pattern and status class (c4ang_http_request_duration_seconds).
+    "c4ang.metrics.RequestMetricsMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "c4ang.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -199,11 +233,38 @@ if REDIS_URL:
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "c4ang"}}
+    # Shared by every process that uses this database (gunicorn's workers, the jobs, the shell): a
+    # cache in each process's memory kept serving what another process had changed, and counted rate
+    # limits per worker. A SQLite file of its own beside the database (bench/embedded_cache.py; why
+    # not diskcache: c4ang/sqlite_cache.py).
+    _database = DATABASES["default"]
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        _cache_file = Path(_database["NAME"]).with_suffix(".cache.sqlite3")
+    else:
+        _cache_file = VAR_DIR / f"{_database['NAME']}.cache.sqlite3"
+    CACHES = {
+        "default": {
+            "BACKEND": "c4ang.sqlite_cache.SQLiteCache",
+            "LOCATION": str(_cache_file),
+            "OPTIONS": {"MAX_ENTRIES": 200_000},
+        }
+    }
 
 # --- Celery -------------------------------------------------------------------------------------
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+
+def redis_neighbour_db(url: str) -> str:
+    """The same Redis server, the database next to the URL's (0 and 1, 14 and 15, ...)."""
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{db ^ 1}"))
+
+
+# The suite (pytest sets PYTEST_VERSION for its run and the servers and workers its tests start)
+# empties the cache's Redis database around every test: the queues live in the next one, or each
+# clear would drop the tasks in flight.
+_broker_default = redis_neighbour_db(REDIS_URL) if REDIS_URL and os.environ.get("PYTEST_VERSION") else REDIS_URL
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", _broker_default or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -227,6 +288,8 @@ C4ANG_PERIODIC_TASKS = {
     "recover-sagas": {"task": "saga.tasks.recover_sagas", "crontab": {"minute": "*"}},
     "expire-unpaid-orders": {"task": "orders.tasks.expire_unpaid_orders", "crontab": {"minute": "*"}},
     "flush-expired-tokens": {"task": "customers.tasks.flush_expired_tokens", "crontab": {"minute": "30", "hour": "4"}},
+    # Readers apply them before they serve from the cache; this empties the table where none come.
+    "apply-cache-invalidations": {"task": "c4ang.tasks.apply_cache_invalidations", "crontab": {"minute": "*"}},
 }
 
 # --- API ----------------------------------------------------------------------------------------
@@ -235,7 +298,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's, and any body it cannot take (nested too deep, numbers out of range) is a 400.
+    "DEFAULT_PARSER_CLASSES": ["c4ang.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "c4ang.api.pagination.BoundedPageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -250,6 +314,7 @@ REST_FRAMEWORK = {
         "user": env_str("THROTTLE_USER", "1200/min"),
         "auth": env_str("THROTTLE_AUTH", "20/min"),
         "auth_account": env_str("THROTTLE_AUTH_ACCOUNT", "10/min"),
+        "pg_webhook": env_str("THROTTLE_PG_WEBHOOK", "300/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # The client address of per-IP limits is the one the last TRUSTED_PROXY_COUNT proxies saw: without
@@ -265,8 +330,10 @@ SIMPLE_JWT = {
     # A refresh token works once: its replay (or use after sign-out) is refused.
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # simplejwt's access token, refused when its user id claim is not a UUID (a 500 otherwise).
+    "AUTH_TOKEN_CLASSES": ("c4ang.api.tokens.AccessToken",),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -396,7 +463,8 @@ LOGGING = {
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            # trace_id/span_id: the OpenTelemetry span the line was written in (null with tracing off).
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s %(trace_id)s %(span_id)s",
             "rename_fields": {"levelname": "level", "name": "logger"},
             "timestamp": "time",
         },

@@ -1,20 +1,54 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 
+from c4ang import emails
+from customers import services
 from customers.models import Customer, User
+
+
+def normal_email(value: str) -> str:
+    try:
+        return emails.normalize_email(value)
+    except emails.EmailRejected as rejected:
+        raise forms.ValidationError(rejected.message, code=rejected.code) from None
+
+
+class LoginEmailFormField(forms.EmailField):
+    """A login's email in the admin's forms: in its normal form (c4ang.emails), or refused on its field."""
+
+    default_validators = []  # email-validator's checks, in normal_email
+
+    def to_python(self, value) -> str:
+        value = super().to_python(value)
+        return normal_email(value) if value else value
+
+
+class AdminSignInForm(AdminAuthenticationForm):
+    """The admin's sign-in: the email in its normal form, as the API's sign-in looks it up (so the
+    lockout counts both doors as one account); an address no account can have is refused on its field."""
+
+    def clean_username(self) -> str:
+        return normal_email(self.cleaned_data["username"])
+
+
+admin.site.login_form = AdminSignInForm
 
 
 class UserCreationForm(BaseUserCreationForm):
     class Meta:
         model = User
         fields = ["email"]
+        field_classes = {"email": LoginEmailFormField}
 
 
 class UserEditForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+        field_classes = {"email": LoginEmailFormField}
 
 
 @admin.register(User)
@@ -32,10 +66,17 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
+    def save_model(self, request, obj, form, change):
+        # The forms store the email in its normal form (User.clean); the customer profile follows it.
+        super().save_model(request, obj, form, change)
+        if change and "email" in form.changed_data:
+            services.customer_email_follow_login(user=obj)
+
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "phone", "created_at"]
     search_fields = ["name", "email", "phone"]
-    readonly_fields = ["id", "user", "created_at", "updated_at"]
+    # The email is the login's: changed on its user, which the profile follows.
+    readonly_fields = ["id", "user", "email", "created_at", "updated_at"]
     date_hierarchy = "created_at"

@@ -1,5 +1,6 @@
 from axes.helpers import get_cool_off
 from axes.utils import reset as axes_reset
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -7,11 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
+from c4ang.api.fields import LoginEmailField
 from c4ang.api.schema import domain_errors
 from c4ang.api.throttling import AuthRateThrottle, SignInAccountThrottle
+from c4ang.api.tokens import RefreshToken
 from c4ang.api.views import FilteredListApi
 from c4ang.security import client_ip, sign_in_username
 from customers import errors, selectors, services
@@ -40,7 +42,7 @@ class RegisterApi(AuthThrottleMixin, APIView):
     authentication_classes = []
 
     class InputSerializer(serializers.Serializer):
-        email = serializers.EmailField(max_length=254)
+        email = LoginEmailField()
         password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
         name = serializers.CharField(max_length=100)
         phone = phone_field()
@@ -70,11 +72,20 @@ class SignInLocked(exceptions.APIException):
         self.wait = wait
 
 
+class TokenObtainSerializer(jwt_serializers.TokenObtainPairSerializer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The account is looked up by the address's normal form, the one registration stored.
+        self.fields[self.username_field] = LoginEmailField(write_only=True)
+
+
 class TokenObtainApi(TokenObtainPairView):
-    """Sign in with email and password: returns an access and a refresh token. Throttled per IP
+    """Sign in with email and password: returns an access and a refresh token. The email is
+    matched in its normal form (case, fullwidth letters and IDNA do not matter). Throttled per IP
     and per account; after AXES_FAILURE_LIMIT failures for one account from one address, that pair
     is locked out (429 `sign_in_locked`, as in the admin)."""
 
+    serializer_class = TokenObtainSerializer
     throttle_classes = [AuthRateThrottle, SignInAccountThrottle]
 
     def post(self, request, *args, **kwargs):
@@ -103,6 +114,19 @@ class OneUseRefreshToken(RefreshToken):
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
     token_class = OneUseRefreshToken
 
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except get_user_model().DoesNotExist:
+            # A correctly signed token of an account that is gone: no account to refresh for.
+            raise exceptions.AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from None
+
+
+class TokenBlacklistSerializer(jwt_serializers.TokenBlacklistSerializer):
+    token_class = RefreshToken
+
 
 class TokenRefreshApi(AuthThrottleMixin, TokenRefreshView):
     """Exchange a refresh token for a new access token and a new refresh token. A refresh token
@@ -114,6 +138,8 @@ class TokenRefreshApi(AuthThrottleMixin, TokenRefreshView):
 class LogoutApi(AuthThrottleMixin, TokenBlacklistView):
     """Sign out: the refresh token is revoked, so it can no longer be exchanged. Access tokens are
     not revoked: they lapse within JWT_ACCESS_MINUTES, so the client drops them."""
+
+    serializer_class = TokenBlacklistSerializer
 
     @extend_schema(responses={204: None}, operation_id="customers_logout")
     def post(self, request, *args, **kwargs):

@@ -6,6 +6,11 @@ class EmailAlreadyRegistered(Conflict):
     message = "An account with this email already exists."
 
 
+class EmailInvalid(DomainError):
+    code = "email_invalid"
+    message = "Not an email address an account may have."
+
+
 class CustomerNotFound(NotFound):
     code = "customer_not_found"
     message = "Customer not found."

@@ -1,13 +1,16 @@
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+from c4ang import emails
 
 
 class UserManager(BaseUserManager):
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=emails.normalize_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -15,6 +18,15 @@ class UserManager(BaseUserManager):
     def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
         fields.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username: str) -> "User":
+        # Every authenticate() (the API's sign-in, the admin's) looks the account up here: by the
+        # normal form the accounts store. An address no account can have matches none.
+        try:
+            email = emails.normalize_email(username)
+        except emails.EmailRejected:
+            raise self.model.DoesNotExist from None
+        return self.get(email=email)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -36,6 +48,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        # The admin's user forms: the address is stored in its normal form, or refused on its field.
+        super().clean()
+        try:
+            self.email = emails.normalize_email(self.email)
+        except emails.EmailRejected as rejected:
+            raise ValidationError({"email": ValidationError(rejected.message, code=rejected.code)}) from None
 
 
 class Customer(models.Model):

@@ -42,6 +42,7 @@ def customer_profile_cached(*, user, build) -> dict:
         profile_cache_key(user_id=user.pk),
         lambda: build(customer_for_user(user=user)),
         timeout=settings.PROFILE_CACHE_SECONDS,
+        area="profile",
     )
 
 

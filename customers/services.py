@@ -6,15 +6,20 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from c4ang import cache
+from c4ang import cache, emails
 from c4ang.db import save_fields
 from customers import errors, selectors
 from customers.models import Customer, User
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """The address in its one normal form (c4ang.emails); EmailInvalid names the field otherwise."""
+    try:
+        return emails.normalize_email(email)
+    except emails.EmailRejected as rejected:
+        raise errors.EmailInvalid(rejected.message, field="email", reason=rejected.code) from None
 
 
 def _validate_password(password: str, *, user: User) -> None:
@@ -62,6 +67,13 @@ def customer_staff_update(*, customer_id: UUID, is_active: bool | None = None, *
         customer_update(customer=customer, **profile)
     cache.delete_after_commit([selectors.profile_cache_key(user_id=customer.user_id)])
     return customer
+
+
+@transaction.atomic
+def customer_email_follow_login(*, user: User) -> None:
+    """A login's email was changed (the admin): its customer profile, if any, shows the same one."""
+    if Customer.objects.filter(user=user).exclude(email=user.email).update(email=user.email, updated_at=timezone.now()):
+        cache.delete_after_commit([selectors.profile_cache_key(user_id=user.pk)])
 
 
 def staff_ensure(*, email: str, password: str, superuser: bool = False) -> tuple[User, bool]:

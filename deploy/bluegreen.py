@@ -8,6 +8,10 @@
     wait-ready    <module>                 until green's rollout is done and its pods are ready
     smoke         <module> --url URL       requests through the gateway's header route reach green and succeed
                                            (--live: without the header, traffic must already reach green)
+    analyze       <module> --prometheus URL
+                                           green's 5xx rate and p95 over a window, from Prometheus: fails
+                                           above the thresholds or on too little traffic to judge
+                                           (--rollback: and, failing, rolls back in the same step)
     switch        <module>                 one merge patch: blue 0 / green 100
     rollback      <module>                 one merge patch: blue 100 / green 0
     promote       <module> <tag>           blue takes the new image, traffic returns to blue, green scales to 0
@@ -23,11 +27,13 @@ read from the cluster (the VirtualService, blue's replica count) is read from th
 import argparse
 import copy
 import json
+import math
 import shlex
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import TextIO
@@ -262,6 +268,78 @@ def smoke(module: Module, url: str, live: bool, requests: int, out: TextIO, dry_
     print(f"# {requests} request(s) answered by green", file=out)
 
 
+@dataclass(frozen=True)
+class Gate:
+    """What green must show before (and while) it takes everyone's traffic: the original's targets."""
+
+    window: str = "5m"
+    max_error_rate: float = 0.01
+    max_p95_s: float = 0.5
+    min_requests: int = 50
+
+
+def green_queries(module: Module, window: str) -> dict[str, str]:
+    """PromQL of green's requests, 5xx and p95 over `window`, from the app's metrics: the pods' app
+    and version labels (components/monitoring, the PodMonitor) tell green's series from blue's.
+    Smoke traffic through the header route is green's traffic too, and is counted."""
+    green = f'app="{module.name}", version="green"'
+    requests = "c4ang_http_request_duration_seconds_count"
+    buckets = "c4ang_http_request_duration_seconds_bucket"
+    return {
+        "requests": f"sum(increase({requests}{{{green}}}[{window}]))",
+        "errors": f'sum(increase({requests}{{{green}, status_class="5xx"}}[{window}]))',
+        "p95": f"histogram_quantile(0.95, sum by (le) (rate({buckets}{{{green}}}[{window}])))",
+    }
+
+
+def prometheus_value(url: str, query: str) -> float | None:
+    """One instant query's single value (None: no series, or NaN). Unreachable or refused: ReleaseError."""
+    target = f"{url.rstrip('/')}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
+    try:
+        with urllib.request.urlopen(target, timeout=30) as response:  # noqa: S310 - the operator's Prometheus URL
+            answer = json.load(response)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise ReleaseError(f"Prometheus at {url} could not answer {query!r}: {error}") from None
+    if answer.get("status") != "success":
+        raise ReleaseError(f"Prometheus refused {query!r}: {answer.get('error')}")
+    result = answer["data"]["result"]
+    if not result:
+        return None
+    value = float(result[0]["value"][1])
+    return None if math.isnan(value) else value
+
+
+def analyze(module: Module, prometheus: str, gate: Gate, out: TextIO, dry_run: bool) -> None:
+    """Green's error rate and p95 over the gate's window; ReleaseError when it fails the gate, which
+    no release goes past: switching waits, a switched module rolls back."""
+    queries = green_queries(module, gate.window)
+    print(f"# analysis of {module.green} over {gate.window}, from {prometheus}:", file=out)
+    for name, query in queries.items():
+        print(f"#   {name}: {query}", file=out)
+    if dry_run:
+        return
+    requests, errors, p95 = (prometheus_value(prometheus, query) for query in queries.values())
+    requests, errors = requests or 0.0, errors or 0.0
+    # Both counts are extrapolated over the window, each its own way: their ratio can pass 1 by a hair.
+    error_rate = min(errors / requests, 1.0) if requests else 0.0
+    p95_text = "no data" if p95 is None else f"{p95 * 1000:.0f} ms"
+    print(
+        f"#   requests {requests:.0f} (at least {gate.min_requests}), 5xx {error_rate:.2%} (at most "
+        f"{gate.max_error_rate:.2%}), p95 {p95_text} (at most {gate.max_p95_s * 1000:.0f} ms)",
+        file=out,
+    )
+    failures = []
+    if requests < gate.min_requests:
+        failures.append(f"too little traffic to judge ({requests:.0f} requests in {gate.window})")
+    if error_rate > gate.max_error_rate:
+        failures.append(f"5xx rate {error_rate:.2%} over {gate.max_error_rate:.2%}")
+    if requests and (p95 is None or p95 > gate.max_p95_s):  # no requests: no latency to speak of
+        failures.append(f"p95 {p95_text} over {gate.max_p95_s * 1000:.0f} ms")
+    if failures:
+        raise ReleaseError(f"{module.green} fails the analysis: " + "; ".join(failures))
+    print(f"# {module.green} passes the analysis", file=out)
+
+
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.bluegreen", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dry-run", action="store_true", help="print the kubectl commands and patches only")
@@ -279,6 +357,14 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     smoke_parser.add_argument("--url", required=True, help="the gateway, e.g. https://api.c4ang.com")
     smoke_parser.add_argument("--live", action="store_true", help="everyone's traffic, after the switch")
     smoke_parser.add_argument("--requests", type=int, default=5)
+    analyze_parser = steps.add_parser("analyze")
+    analyze_parser.add_argument("module")
+    analyze_parser.add_argument("--prometheus", required=True, help="Prometheus' URL, e.g. http://127.0.0.1:9090")
+    analyze_parser.add_argument("--window", default=Gate.window, help="PromQL range (default 5m)")
+    analyze_parser.add_argument("--max-error-rate", type=float, default=Gate.max_error_rate, help="default 0.01")
+    analyze_parser.add_argument("--max-p95", type=float, default=Gate.max_p95_s, help="seconds (default 0.5)")
+    analyze_parser.add_argument("--min-requests", type=int, default=Gate.min_requests, help="default 50")
+    analyze_parser.add_argument("--rollback", action="store_true", help="roll back when green fails")
     steps.add_parser("switch").add_argument("module")
     steps.add_parser("rollback").add_argument("module")
     promote = steps.add_parser("promote")
@@ -300,6 +386,14 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
             release.wait_ready(module)
         elif args.step == "smoke":
             smoke(module, args.url, args.live, args.requests, out, args.dry_run)
+        elif args.step == "analyze":
+            gate = Gate(args.window, args.max_error_rate, args.max_p95, args.min_requests)
+            try:
+                analyze(module, args.prometheus, gate, out, args.dry_run)
+            except ReleaseError:
+                if args.rollback:
+                    release.switch(module, green_weight=0)
+                raise
         elif args.step in ("switch", "rollback"):
             release.switch(module, green_weight=100 if args.step == "switch" else 0)
         else:

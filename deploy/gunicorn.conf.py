@@ -20,10 +20,11 @@ graceful_timeout = 25
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
-# One JSON line per request; request_id is the X-Request-ID the app answered with (Istio propagates it).
+# One JSON line per request; request_id is the X-Request-ID the app answered with (Istio propagates it),
+# trace_id its X-Trace-ID (tracing on; "-" otherwise).
 access_log_format = (
     '{"logger": "gunicorn.access", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
-    '"duration_ms": %(M)s, "request_id": "%({x-request-id}o)s", "worker": "%(p)s"}'
+    '"duration_ms": %(M)s, "request_id": "%({x-request-id}o)s", "trace_id": "%({x-trace-id}o)s", "worker": "%(p)s"}'
 )
 
 # Prometheus counts per worker in files under this directory, and /metrics adds them up: without it
@@ -32,6 +33,20 @@ access_log_format = (
 metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", f"{worker_tmp_dir}/c4ang-metrics-{os.getpid()}")
 shutil.rmtree(metrics_dir, ignore_errors=True)
 os.makedirs(metrics_dir)
+
+
+def post_fork(server, worker):
+    # Tracing (OTEL_EXPORTER_OTLP_ENDPOINT set): each worker starts its own exporter and its batch
+    # thread, which a fork would not carry over from the master. Nothing when tracing is off.
+    from c4ang import tracing
+
+    tracing.provider_start(tracing.web_service_name(os.environ.get("C4ANG_MODULES", "all")))
+
+
+def worker_exit(server, worker):
+    from c4ang import tracing
+
+    tracing.provider_flush()
 
 
 def child_exit(server, worker):

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from c4ang.actors import actor_of
-from c4ang.admin_actions import run_for_each
+from c4ang.admin_actions import NoDeleteMixin, run_for_each
 from c4ang.admin_display import Tone, krw, status_badge
 from orders import services
 from orders.constants import OrderStatus
@@ -17,7 +17,7 @@ STATUS_TONES = {
 }
 
 
-class OrderItemInline(admin.TabularInline):
+class OrderItemInline(NoDeleteMixin, admin.TabularInline):
     model = OrderItem
     extra = 0
     can_delete = False
@@ -35,7 +35,7 @@ class OrderItemInline(admin.TabularInline):
         return False
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(NoDeleteMixin, admin.TabularInline):
     """The status audit trail: append-only."""
 
     model = OrderEvent
@@ -49,7 +49,7 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["short_id", "customer_email", "status_badge", "total", "item_count", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["id", "customer__email", "customer__name"]

@@ -4,7 +4,9 @@ Every action and compensation is idempotent (a retry after a crash, or a compens
 that never took effect, does nothing twice), because recovery may run any of them again.
 The payload carries what the steps need: order_id (chosen before the saga starts, so that
 creating the order can be repeated), customer_id, idempotency_key, lines with catalog prices,
-total, and payment_token (absent in the two-step flow until the customer confirms).
+total, and payment_token (absent in the two-step flow until the customer confirms; then
+two_step_payment is true, and a declined or unanswered payment attempt leaves the saga waiting for
+the next one instead of compensating it).
 """
 
 from decimal import Decimal
@@ -16,14 +18,16 @@ from orders.constants import CancelReason, OrderStatus
 from orders.errors import OrderNotCancellable
 from orders.models import Order, OrderEvent, OrderItem
 from payments import services as payment_services
-from payments.errors import OrderNotPayable
+from payments.errors import OrderNotPayable, PaymentAttemptUnsettled, PaymentDeclined, PaymentTimedOut
 from products import services as product_services
 from saga import services as saga_services
 from saga.constants import SagaCompensationReason
-from saga.services import WAIT, SagaContext
+from saga.services import WAIT, SagaContext, waiting
 
 PLACE_ORDER = "place_order"
 PLACE_ORDER_SAGA = Actor.system(PLACE_ORDER)
+# The payload's mark of the two-step flow (the order was placed without a payment token).
+TWO_STEP_PAYMENT = "two_step_payment"
 
 
 def set_status(order: Order, to_status: str, *, by: Actor, reason: CancelReason | str = "", note: str = "") -> None:
@@ -102,12 +106,18 @@ def take_payment(context: SagaContext) -> dict | object:
     token = context.payload.get("payment_token")
     if not token:
         return WAIT  # the two-step flow: the customer pays at the PG, then POST /api/v1/payments/confirm
-    payment = payment_services.payment_take(
-        order_id=context.payload["order_id"],
-        customer_id=context.payload["customer_id"],
-        amount=Decimal(context.payload["total"]),
-        payment_key=token,
-    )
+    try:
+        payment = payment_services.payment_take(
+            order_id=context.payload["order_id"],
+            customer_id=context.payload["customer_id"],
+            amount=Decimal(context.payload["total"]),
+            payment_key=token,
+        )
+    except (PaymentDeclined, PaymentTimedOut, PaymentAttemptUnsettled) as failed:
+        if not context.payload.get(TWO_STEP_PAYMENT):
+            raise  # one step: the order's one payment failed, the order is cancelled
+        # Two-step: the order stays PENDING with its stock held, for another attempt until it expires.
+        return waiting(attempt=token, code=failed.code, message=failed.message)
     return {"payment_id": str(payment.pk)}
 
 

@@ -20,15 +20,14 @@ from c4ang.actors import Actor
 from orders import errors, metrics, selectors
 from orders.constants import CancelReason, OrderStatus
 from orders.models import Order, OrderEvent, OrderItem
-from orders.place_order import PLACE_ORDER, set_status
+from orders.place_order import PLACE_ORDER, TWO_STEP_PAYMENT, set_status
 from payments import selectors as payment_selectors
 from payments import services as payment_services
-from payments.constants import PaymentStatus
 from payments.errors import PaymentAmountMismatch, PaymentNotRefundable
 from products import selectors as product_selectors
 from products.errors import ProductUnavailable
 from saga import services as saga_services
-from saga.errors import SagaBusy
+from saga.errors import SagaBusy, SagaNotWaiting
 
 ORDER_EXPIRY = Actor.system("order_expiry")
 
@@ -91,6 +90,7 @@ def order_place(
         "lines": priced,
         "total": str(total),
         "payment_token": payment_token,
+        TWO_STEP_PAYMENT: not payment_token,
     }
     try:
         saga_services.saga_start(saga_type=PLACE_ORDER, payload=payload)
@@ -193,13 +193,18 @@ def order_expire_unpaid(*, now: datetime | None = None, limit: int = 500) -> int
 
 def order_payment_changed(*, order_id: UUID, by: Actor) -> None:
     """The PG reported a payment change (a verified webhook): no money stays taken for a
-    cancelled order, and a paid order whose payment was cancelled at the PG is cancelled."""
+    cancelled order, a paid order whose payment was cancelled at the PG is cancelled, and a
+    PENDING order whose unanswered attempt the PG approved after all goes on to PAID."""
     order = Order.objects.get(pk=order_id)
-    payment = payment_selectors.payment_latest_for_order(order_id=order_id)
+    approved = payment_selectors.payment_approved_for_order(order_id=order_id)
     if order.status == OrderStatus.CANCELLED:
         payment_services.payment_void_for_order(order_id=order_id, reason="order was cancelled")
-    elif order.status == OrderStatus.PAID and (payment is None or payment.status != PaymentStatus.APPROVED):
+    elif order.status == OrderStatus.PAID and approved is None:
         _cancel(order_id=order_id, by=by, reason=CancelReason.PAYMENT_CANCELLED, note="")
+    elif order.status == OrderStatus.PENDING and approved is not None:
+        # A runner in flight (busy) or a compensation (not waiting) finishes with that payment itself.
+        with contextlib.suppress(SagaBusy, SagaNotWaiting):
+            saga_services.saga_resume(saga_id=order.saga_id, payload_update={"payment_token": approved.payment_key})
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from c4ang.admin_actions import NoDeleteMixin
 from c4ang.admin_display import Tone, krw, status_badge
 from payments.constants import PaymentStatus
 from payments.models import Payment, PaymentEvent, WebhookEvent
@@ -12,7 +13,7 @@ STATUS_TONES = {
 }
 
 
-class PaymentEventInline(admin.TabularInline):
+class PaymentEventInline(NoDeleteMixin, admin.TabularInline):
     """Every attempt and PG answer of the payment: append-only."""
 
     model = PaymentEvent
@@ -24,16 +25,13 @@ class PaymentEventInline(admin.TabularInline):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(NoDeleteMixin, admin.ModelAdmin):
     """A record of what a PG did: staff act through refunds, never by editing rows."""
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -17,9 +17,15 @@ from c4ang.actors import actor_of
 from c4ang.api.fields import MoneyField
 from c4ang.api.pagination import BoundedCursorPagination
 from c4ang.api.schema import domain_errors
+from c4ang.api.throttling import PgWebhookRateThrottle
 from customers import selectors as customer_selectors
 from payments import errors, selectors, services
 from payments.models import Payment
+from saga.errors import SagaBusy, SagaNotWaiting
+
+# A Toss webhook carries one Payment object (2-3 KB; a dozen partial cancels add about 3 KB); a body
+# larger than this is not Toss's, and is refused before it is read or stored.
+WEBHOOK_MAX_BYTES = 8 * 1024
 
 
 class PaymentOutputSerializer(serializers.Serializer):
@@ -57,7 +63,10 @@ class PaymentDetailApi(APIView):
 
 class PaymentConfirmApi(APIView):
     """Toss two-step flow: after the customer paid in the PG widget for a PENDING order, confirm
-    with the paymentKey, orderId and amount the widget returned. Repeating it is safe."""
+    with the paymentKey, orderId and amount the widget returned. Repeating it is safe. A declined
+    or unanswered attempt leaves the order PENDING (stock held): pay again in the widget (another
+    card) and confirm the new paymentKey, until the order is paid or expires. While another confirm
+    of the order runs, `saga_busy`; once the order is being cancelled, `saga_not_waiting`."""
 
     class InputSerializer(serializers.Serializer):
         paymentKey = serializers.CharField(max_length=200)
@@ -72,7 +81,10 @@ class PaymentConfirmApi(APIView):
                 errors.PaymentAmountMismatch,
                 errors.PaymentDeclined,
                 errors.OrderNotPayable,
+                errors.PaymentAttemptUnsettled,
                 errors.PaymentTimedOut,
+                SagaBusy,
+                SagaNotWaiting,
             ),
         },
     )
@@ -91,11 +103,15 @@ class PaymentConfirmApi(APIView):
 
 class TossWebhookApi(APIView):
     """Toss PAYMENT_STATUS_CHANGED deliveries. Unsigned: verified by fetching the payment from
-    Toss. A delivery is processed once (stored by its event id); repeats get 200 and do nothing."""
+    Toss, at most once per payment in a short window (a delivery that window cannot settle is
+    deferred with 409 `webhook_deferred`, and Toss resends it). A delivery is processed once
+    (stored by its event id); repeats get 200 and do nothing. A paymentKey no payment of ours
+    carries is answered 200 `{"processed": false}`, stored nowhere, and Toss is not asked. Bodies
+    over 8 KB are refused (413) unread; deliveries are limited per sending IP (THROTTLE_PG_WEBHOOK)."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = []
+    throttle_classes = [PgWebhookRateThrottle]
 
     class InputSerializer(serializers.Serializer):
         class DataSerializer(serializers.Serializer):
@@ -111,7 +127,29 @@ class TossWebhookApi(APIView):
             _reject_unstorable_text(self.initial_data, path="")
             return attrs
 
-    @extend_schema(request=InputSerializer, responses={200: None, **domain_errors(errors.WebhookInvalid)})
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # the throttle first: a refused flood costs no read
+        # The body is read lazily (request.data, below), never past CONTENT_LENGTH: checking it here
+        # refuses a large body before any of it is read, parsed or stored.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > WEBHOOK_MAX_BYTES:
+            raise errors.WebhookTooLarge()
+
+    class OutputSerializer(serializers.Serializer):
+        processed = serializers.BooleanField(
+            help_text="false: a delivery processed before, or of a paymentKey no payment here carries."
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            **domain_errors(errors.WebhookInvalid, errors.WebhookDeferred, errors.RefundFailed, errors.WebhookTooLarge),
+        },
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

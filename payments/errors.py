@@ -41,3 +41,22 @@ class OrderNotPayable(Conflict):
 class PaymentNotRefundable(Conflict):
     code = "payment_not_refundable"
     message = "Only the payment of an order that has not shipped can be refunded."
+
+
+class PaymentAttemptUnsettled(Conflict):
+    code = "payment_attempt_unsettled"
+    message = (
+        "An earlier payment attempt of this order has no known outcome yet; it is asked again at the PG "
+        "before another attempt is made. Try again shortly."
+    )
+
+
+class WebhookDeferred(Conflict):
+    code = "webhook_deferred"
+    message = "The payment was verified with the PG moments ago; this delivery is verified when the PG resends it."
+
+
+class WebhookTooLarge(DomainError):
+    code = "request_too_large"
+    http_status = 413
+    message = "A PG webhook is a few KB; this body is larger than the endpoint accepts."

@@ -50,6 +50,21 @@ class GatewayOutcomeUnknown(Exception):
     """No answer from the PG (timeout, connection, its own 5xx): the call may or may not have happened."""
 
 
+class AmountNotWholeWon(GatewayDeclined):
+    """Refused before the PG is called: KRW has no minor unit, and sending 1000.50 as 1000 would
+    take another amount than the one recorded."""
+
+    def __init__(self, amount: Decimal):
+        super().__init__("AMOUNT_NOT_WHOLE_WON", f"KRW has no minor unit: {amount} won cannot be sent to the PG.")
+
+
+def won(amount: Decimal) -> int:
+    """The amount as the PG takes it, a whole number of won; a fractional part is refused, never truncated."""
+    if amount != amount.to_integral_value():
+        raise AmountNotWholeWon(amount)
+    return int(amount)
+
+
 # The PG's codes meaning "no such payment was ever approved": nothing to refund.
 NOT_APPROVED_CODES = frozenset({"NOT_FOUND_PAYMENT", "NOT_FOUND_PAYMENT_SESSION"})
 ALREADY_CANCELED = "ALREADY_CANCELED_PAYMENT"
@@ -78,6 +93,7 @@ class FakeGateway:
         return GatewayDeclined(code, self.DECLINE_MESSAGES.get(code, "The sandbox declined this payment."))
 
     def confirm(self, *, payment_key: str, order_id: str, amount: Decimal, idempotency_key: str) -> PgPayment:
+        won(amount)  # the same refusal as a real PG's adapter
         if payment_key in ("tok_approve", "tok_refund_timeout"):
             return PgPayment(payment_key=payment_key, order_id=order_id, status="DONE", amount=amount)
         if payment_key == "tok_timeout":
@@ -87,6 +103,7 @@ class FakeGateway:
         raise self._decline("NOT_FOUND_PAYMENT_SESSION")
 
     def cancel(self, *, payment_key: str, amount: Decimal, reason: str, idempotency_key: str) -> PgPayment:
+        won(amount)
         if payment_key == "tok_refund_timeout":
             raise GatewayOutcomeUnknown("sandbox refund timeout")
         payment = self.fetch(payment_key=payment_key)
@@ -115,7 +132,7 @@ class TossGateway:
         self.max_retries = max_retries
 
     def confirm(self, *, payment_key: str, order_id: str, amount: Decimal, idempotency_key: str) -> PgPayment:
-        body = {"paymentKey": payment_key, "orderId": order_id, "amount": int(amount)}
+        body = {"paymentKey": payment_key, "orderId": order_id, "amount": won(amount)}
         try:
             return self._call("POST", "/v1/payments/confirm", json=body, idempotency_key=idempotency_key)
         except GatewayDeclined as declined:
@@ -128,7 +145,7 @@ class TossGateway:
         return payment
 
     def cancel(self, *, payment_key: str, amount: Decimal, reason: str, idempotency_key: str) -> PgPayment:
-        body = {"cancelReason": reason[:200], "cancelAmount": int(amount)}
+        body = {"cancelReason": reason[:200], "cancelAmount": won(amount)}
         return self._call("POST", f"/v1/payments/{payment_key}/cancel", json=body, idempotency_key=idempotency_key)
 
     def fetch(self, *, payment_key: str) -> PgPayment:
@@ -182,15 +199,19 @@ def _pg_payment(body: dict) -> PgPayment:
 
 def gateway(provider: str | None = None) -> PaymentGateway:
     """The adapter of `provider` (the configured PAYMENT_GATEWAY by default), from current settings."""
+    from payments.observe import ObservedGateway  # every PG call timed and traced
+
     provider = provider or settings.PAYMENT_GATEWAY
     if provider == "toss":
-        return TossGateway(
-            base_url=settings.TOSS_API_BASE_URL,
-            secret_key=settings.TOSS_SECRET_KEY,
-            timeout_s=settings.TOSS_TIMEOUT_SECONDS,
-            max_retries=settings.TOSS_MAX_RETRIES,
+        return ObservedGateway(
+            TossGateway(
+                base_url=settings.TOSS_API_BASE_URL,
+                secret_key=settings.TOSS_SECRET_KEY,
+                timeout_s=settings.TOSS_TIMEOUT_SECONDS,
+                max_retries=settings.TOSS_MAX_RETRIES,
+            )
         )
-    return FakeGateway()
+    return ObservedGateway(FakeGateway())
 
 
 def idempotency_key(*parts: str) -> str:

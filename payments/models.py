@@ -19,7 +19,7 @@ class Payment(models.Model):
     pg_transaction_id = models.CharField(max_length=200, blank=True)
     # What the client paid with at the PG: Toss's paymentKey, or a test token of the fake sandbox.
     payment_key = models.CharField(max_length=200, blank=True)
-    # Created before the first call to the PG and reused on every retry of that call.
+    # Created before the first call to the PG and reused on every retry of that call (one per attempt).
     idempotency_key = models.CharField(max_length=300, unique=True)
     failure_code = models.CharField(max_length=100, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
@@ -35,6 +35,8 @@ class Payment(models.Model):
                 condition=Q(status=PaymentStatus.APPROVED),
                 name="payments_one_approved_per_order",
             ),
+            # An attempt is the order paid with one paymentKey; its retries reuse the row and its key.
+            models.UniqueConstraint(fields=["order", "payment_key"], name="payments_one_attempt_per_key"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payments_amount_non_negative"),
         ]
         indexes = [

@@ -28,8 +28,34 @@ def payment_list_all() -> QuerySet[Payment]:
     return Payment.objects.all()
 
 
-def payment_latest_for_order(*, order_id: UUID) -> Payment | None:
-    return Payment.objects.filter(order_id=order_id).order_by("-created_at").first()
+def payment_attempt(*, order_id: UUID, payment_key: str) -> Payment | None:
+    """The order's attempt with this paymentKey (one per order and key: its retries reuse it)."""
+    return Payment.objects.filter(order_id=order_id, payment_key=payment_key).first()
+
+
+def payment_approved_for_order(*, order_id: UUID) -> Payment | None:
+    """The order's approved payment (at most one: a unique constraint)."""
+    return Payment.objects.filter(order_id=order_id, status=PaymentStatus.APPROVED).first()
+
+
+def payment_attempts_unsettled(*, order_id: UUID) -> QuerySet[Payment]:
+    """The order's attempts whose outcome at the PG is not known (PENDING), oldest first."""
+    return Payment.objects.filter(order_id=order_id, status=PaymentStatus.PENDING).order_by("created_at")
+
+
+def payment_key_known(*, provider: str, payment_key: str) -> bool:
+    """Whether any attempt of ours carried this paymentKey at this PG."""
+    return bool(payment_key) and Payment.objects.filter(provider=provider, payment_key=payment_key).exists()
+
+
+def payment_for_pg_payment(*, provider: str, payment_key: str, order_id: str) -> Payment | None:
+    """The attempt a PG payment belongs to: its paymentKey on the order the PG says it paid for.
+    Attempts of other orders that carried the same key (refused confirms) are not it."""
+    try:
+        order_uuid = UUID(order_id)
+    except ValueError:  # not an order id of ours
+        return None
+    return Payment.objects.filter(provider=provider, payment_key=payment_key, order_id=order_uuid).first()
 
 
 def payment_decline_counts(*, since: datetime) -> list[dict]:

@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from c4ang.actors import actor_of
-from c4ang.admin_actions import run_for_each
+from c4ang.admin_actions import NoDeleteMixin, run_for_each
 from c4ang.admin_display import Tone, krw, status_badge
 from products import services
 from products.constants import ReviewStatus
@@ -53,7 +53,7 @@ class LatestReviewInline(admin.TabularInline):
         return False
 
 
-class StockAdjustmentInline(admin.TabularInline):
+class StockAdjustmentInline(NoDeleteMixin, admin.TabularInline):
     """Every staff stock change with its reason: append-only."""
 
     model = StockAdjustment

@@ -15,6 +15,7 @@ from c4ang.api.views import CachedPublicReadApi
 from c4ang.cache import CachedBody
 from customers import selectors as customer_selectors
 from products import cache, errors, hooks, selectors, services
+from products.constants import STOCK_MAX
 from products.filters import ProductFilter
 from products.models import Review
 
@@ -177,7 +178,7 @@ class StaffProductListCreateApi(generics.ListAPIView):
         category_id = serializers.UUIDField()
         brand = serializers.CharField(max_length=100)
         price = MoneyField(min_value=0)
-        stock = serializers.IntegerField(min_value=0, max_value=2_000_000_000, default=0)
+        stock = serializers.IntegerField(min_value=0, max_value=STOCK_MAX, default=0)
 
     def get_queryset(self):
         return selectors.product_list_all()
@@ -231,7 +232,10 @@ class StaffStockAdjustApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: StaffProductOutputSerializer, **domain_errors(errors.InsufficientStock)},
+        responses={
+            200: StaffProductOutputSerializer,
+            **domain_errors(errors.InsufficientStock, errors.StockAboveMaximum),
+        },
     )
     def post(self, request, product_id):
         data = self.InputSerializer(data=request.data)

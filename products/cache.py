@@ -24,17 +24,20 @@ def detail_key(product_id: UUID) -> str:
 
 
 def product_detail(product_id: UUID) -> shared_cache.CachedBody:
-    return shared_cache.CachedBody(key=detail_key(product_id), timeout=settings.CATALOG_CACHE_SECONDS)
+    return shared_cache.CachedBody(
+        key=detail_key(product_id), timeout=settings.CATALOG_CACHE_SECONDS, area="catalog_detail"
+    )
 
 
 def product_list_page(query: str) -> shared_cache.CachedBody:
     digest = hashlib.sha256(query.encode()).hexdigest()[:32]
     return shared_cache.CachedBody(
-        key=f"catalog:page:{digest}", timeout=settings.CATALOG_CACHE_SECONDS, version_key=_VERSION_KEY
+        key=f"catalog:page:{digest}",
+        timeout=settings.CATALOG_CACHE_SECONDS,
+        version_key=_VERSION_KEY,
+        area="catalog_list",
     )
 
 
 def invalidate_after_commit(product_ids: Iterable[UUID]) -> None:
-    shared_cache.delete_after_commit(
-        [detail_key(product_id) for product_id in product_ids], then=lambda: shared_cache.bump_version(_VERSION_KEY)
-    )
+    shared_cache.delete_after_commit([detail_key(product_id) for product_id in product_ids], versions=(_VERSION_KEY,))

@@ -2,6 +2,10 @@
 
 from django.db import models
 
+# The stock column is a 32-bit integer (at most 2,147,483,647): staff stock stops here, leaving room
+# for the units that open orders hold to come back when they are cancelled.
+STOCK_MAX = 2_000_000_000
+
 
 class ReviewStatus(models.TextChoices):
     PENDING = "PENDING"

@@ -26,6 +26,11 @@ class InsufficientStock(Conflict):
     message = "Not enough stock."
 
 
+class StockAboveMaximum(DomainError):
+    code = "stock_above_maximum"
+    message = "Stock cannot go above the maximum."
+
+
 class ReviewAlreadyExists(Conflict):
     code = "review_already_exists"
     message = "You have already reviewed this product."

@@ -3,6 +3,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from c4ang.money import NOT_WHOLE_WON, validate_whole_won, whole_won
 from products.constants import ReviewStatus
 
 
@@ -25,7 +26,7 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     brand = models.CharField(max_length=100)
-    price = models.DecimalField(max_digits=10, decimal_places=2)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[validate_whole_won])  # whole won
     stock = models.IntegerField(default=0)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -37,6 +38,12 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(stock__gte=0), name="products_stock_non_negative"),
             models.CheckConstraint(condition=Q(price__gte=0), name="products_price_non_negative"),
+            models.CheckConstraint(
+                condition=whole_won("price"),
+                name="products_price_whole_won",
+                violation_error_code=NOT_WHOLE_WON,
+                violation_error_message="KRW has no minor unit: a price is a whole number of won.",
+            ),
         ]
         indexes = [
             models.Index(fields=["category", "is_active"], name="products_category_active_idx"),
@@ -82,7 +89,8 @@ class StockAdjustment(models.Model):
     """Append-only record of a staff stock change (goods received, write-off, count correction)."""
 
     id = models.BigAutoField(primary_key=True)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_adjustments")
+    # The audit trail of the stock: a product with adjustments is deactivated, never deleted.
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_adjustments")
     delta = models.IntegerField()
     stock_after = models.IntegerField()
     reason = models.CharField(max_length=200)

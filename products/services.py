@@ -12,7 +12,14 @@ from django.db.models import F
 from c4ang.actors import Actor
 from c4ang.db import save_fields
 from products import cache, hooks, selectors
-from products.errors import CategoryAlreadyExists, InsufficientStock, ProductNotFound, ReviewAlreadyExists
+from products.constants import STOCK_MAX
+from products.errors import (
+    CategoryAlreadyExists,
+    InsufficientStock,
+    ProductNotFound,
+    ReviewAlreadyExists,
+    StockAboveMaximum,
+)
 from products.models import Category, Product, Review, StockAdjustment
 
 
@@ -54,10 +61,14 @@ def product_deactivate(*, product_id: UUID) -> Product:
 
 @transaction.atomic
 def stock_adjust(*, product_id: UUID, delta: int, reason: str, by: Actor) -> Product:
-    """Staff: receive (+) or write off (-) stock, with the reason kept; never below zero."""
-    updated = Product.objects.filter(pk=product_id, stock__gte=-delta).update(stock=F("stock") + delta)
-    if not updated:
+    """Staff: receive (+) or write off (-) stock, with the reason kept; never below zero, never
+    above STOCK_MAX (the integer column would refuse it with a 500)."""
+    rows = Product.objects.filter(pk=product_id)
+    rows = rows.filter(stock__lte=STOCK_MAX - delta) if delta > 0 else rows.filter(stock__gte=-delta)
+    if not rows.update(stock=F("stock") + delta):
         selectors.product_get(product_id=product_id)  # a missing product is a 404, not a stock problem
+        if delta > 0:
+            raise StockAboveMaximum(f"Stock cannot go above {STOCK_MAX:,} units.", field="delta")
         raise InsufficientStock("Stock cannot go below zero.", field="delta")
     product = selectors.product_get(product_id=product_id)
     StockAdjustment.objects.create(

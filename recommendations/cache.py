@@ -6,6 +6,8 @@ from uuid import UUID
 from django.conf import settings
 from django.core.cache import cache
 
+from c4ang import metrics
+
 # Bounded pipelines: a refresh of 100,000 products never sends one giant request.
 CHUNK = 1000
 
@@ -26,7 +28,9 @@ def entries_set(entries: dict[UUID | str, dict]) -> None:
 
 def entries_get(product_ids: Iterable[UUID]) -> dict[UUID, dict]:
     keys = {_key(product_id): product_id for product_id in product_ids}
-    return {keys[key]: value for key, value in cache.get_many(list(keys)).items()}
+    found = {keys[key]: value for key, value in cache.get_many(list(keys)).items()}
+    metrics.cache_read("recommendations", hits=len(found), misses=len(keys) - len(found))
+    return found
 
 
 def entries_delete(product_ids: Iterable[UUID | str]) -> None:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from c4ang.actors import actor_of
-from c4ang.admin_actions import run_for_each
+from c4ang.admin_actions import NoDeleteMixin, run_for_each
 from c4ang.admin_display import Tone, status_badge
 from saga import services
 from saga.constants import SagaStatus
@@ -16,7 +16,7 @@ STATUS_TONES = {
 }
 
 
-class SagaEventInline(admin.TabularInline):
+class SagaEventInline(NoDeleteMixin, admin.TabularInline):
     """The saga's timeline: every step start, completion, failure and compensation."""
 
     model = SagaEvent
@@ -31,7 +31,7 @@ class SagaEventInline(admin.TabularInline):
 
 
 @admin.register(SagaInstance)
-class SagaInstanceAdmin(admin.ModelAdmin):
+class SagaInstanceAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = [
         "short_id",
         "saga_type",

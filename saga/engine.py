@@ -8,6 +8,8 @@ one that took the saga over.
 What an action does decides what happens next:
 - returns a dict (merged into the payload) or None: the step completed, the next one runs;
 - returns WAIT: the saga waits for an external event (`saga_resume`), holding no lease;
+  `waiting(**detail)` is the same, recording why in the STEP_WAITING event (a step that waits
+  again after a failed try, e.g. a declined payment the customer may retry);
 - raises a DomainError: the step failed; compensations run from that step down to the first.
   A failed step may have partly taken effect (a PG timeout), so it is compensated too: every
   compensation is idempotent and does nothing when its action did nothing;
@@ -32,7 +34,7 @@ import os
 import signal
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -57,12 +59,20 @@ class SagaLeaseLost(Exception):
     """Another runner took the saga over: this one stops. Never reaches a caller of saga.services."""
 
 
+@dataclass(frozen=True)
 class _Wait:
+    detail: dict = field(default_factory=dict)
+
     def __repr__(self) -> str:
-        return "WAIT"
+        return f"WAIT{self.detail or ''}"
 
 
 WAIT = _Wait()
+
+
+def waiting(**detail) -> _Wait:
+    """An action's outcome: the saga waits (as with WAIT), and its STEP_WAITING event keeps `detail`."""
+    return _Wait(detail)
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,10 @@ class Runner:
     def release(self, **fields) -> None:
         self.save(lease_owner="", lease_expires_at=None, **fields)
 
+    def observe_end(self, outcome: str) -> None:
+        elapsed = (timezone.now() - self.saga.created_at).total_seconds()
+        metrics.SAGA_DURATION.labels(saga_type=self.saga.saga_type, outcome=outcome).observe(max(elapsed, 0))
+
     def context(self) -> SagaContext:
         payload = dict(self.saga.payload)
         return SagaContext(
@@ -183,7 +197,9 @@ class Runner:
 
         def run() -> object:
             _fault_point(f"{point}:before")
-            outcome = work(self.context())
+            phase = "compensation" if point.endswith(".compensation") else "action"
+            with metrics.step_observed(saga_type=self.saga.saga_type, step=step.name, phase=phase, failure=DomainError):
+                outcome = work(self.context())
             _fault_point(f"{point}:after")
             return outcome
 
@@ -212,8 +228,8 @@ class Runner:
 
     def acted(self, step: SagaStep, outcome: dict | _Wait | None) -> None:
         """Record an action's outcome: the saga waits (and the lease goes), or the step completed."""
-        if outcome is WAIT:
-            self.record(step, SagaEventType.STEP_WAITING)
+        if isinstance(outcome, _Wait):
+            self.record(step, SagaEventType.STEP_WAITING, **outcome.detail)
             self.release()
         else:
             self.complete(step, outcome)
@@ -227,6 +243,7 @@ class Runner:
         self.record(step, SagaEventType.STEP_COMPLETED, **(outcome or {}))
         if last:
             metrics.SAGAS_COMPLETED.labels(saga_type=self.saga.saga_type).inc()
+            self.observe_end("completed")
 
     def compensated(self, step: SagaStep, _outcome: object) -> None:
         self.save(current_step=self.saga.current_step - 1)
@@ -247,7 +264,7 @@ class Runner:
                 )
             except DomainError as error:
                 return self.compensate(reason=error.code, note=error.message)
-            if outcome is WAIT:
+            if isinstance(outcome, _Wait):
                 break
         return self.saga
 
@@ -269,6 +286,7 @@ class Runner:
                 return self.compensation_failed(step, error)
         self.release(status=SagaStatus.COMPENSATED)
         metrics.SAGAS_COMPENSATED.labels(saga_type=self.saga.saga_type).inc()
+        self.observe_end("compensated")
         return self.saga
 
     def compensation_failed(self, step: SagaStep, error: DomainError) -> SagaInstance:
@@ -276,6 +294,7 @@ class Runner:
         if self.saga.attempts >= settings.SAGA_MAX_ATTEMPTS:
             self.release(status=SagaStatus.FAILED, last_error=last_error)
             metrics.SAGAS_FAILED.labels(saga_type=self.saga.saga_type).inc()
+            self.observe_end("failed")
         else:
             # No runner holds it; recovery picks it up again once the delay is over.
             retry_at = timezone.now() + timedelta(seconds=settings.SAGA_RETRY_DELAY_SECONDS)
@@ -292,7 +311,9 @@ def start(*, saga_type: str, payload: dict) -> Runner:
     runner = Runner(saga, owner)
     first = runner.steps[0]
     runner.record(first, SagaEventType.STEP_STARTED)
-    runner.complete(first, first.action(runner.context()))
+    with metrics.step_observed(saga_type=saga_type, step=first.name, phase="action", failure=DomainError):
+        outcome = first.action(runner.context())
+    runner.complete(first, outcome)
     return runner
 
 

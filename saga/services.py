@@ -13,14 +13,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from c4ang import tracing
 from c4ang.actors import Actor
 from c4ang.db import save_fields
 from saga import engine, errors
 from saga.constants import SagaCompensationReason, SagaStatus
-from saga.engine import WAIT, SagaContext, SagaDefinition, SagaStep, saga_define
+from saga.engine import WAIT, SagaContext, SagaDefinition, SagaStep, saga_define, waiting
 from saga.models import SagaInstance
 
 SAGA_RECOVERY = Actor.system("saga_recovery")
+# Where the payload keeps the trace of the request that started the saga (only with tracing on).
+TRACE_KEY = "trace"
 
 __all__ = [
     "WAIT",
@@ -34,6 +37,7 @@ __all__ = [
     "saga_retry",
     "saga_schedule_compensation",
     "saga_start",
+    "waiting",
 ]
 
 
@@ -58,9 +62,12 @@ def saga_start(*, saga_type: str, payload: dict) -> SagaInstance:
     refuse: when it refuses (a DomainError, or a unique key it claims is taken), nothing is left
     behind, not even the saga, since nothing happened that needs compensating.
     """
-    with transaction.atomic():
-        runner = engine.start(saga_type=saga_type, payload=payload)
-    return runner.forward()
+    with tracing.span(f"saga.start {saga_type}", **{"saga.type": saga_type}):
+        # Kept with the saga (tracing on): a worker that continues it later does so in this trace.
+        trace = tracing.carrier()
+        with transaction.atomic():
+            runner = engine.start(saga_type=saga_type, payload={**payload, TRACE_KEY: trace} if trace else payload)
+        return runner.forward()
 
 
 @_busy_when_taken_over
@@ -141,12 +148,17 @@ def saga_recover(*, now: datetime | None = None, limit: int = 100) -> dict[str, 
             runner = engine.claim(saga_id, statuses=[SagaStatus.STARTED, SagaStatus.COMPENSATING], expired_before=now)
             if runner is None:
                 continue
-            if runner.saga.status == SagaStatus.STARTED and runner.saga.attempts <= settings.SAGA_MAX_ATTEMPTS:
-                saga = runner.forward()
-            else:
-                saga = runner.compensate(
-                    reason=SagaCompensationReason.RECOVERY_GAVE_UP, note="too many attempts", by=SAGA_RECOVERY
-                )
+            with tracing.continued(
+                f"saga.recover {runner.saga.saga_type}",
+                runner.saga.payload.get(TRACE_KEY),
+                **{"saga.type": runner.saga.saga_type, "saga.id": str(saga_id), "saga.attempt": runner.saga.attempts},
+            ):
+                if runner.saga.status == SagaStatus.STARTED and runner.saga.attempts <= settings.SAGA_MAX_ATTEMPTS:
+                    saga = runner.forward()
+                else:
+                    saga = runner.compensate(
+                        reason=SagaCompensationReason.RECOVERY_GAVE_UP, note="too many attempts", by=SAGA_RECOVERY
+                    )
         except (errors.SagaBusy, engine.SagaLeaseLost):
             continue  # another runner took it over meanwhile
         outcomes[saga.status] += 1

@@ -86,6 +86,13 @@ def test_one_approved_payment_per_order(order):
     assert Payment.objects.filter(order=order).count() == 3
 
 
+def test_one_payment_attempt_per_order_and_payment_key(order):
+    PaymentFactory(order=order, payment_key="tgen_1", idempotency_key="k1")
+    PaymentFactory(order=order, payment_key="tgen_2", idempotency_key="k2")  # another card: another attempt
+    assert refuses(lambda: PaymentFactory(order=order, payment_key="tgen_1", idempotency_key="k3"))
+    assert Payment.objects.filter(order=order).count() == 2
+
+
 def test_payment_idempotency_key_is_unique(order):
     PaymentFactory(order=order, amount=1, idempotency_key="same")
     assert refuses(lambda: PaymentFactory(order=order, amount=1, idempotency_key="same"))

@@ -2,12 +2,19 @@
 client, a customer and staff: no 5xx, and every answer (status code, content type, headers, body)
 is one the schema documents.
 
-FUZZ_MAX_EXAMPLES bounds the examples per operation and identity; FUZZ_SEED fixes what is generated,
-so a run is reproducible. Path parameters are sometimes the ids of the seeded objects, which
-schemathesis could not guess."""
+Then every operation with a body gets bodies that no schema shapes, as each identity: the whole body
+a list, a string, a number, null, nested 1,000 levels deep, a number past any column (`1e400`, 5,000
+digits), bytes that are not UTF-8, cut-off JSON; and schema-valid bodies with one field replaced by
+such a value (or a NUL, a lone surrogate, 2**63). Each is answered below 500, in the error shape.
 
+FUZZ_MAX_EXAMPLES bounds the examples per operation and identity (FUZZ_UNSHAPED_EXAMPLES those with
+one hostile field); FUZZ_SEED fixes what is generated, so a run is reproducible. Path parameters are
+sometimes the ids of the seeded objects, which schemathesis could not guess."""
+
+import json
 import os
 import sqlite3
+import uuid
 from collections import Counter, defaultdict
 from contextlib import closing
 
@@ -39,6 +46,7 @@ from saga.models import SagaInstance
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
+UNSHAPED_EXAMPLES = int(os.environ.get("FUZZ_UNSHAPED_EXAMPLES", "8"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261128"))
 # Not positive_data_acceptance: schema-valid input may break business rules (a common password, an
 # unknown product, whitespace-only text) and is then rightly a 400. Not negative_data_rejection: an
@@ -52,11 +60,41 @@ CHECKS = [
 ]
 UNLIMITED = "1000000/min"
 
+# JSON text of values that no schema asks for: nesting past any parser's patience, numbers past
+# every column (and jsonb, and Python's int parsing), text PostgreSQL refuses, the wrong types.
+HOSTILE_VALUES = {
+    "lists-nested-1000-deep": "[" * 1000 + "]" * 1000,
+    "objects-nested-40-deep": '{"a": ' * 40 + "1" + "}" * 40,
+    "exponent-overflow": "1e400",
+    "negative-exponent-overflow": "-1e999999",
+    "past-bigint": str(2**63),
+    "past-integer": str(2**31),
+    "5000-digits": "9" * 5000,
+    "nul-character": '"a\\u0000b"',
+    "lone-surrogate": '"\\ud800"',
+    "empty-object": "{}",
+    "list": '[1, "a", null]',
+    "null": "null",
+    "true": "true",
+}
+# Whole bodies: the hostile values above, other top-level types, and bytes that are not JSON at all.
+WHOLE_BODIES = {
+    **{name: text.encode() for name, text in HOSTILE_VALUES.items()},
+    "string": b'"text"',
+    "number": b"42",
+    "list-of-objects": b'[{"a": 1}]',
+    "not-utf8": b'{"a": "\xff\xfe"}',
+    "cut-off": b'{"items": [{"product_id": ',
+}
+
 
 def seed_shop() -> dict[str, str]:
     """A customer with a paid order (payment, saga), a review and recommendations, and a staff member.
     Returns the ids that path parameters name, and the bearer tokens."""
     product, other = (ProductFactory(name=name, stock=1000) for name in ("노트북", "모니터"))
+    # Near the integer column's limit (above what staff may set): a stock adjustment must not overflow it.
+    product.stock = 2**31 - 1 - 500_000
+    product.save(update_fields=["stock"])
     customer = CustomerFactory(email="fuzz@example.kr", name="퍼즈")
     order, _ = order_services.order_place(
         customer_id=customer.pk,
@@ -92,11 +130,33 @@ def server_database_url(tmp_path) -> str:
     return f"sqlite:///{path}"
 
 
+def known_path_parameters(operation, ids: dict[str, str]) -> dict[str, str] | None:
+    names = [parameter.name for parameter in operation.path_parameters]
+    return {name: ids[name] for name in names} if names and all(name in ids for name in names) else None
+
+
+def with_raw_value(body: dict, field: str, raw: str) -> bytes:
+    """The JSON of `body` with `field` set to the JSON text `raw` (which json.dumps could not write)."""
+    marker = uuid.uuid4().hex
+    return json.dumps({**body, field: marker}).replace(f'"{marker}"', raw).encode()
+
+
+def unshaped_answer_problem(response: requests.Response) -> str | None:
+    if response.status_code >= 500:
+        return f"{response.status_code} server error"
+    if response.status_code >= 400:
+        try:
+            answer = response.json()
+        except ValueError:
+            return f"{response.status_code} not JSON"
+        if not isinstance(answer, dict) or set(answer) != {"code", "message", "errors"}:
+            return f"{response.status_code} not in the error shape"
+    return None
+
+
 def cases(operation, ids: dict[str, str]):
     strategies = [operation.as_strategy(mode) for mode in schemathesis.GenerationMode]
-    names = [parameter.name for parameter in operation.path_parameters]
-    if names and all(name in ids for name in names):
-        known = {name: ids[name] for name in names}
+    if known := known_path_parameters(operation, ids):
         strategies += [operation.as_strategy(mode, path_parameters=known) for mode in schemathesis.GenerationMode]
     return st.one_of(strategies)
 
@@ -108,6 +168,7 @@ class Fuzzer:
         self.base_url = base_url
         self.ids = ids
         self.statuses: dict[str, Counter[int]] = defaultdict(Counter)
+        self.unshaped: dict[str, Counter[int]] = defaultdict(Counter)
         self.failures: dict[tuple[str, str, str], str] = {}
 
     def fuzz(self, operation, identity: str, headers: dict[str, str], session: requests.Session) -> None:
@@ -130,6 +191,48 @@ class Fuzzer:
                     self.failures.setdefault((identity, operation.label, failure.title), str(group))
 
         send()
+
+    def fuzz_unshaped(self, operation, identity: str, headers: dict[str, str], session: requests.Session) -> None:
+        """Bodies that no schema shapes: each whole body, then schema-valid ones with one hostile field."""
+        known = known_path_parameters(operation, self.ids)
+        path = operation.path.format(**known) if known else operation.path
+        for name, body in WHOLE_BODIES.items():
+            self.send_raw(operation, identity, headers, session, path, body, f"whole body: {name}")
+
+        extra = {"path_parameters": known} if known else {}
+
+        @seed(SEED)
+        @settings(
+            max_examples=UNSHAPED_EXAMPLES,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(
+            case=operation.as_strategy(schemathesis.GenerationMode.POSITIVE, **extra),
+            hostile=st.sampled_from(sorted(HOSTILE_VALUES)),
+            data=st.data(),
+        )
+        def send(case, hostile, data):
+            body = case.body if isinstance(case.body, dict) and case.body else {"field": None}
+            field = data.draw(st.sampled_from(sorted(body)))
+            raw = with_raw_value(body, field, HOSTILE_VALUES[hostile])
+            self.send_raw(operation, identity, headers, session, case.formatted_path, raw, f"{field}: {hostile}")
+
+        send()
+
+    def send_raw(self, operation, identity, headers, session, path: str, body: bytes, label: str) -> None:
+        response = session.request(
+            operation.method.upper(),
+            f"{self.base_url}{path}",
+            data=body,
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=30,
+        )
+        self.unshaped[identity][response.status_code] += 1
+        if problem := unshaped_answer_problem(response):
+            self.failures.setdefault((identity, operation.label, f"{label}: {problem}"), response.text[:500])
 
 
 def test_every_operation_survives_fuzzing_as_each_identity(gunicorn_server, tmp_path):
@@ -159,9 +262,16 @@ def test_every_operation_survives_fuzzing_as_each_identity(gunicorn_server, tmp_
         with requests.Session() as session:
             for operation in operations:
                 fuzzer.fuzz(operation, identity, headers, session)
+                if list(operation.body):
+                    fuzzer.fuzz_unshaped(operation, identity, headers, session)
 
     print(f"\nfuzzed {len(operations)} operations, at most {MAX_EXAMPLES} examples each, seed {SEED}")
     for identity, statuses in fuzzer.statuses.items():
+        answers = ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
+        print(f"{identity}: {statuses.total()} requests ({answers})")
+    with_body = [operation for operation in operations if list(operation.body)]
+    print(f"unshaped bodies: {len(with_body)} operations with a body x {len(identities)} identities")
+    for identity, statuses in fuzzer.unshaped.items():
         answers = ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items()))
         print(f"{identity}: {statuses.total()} requests ({answers})")
     print(f"{len(fuzzer.failures)} failures")

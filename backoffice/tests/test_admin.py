@@ -11,12 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from c4ang.models import JobRun
 from customers.tests.factories import CustomerFactory
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, OrderItem
 from orders.tests.factories import OrderFactory, OrderItemFactory
-from payments.models import Payment, WebhookEvent
+from payments.models import Payment, PaymentEvent, WebhookEvent
 from payments.tests.factories import PaymentFactory
-from products.models import StockAdjustment
+from products.models import Product, StockAdjustment
 from products.tests.factories import ProductFactory, ReviewFactory
 from recommendations.tests.factories import RecommendationFactory
 from saga.models import SagaEvent, SagaInstance
@@ -210,3 +211,85 @@ def test_run_now_queues_the_job_for_a_worker_on_the_real_broker(staff_browser, s
     queued = [json.loads(message) for message in broker.lrange("celery", 0, -1)]
     assert [message["headers"]["task"] for message in queued] == ["recommendations.tasks.daily_recommendation_pipeline"]
     broker.delete("celery")
+
+
+def money_and_audit_rows() -> dict[str, int]:
+    return {
+        model._meta.label: model.objects.count()
+        for model in (
+            Order,
+            OrderItem,
+            OrderEvent,
+            Payment,
+            PaymentEvent,
+            WebhookEvent,
+            SagaInstance,
+            SagaEvent,
+            StockAdjustment,
+            JobRun,
+            Product,
+        )
+    }
+
+
+def offered_actions(changelist) -> list[str]:
+    action_form = changelist.context["action_form"]  # None when the list offers no action at all
+    return [] if action_form is None else [value for value, _ in action_form.fields["action"].choices if value]
+
+
+@pytest.mark.parametrize("model", [Order, Payment, WebhookEvent, SagaInstance, JobRun], ids=lambda m: m.__name__)
+def test_money_and_audit_rows_cannot_be_deleted_from_the_admin(staff_browser, model):
+    # Given a shop with every kind of row, as a superuser
+    build_shop(1)
+    JobRun.objects.create(job="daily-recommendation-pipeline", trigger="schedule", started_at=timezone.now())
+    PaymentEvent.objects.create(payment=Payment.objects.get(), kind="REQUESTED", detail={})
+    row = model.objects.get()
+    name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    before = money_and_audit_rows()
+
+    # When staff look for "delete selected", open the delete page, confirm it, and post the action anyway
+    changelist = staff_browser.get(reverse(f"{name}_changelist"))
+    delete_page = staff_browser.get(reverse(f"{name}_delete", args=[row.pk]))
+    delete_confirm = staff_browser.post(reverse(f"{name}_delete", args=[row.pk]), {"post": "yes"})
+    staff_browser.post(
+        reverse(f"{name}_changelist"), {"action": "delete_selected", "_selected_action": [str(row.pk)], "post": "yes"}
+    )
+
+    # Then the action is not offered, the delete page is refused, and nothing is deleted
+    assert changelist.status_code == 200
+    assert "delete_selected" not in offered_actions(changelist)
+    assert (delete_page.status_code, delete_confirm.status_code) == (403, 403)
+    assert money_and_audit_rows() == before
+
+
+def test_inlines_offer_no_delete_box(staff_browser):
+    shop = build_shop(1)
+    product = shop["product"]
+    StockAdjustment.objects.create(product=product, delta=3, stock_after=3, reason="입고", actor="staff:a@c4ang.com")
+    PaymentEvent.objects.create(payment=Payment.objects.get(), kind="REQUESTED", detail={})
+    pages = [
+        reverse("admin:orders_order_change", args=[shop["order"].pk]),
+        reverse("admin:saga_sagainstance_change", args=[shop["saga"].pk]),
+        reverse("admin:payments_payment_change", args=[Payment.objects.get().pk]),
+        reverse("admin:products_product_change", args=[product.pk]),
+    ]
+
+    for url in pages:
+        html = staff_browser.get(url).content.decode()
+        assert "-DELETE" not in html, url
+
+
+def test_a_product_with_stock_adjustments_cannot_be_deleted_with_them(staff_browser):
+    # Given a product never ordered, with a stock adjustment (the audit trail of its stock)
+    product = ProductFactory(stock=0)
+    StockAdjustment.objects.create(product=product, delta=3, stock_after=3, reason="입고", actor="staff:a@c4ang.com")
+    url = reverse("admin:products_product_delete", args=[product.pk])
+
+    # When a superuser confirms its deletion
+    page = staff_browser.get(url)
+    staff_browser.post(url, {"post": "yes"})
+
+    # Then the admin names the protected adjustment and deletes nothing
+    assert "Cannot delete product" in page.content.decode()
+    assert Product.objects.filter(pk=product.pk).count() == 1
+    assert list(StockAdjustment.objects.values_list("product_id", "delta")) == [(product.pk, 3)]

@@ -16,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from c4ang import metrics
 from c4ang.errors import DomainError
 
 _TOP_LEVEL_CODES = {
@@ -109,6 +110,7 @@ def server_error(request):
     (already logged). A database that cannot be reached (the connection refused or dropped, a
     failover) is a 503 the client may retry; the transaction in flight was rolled back with it."""
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        metrics.DB_CONNECTION_ERRORS.labels(source="request").inc()
         response = JsonResponse(
             error_body("service_unavailable", "The database is unavailable; retry shortly."),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,

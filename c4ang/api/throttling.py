@@ -9,6 +9,7 @@ cached public reads, in the same round trip as the read: c4ang.api.views.CachedP
 from rest_framework.throttling import SimpleRateThrottle
 
 from c4ang.cache import count_and_get
+from c4ang.emails import sign_in_key
 
 
 class FixedWindowRateThrottle(SimpleRateThrottle):
@@ -48,10 +49,10 @@ class SignInAccountThrottle(FixedWindowRateThrottle):
     scope = "auth_account"
 
     def get_cache_key(self, request, view) -> str | None:
-        email = request.data.get("email") if isinstance(request.data, dict) else None
-        if not isinstance(email, str) or not email.strip():
+        account = sign_in_key(request.data.get("email")) if isinstance(request.data, dict) else None
+        if account is None:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": email.strip().lower()[:254]}
+        return self.cache_format % {"scope": self.scope, "ident": account}
 
 
 class AnonRateThrottle(FixedWindowRateThrottle):
@@ -83,3 +84,13 @@ class UserRateThrottle(FixedWindowRateThrottle):
         if not (request.user and request.user.is_authenticated):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class PgWebhookRateThrottle(FixedWindowRateThrottle):
+    """PG webhooks, per sending IP. A delivery refused here is not lost: Toss resends one that got
+    no 200 after 1, 4, 16, … minutes (7 times), and a one-minute window is over by the first resend."""
+
+    scope = "pg_webhook"
+
+    def get_cache_key(self, request, view) -> str:
+        return self.client_key(request)

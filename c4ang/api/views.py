@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
+from c4ang import metrics
 from c4ang.api.throttling import AnonRateThrottle
 from c4ang.cache import CachedBody, count_and_get, read, uncount
 
@@ -48,6 +49,7 @@ class CachedPublicReadApi(APIView):
             count, values = count_and_get(counter, throttle.duration, entry.keys)
             body = entry.current(values)
             if body is not None and throttle.allows(count):
+                metrics.cache_read(entry.area, hits=1)
                 return json_response(body)
             if count is not None:
                 uncount(counter)
@@ -57,6 +59,8 @@ class CachedPublicReadApi(APIView):
         entry = self.cached_body(request, **kwargs)
         values = read(entry.keys)
         body = entry.current(values)
+        # Counted here, once per read served: the fast path above counts only the hits it answers.
+        metrics.cache_read(entry.area, hits=body is not None, misses=body is None)
         if body is None:
             body = JSONRenderer().render(self.build(request, **kwargs))
             entry.store(values, body)

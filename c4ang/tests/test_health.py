@@ -1,6 +1,9 @@
 """Liveness, readiness and metrics, in-process and on a real gunicorn with broken dependencies."""
 
+import json
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -38,18 +41,46 @@ def test_metrics_exports_prometheus_text(api_client):
     assert b"django_http_requests_total_by_method_total" in response.content
 
 
+def workers_answering(server, path: str, count: int, deadline_s: float = 10) -> list[str]:
+    """The pids of the gunicorn workers that answered the requests for `path`, read from the image's
+    access log (its lines name the worker); polled until all `count` of them are logged."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        lines = [line for line in server.output().splitlines() if line.startswith('{"logger": "gunicorn.access"')]
+        pids = [entry["worker"] for entry in map(json.loads, lines) if entry["path"] == path]
+        if len(pids) >= count or time.monotonic() > deadline:
+            return pids
+        time.sleep(0.05)
+
+
+def at_once(server, path: str, count: int) -> list:
+    # Concurrent requests: while one worker answers, the other takes the next (one at a time, a
+    # single worker may well take them all).
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda _: call_json(f"{server.url}{path}"), range(count)))
+
+
 @pytest.mark.slow
 def test_metrics_add_up_every_gunicorn_worker(gunicorn_server, tmp_path):
     # The image's settings: each worker counts in files that /metrics adds up.
     server = gunicorn_server({"DATABASE_URL": f"sqlite:///{tmp_path / 'metrics.sqlite3'}"}, 2, image_config=True)
-    for _ in range(40):
-        assert call_json(f"{server.url}/no-such-page/")[0] == 404
+    deadline = time.monotonic() + 60
 
-    # Whichever worker answers the scrape, it reports the requests of both.
-    for _ in range(4):
-        _, metrics, _ = call_json(f"{server.url}/metrics")
+    # Requests until both workers have answered some: each worker counted only its own.
+    not_found = 0
+    while len(set(workers_answering(server, "/no-such-page/", not_found))) < 2:
+        assert time.monotonic() < deadline, "one worker answered every request"
+        assert [answer.status for answer in at_once(server, "/no-such-page/", 16)] == [404] * 16
+        not_found += 16
+
+    # Scrapes until both workers have answered one: whichever answers reports the requests of both.
+    scrapes = []
+    while len(set(workers_answering(server, "/metrics", len(scrapes)))) < 2:
+        assert time.monotonic() < deadline, "one worker answered every scrape"
+        scrapes += at_once(server, "/metrics", 8)
+    for status, metrics, _ in scrapes:
         served = re.search(r'^django_http_responses_total_by_status_total\{status="404"\} (\S+)$', metrics, re.M)
-        assert float(served[1]) >= 40
+        assert (status, float(served[1])) == (200, not_found)
 
 
 @pytest.mark.slow
@@ -90,3 +121,31 @@ def test_readyz_names_pending_migrations(gunicorn_server, tmp_path):
     assert body["failing"] == ["migrations"]
     assert "migration(s) not applied: " in body["checks"]["migrations"]
     assert "contenttypes.0001_initial" in body["checks"]["migrations"]
+
+
+@pytest.mark.slow
+def test_readyz_in_production_names_failing_checks_without_their_error_text(gunicorn_server):
+    # Given production settings and a database and Redis nobody listens on
+    dead_port = free_port()
+    server = gunicorn_server(
+        {
+            "C4ANG_ENV": "production",
+            "SECRET_KEY": "r" * 20 + "Zq8-Vn3Lm5Xc7Bt1Wy4Pk6Hd9Gs2Fj0A",
+            "ALLOWED_HOSTS": "api.c4ang.com",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{dead_port}/nowhere",
+            "REDIS_URL": f"redis://127.0.0.1:{dead_port}/0",
+            "DB_CONNECT_TIMEOUT": "2",
+        }
+    )
+
+    # When anyone asks for readiness
+    status, body, _ = call_json(f"{server.url}/readyz")
+
+    # Then it names what fails and nothing of why: no host, port or error text
+    assert status == 503
+    assert body["status"] == "unavailable"
+    assert body["checks"] == {"database": "error", "cache": "error", "migrations": "skipped"}
+    assert (body["failing"], body["degraded"]) == (["database", "migrations"], ["cache"])
+    assert str(dead_port) not in json.dumps(body)
+    # The detail is still in the server's log for the operator
+    assert str(dead_port) in server.output()

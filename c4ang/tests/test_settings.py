@@ -9,6 +9,7 @@ from django.conf import settings
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from c4ang.schedules import periodic_tasks_ensure
+from c4ang.settings import redis_neighbour_db
 
 PRODUCTION_KEY = "p" * 20 + "9f3Kd0-qLx81mZ_vT2bWnE7cRyA4uHsJ"
 
@@ -23,6 +24,60 @@ def test_production_refuses_the_default_secret_key():
     result = manage("check", C4ANG_ENV="production", ALLOWED_HOSTS="api.c4ang.com", SECRET_KEY="")
     assert result.returncode != 0
     assert "needs SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("secret_key", ["k" * 50, "abcd" * 13], ids=["one-character", "four-characters"])
+def test_production_refuses_a_low_entropy_secret_key(secret_key):
+    # Given a key long enough but of fewer than 5 distinct characters (Django's W009 rule)
+    result = manage("check", C4ANG_ENV="production", ALLOWED_HOSTS="api.c4ang.com", SECRET_KEY=secret_key)
+
+    assert result.returncode == 1
+    assert "needs SECRET_KEY: at least 50 random characters (5 or more distinct)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "signing_key", ["x", "", "j" * 64, PRODUCTION_KEY[:49]], ids=["x", "empty", "one-character", "49-characters"]
+)
+def test_production_refuses_a_weak_jwt_signing_key(signing_key):
+    result = manage(
+        "check",
+        C4ANG_ENV="production",
+        ALLOWED_HOSTS="api.c4ang.com",
+        SECRET_KEY=PRODUCTION_KEY,
+        JWT_SIGNING_KEY=signing_key,
+    )
+
+    assert result.returncode == 1
+    assert "needs a strong JWT_SIGNING_KEY" in result.stderr
+
+
+def test_production_signs_tokens_with_a_strong_jwt_key_or_the_secret_key():
+    show_key = "from django.conf import settings; print(settings.SIMPLE_JWT['SIGNING_KEY'])"
+    production = {"C4ANG_ENV": "production", "ALLOWED_HOSTS": "api.c4ang.com", "SECRET_KEY": PRODUCTION_KEY}
+    jwt_key = "J" * 20 + "x7Qm2-Lp9vZt4Rk8Wn3Ys6Hb1Fd5Gc0Ue_Aj"
+
+    own = manage("shell", "--no-imports", "-c", show_key, **production, JWT_SIGNING_KEY=jwt_key)
+    unset = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", show_key],
+        env={**{k: v for k, v in os.environ.items() if k != "JWT_SIGNING_KEY"}, **production},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    development_empty = manage("shell", "--no-imports", "-c", show_key, JWT_SIGNING_KEY="", SECRET_KEY=PRODUCTION_KEY)
+
+    assert (own.returncode, own.stdout) == (0, f"{jwt_key}\n"), own.stderr
+    assert (unset.returncode, unset.stdout) == (0, f"{PRODUCTION_KEY}\n"), unset.stderr
+    # Development never signs with an empty key either: it falls back to SECRET_KEY.
+    assert (development_empty.returncode, development_empty.stdout) == (0, f"{PRODUCTION_KEY}\n")
+
+
+@pytest.mark.parametrize("hosts", ["*", "api.c4ang.com,*", "*.c4ang.com"])
+def test_production_refuses_a_wildcard_host(hosts):
+    result = manage("check", C4ANG_ENV="production", SECRET_KEY=PRODUCTION_KEY, ALLOWED_HOSTS=hosts)
+
+    assert result.returncode == 1
+    assert "refuses a wildcard in ALLOWED_HOSTS" in result.stderr
 
 
 def test_production_refuses_debug():
@@ -93,13 +148,38 @@ def test_staff_schedule_edits_survive_the_next_migrate():
     assert (task.crontab.hour, task.crontab.minute) == ("4", "30")
 
 
-@pytest.mark.skipif(bool(settings.REDIS_URL), reason="embedded defaults only apply without REDIS_URL")
-def test_embedded_defaults_without_redis():
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
-    assert settings.CELERY_TASK_ALWAYS_EAGER is True
+def test_embedded_defaults_without_redis(tmp_path):
+    # Read in a process of its own: this run's cache is moved to a file of its own (conftest).
+    show = (
+        "from django.conf import settings; print(settings.CACHES['default']); print(settings.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", show],
+        env={**env, "C4ANG_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.splitlines()
+
+    # Shared by every process on the machine that uses the database, beside it (not one per process).
+    cache_file = tmp_path / "c4ang.cache.sqlite3"
+    assert shown == [
+        str(
+            {
+                "BACKEND": "c4ang.sqlite_cache.SQLiteCache",
+                "LOCATION": str(cache_file),
+                "OPTIONS": {"MAX_ENTRIES": 200_000},
+            }
+        ),
+        "True",
+    ]
 
 
 @pytest.mark.redis
 def test_redis_backs_cache_and_broker():
     assert settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
-    assert settings.CELERY_BROKER_URL == settings.REDIS_URL
+    assert settings.CACHES["default"]["LOCATION"] == settings.REDIS_URL
+    # Under pytest the broker takes the neighbouring db, so that clearing the cache keeps the queues.
+    assert redis_neighbour_db(settings.REDIS_URL) == settings.CELERY_BROKER_URL

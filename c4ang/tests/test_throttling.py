@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def rates(monkeypatch):
+def rates(monkeypatch, throttle_clock):
+    """Set limits; the throttle's clock stands still, so each test's requests share one window."""
+
     def set_rates(**rates):
         for throttle in (throttling.AnonRateThrottle, throttling.UserRateThrottle):
             monkeypatch.setattr(throttle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, **rates})
@@ -41,3 +43,17 @@ def test_signed_in_requests_are_limited_per_user(customer_factory, rates):
     assert statuses == [200, 200, 429]
     # Same IP, another user: their own window, and the anonymous limit does not apply to them.
     assert second.get("/api/v1/orders/").status_code == 200
+
+
+def test_each_window_counts_from_zero_and_says_when_it_ends(api_client, rates, throttle_clock):
+    rates(anon="2/min")
+    throttle_clock.advance(58)  # 59 s into the window
+
+    in_window = [api_client.get("/api/v1/products/").status_code for _ in range(3)]
+    throttled = api_client.get("/api/v1/products/")
+    throttle_clock.advance(1)  # the next window
+    next_window = [api_client.get("/api/v1/products/").status_code for _ in range(3)]
+
+    assert in_window == [200, 200, 429]
+    assert throttled["Retry-After"] == "1"
+    assert next_window == [200, 200, 429]

@@ -135,7 +135,7 @@ def test_staff_without_profile_gets_404_on_me(staff_client):
     assert_error(staff_client.get(ME), 404, "customer_not_found")
 
 
-def test_auth_endpoints_are_throttled(api_client, monkeypatch):
+def test_auth_endpoints_are_throttled(api_client, monkeypatch, throttle_clock):
     from rest_framework.settings import api_settings
 
     from c4ang.api.throttling import AuthRateThrottle
@@ -150,7 +150,7 @@ def test_auth_endpoints_are_throttled(api_client, monkeypatch):
     assert statuses == [401, 401, 401, 429]
 
 
-def test_sign_in_is_throttled_per_account_across_ips(api_client, customer, monkeypatch):
+def test_sign_in_is_throttled_per_account_across_ips(api_client, customer, monkeypatch, throttle_clock):
     from rest_framework.settings import api_settings
 
     from c4ang.api.throttling import SignInAccountThrottle

@@ -94,6 +94,45 @@ def test_a_refresh_token_is_not_an_access_token(api_client, customer):
     assert_error(bearer(api_client, tokens["refresh"]).get(ME), 401, "token_not_valid")
 
 
+NOT_A_USER_ID = ["not-a-uuid", "", ["list"], {"id": 1}, 2**200, -1, 1.5]
+
+
+def signed_with_user_id(token, user_id) -> str:
+    """The token correctly signed (with the platform's key) but carrying `user_id` as its user id claim."""
+    token["user_id"] = user_id
+    return str(token)
+
+
+@pytest.mark.parametrize("user_id", NOT_A_USER_ID)
+def test_a_signed_access_token_whose_user_id_is_not_a_uuid_is_refused(api_client, customer, user_id):
+    access = signed_with_user_id(AccessToken.for_user(customer.user), user_id)
+
+    assert_error(bearer(api_client, access).get(ME), 401, "token_not_valid")
+
+
+@pytest.mark.parametrize("user_id", NOT_A_USER_ID)
+def test_a_signed_refresh_token_whose_user_id_is_not_a_uuid_is_refused(api_client, customer, user_id):
+    refresh = signed_with_user_id(RefreshToken.for_user(customer.user), user_id)
+
+    refreshed = api_client.post(REFRESH, {"refresh": refresh}, format="json")
+    logged_out = api_client.post(LOGOUT, {"refresh": refresh}, format="json")
+
+    assert_error(refreshed, 401, "token_not_valid")
+    assert_error(logged_out, 401, "token_not_valid")
+    assert BlacklistedToken.objects.count() == 0
+    assert OutstandingToken.objects.count() == 1  # the one for_user issued; nothing rotated
+
+
+def test_a_signed_refresh_token_of_an_unknown_user_is_refused(api_client, customer):
+    refresh = signed_with_user_id(RefreshToken.for_user(customer.user), "6f1c2a9e-0000-4000-8000-000000000000")
+
+    refreshed = api_client.post(REFRESH, {"refresh": refresh}, format="json")
+
+    assert_error(refreshed, 401, "no_active_account")
+    assert BlacklistedToken.objects.count() == 0
+    assert OutstandingToken.objects.count() == 1
+
+
 # --- refresh rotation and sign-out ----------------------------------------------------------------
 
 
@@ -159,7 +198,7 @@ def test_logout_is_in_the_schema(api_client):
 
 
 @pytest.fixture
-def auth_rate(monkeypatch):
+def auth_rate(monkeypatch, throttle_clock):
     monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {**api_settings.DEFAULT_THROTTLE_RATES, "auth": "2/min"})
 
 

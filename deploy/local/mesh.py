@@ -187,10 +187,14 @@ class Mesh:
         subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
 
         services = sorted(modules)
-        ports = free_ports(len(services), besides=self.port)
-        self.upstreams = [Upstream(name, modules[name], port) for name, port in zip(services, ports, strict=True)]
+        ports = free_ports(len(services) + 2, besides=self.port)
+        self.upstreams = [Upstream(name, modules[name], port) for name, port in zip(services, ports, strict=False)]
+        # The worker and beat serve their metrics on ports of their own, as in their pods (9100 there).
+        metrics = dict(zip(("celery-worker", "celery-beat"), ports[-2:], strict=True)) if env.get("REDIS_URL") else {}
         (self.state_dir / "mesh.json").write_text(
-            json.dumps({"port": self.port, "upstreams": [up.__dict__ for up in self.upstreams]}, indent=2),
+            json.dumps(
+                {"port": self.port, "upstreams": [up.__dict__ for up in self.upstreams], "metrics": metrics}, indent=2
+            ),
             encoding="utf-8",
         )
         try:
@@ -207,14 +211,25 @@ class Mesh:
                 )
             if env.get("REDIS_URL"):
                 celery = [sys.executable, "-m", "celery", "-A", "c4ang"]
+                # The pool's processes count their tasks in files the worker's main process adds up.
+                worker_metrics = self.state_dir / "worker-metrics"
+                shutil.rmtree(worker_metrics, ignore_errors=True)
+                worker_metrics.mkdir()
                 self._spawn(
                     "celery-worker",
                     [*celery, "worker", "-l", "INFO", "--concurrency", str(self.workers), "-n", "localmesh@%h"],
-                    env,
+                    {
+                        **env,
+                        "C4ANG_METRICS_PORT": str(metrics["celery-worker"]),
+                        "C4ANG_METRICS_ADDR": "127.0.0.1",
+                        "PROMETHEUS_MULTIPROC_DIR": str(worker_metrics),
+                    },
                 )
                 beat_schedule = str(self.state_dir / "celerybeat-schedule")
                 self._spawn(
-                    "celery-beat", [*celery, "beat", "-l", "INFO", "--schedule", beat_schedule, "--pidfile", ""], env
+                    "celery-beat",
+                    [*celery, "beat", "-l", "INFO", "--schedule", beat_schedule, "--pidfile", ""],
+                    {**env, "C4ANG_METRICS_PORT": str(metrics["celery-beat"]), "C4ANG_METRICS_ADDR": "127.0.0.1"},
                 )
             for up in self.upstreams:
                 wait_listening(up.port, deadline_s, log=self.logs / f"{up.service}.log")
@@ -263,6 +278,10 @@ class Mesh:
         """The port and upstreams of the last start (for `status` and the tests)."""
         recorded = json.loads((self.state_dir / "mesh.json").read_text(encoding="utf-8"))
         return recorded["port"], [Upstream(**up) for up in recorded["upstreams"]]
+
+    def metrics_ports(self) -> dict[str, int]:
+        """The metrics ports of the Celery worker and beat of the last start (none without Redis)."""
+        return json.loads((self.state_dir / "mesh.json").read_text(encoding="utf-8")).get("metrics", {})
 
     def stop(self, deadline_s: float = 30) -> None:
         processes = self.processes()

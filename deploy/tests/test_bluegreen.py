@@ -15,6 +15,7 @@ import yaml
 from werkzeug import Response
 
 from deploy import bluegreen
+from deploy.local.net import free_port
 from deploy.render import app_container, find, kubectl
 
 REPOSITORY = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/c4ang"
@@ -319,8 +320,8 @@ def test_the_release_workflow_runs_the_five_phases_with_valid_steps():
         "build-and-test": [],
         "migrate": ["migrate"],
         "deploy-green": ["status", "deploy-green", "wait-ready"],
-        "verify-green": ["smoke"],
-        "switch": ["switch", "smoke", "rollback", "status"],
+        "verify-green": ["smoke", "analyze"],
+        "switch": ["switch", "smoke", "analyze", "rollback", "status"],
         "promote": ["promote"],
     }
     assert workflow["jobs"]["switch"]["steps"][-2]["if"] == "failure()"
@@ -330,5 +331,97 @@ def test_the_release_workflow_runs_the_five_phases_with_valid_steps():
                 line.replace("${{ matrix.module }}", "orders")
                 .replace('"$TAG"', "abc123")
                 .replace('"$GATEWAY_URL"', "http://gw")
+                .replace('"$PROMETHEUS_URL"', "http://prometheus:9090")
             )[3:]
             assert bluegreen.main(["--dry-run", *argv], out=io.StringIO()) == 0, line
+
+
+# --- analyze --------------------------------------------------------------------------------------------------
+# Against a real Prometheus scraping real servers: deploy/tests/test_analysis.py. Here, each decision.
+
+
+def prometheus(httpserver, requests: float | None, errors: float | None, p95: float | str | None):
+    """Answers the analysis' three instant queries like Prometheus' HTTP API (None: no series)."""
+
+    def answer(request):
+        query = request.args["query"]
+        value = p95 if query.startswith("histogram_quantile") else errors if "5xx" in query else requests
+        assert 'app="order-api", version="green"' in query
+        result = [] if value is None else [{"metric": {}, "value": [1764590000.0, str(value)]}]
+        return Response(json.dumps({"status": "success", "data": {"resultType": "vector", "result": result}}))
+
+    httpserver.expect_request("/api/v1/query").respond_with_handler(answer)
+    return httpserver.url_for("/").rstrip("/")
+
+
+def analyze(url: str, *extra: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return bluegreen.main(["analyze", "orders", "--prometheus", url, *extra], out=out), out.getvalue()
+
+
+def test_the_analysis_passes_within_the_gate(httpserver):
+    code, report = analyze(prometheus(httpserver, requests=400, errors=2, p95=0.12))
+
+    assert code == 0
+    assert report.splitlines()[-2:] == [
+        "#   requests 400 (at least 50), 5xx 0.50% (at most 1.00%), p95 120 ms (at most 500 ms)",
+        "# order-api-green passes the analysis",
+    ]
+    assert len(httpserver.log) == 3
+
+
+@pytest.mark.parametrize(
+    ("requests", "errors", "p95", "why"),
+    [
+        (400, 6, 0.12, "5xx rate 1.50% over 1.00%"),
+        (400, 0, 0.75, "p95 750 ms over 500 ms"),
+        (400, None, "NaN", "p95 no data over 500 ms"),
+        (None, None, None, "too little traffic to judge (0 requests in 5m)"),
+        (30, 0, 0.05, "too little traffic to judge (30 requests in 5m)"),
+    ],
+)
+def test_the_analysis_fails_above_the_gate_or_without_enough_traffic(httpserver, capsys, requests, errors, p95, why):
+    code, _ = analyze(prometheus(httpserver, requests, errors, p95))
+
+    assert code == 1
+    assert capsys.readouterr().err == f"error: order-api-green fails the analysis: {why}\n"
+
+
+def test_the_gate_is_the_operators_to_set(httpserver):
+    url = prometheus(httpserver, requests=30, errors=1, p95=0.7)
+
+    code, report = analyze(url, "--min-requests", "20", "--max-error-rate", "0.05", "--max-p95", "1", "--window", "10m")
+
+    assert code == 0, report
+    assert "[10m]" in report
+
+
+def test_an_unreachable_prometheus_fails_the_analysis(capsys):
+    code, _ = analyze(f"http://127.0.0.1:{free_port()}")
+
+    assert code == 1
+    assert "could not answer" in capsys.readouterr().err
+
+
+def test_a_failing_analysis_with_rollback_sends_everyone_back_to_blue(cluster, httpserver, capsys):
+    state, save, calls = cluster
+    state["virtualservice/order-api"]["spec"]["http"] = bluegreen.weighted(state["virtualservice/order-api"], 100)
+    save()
+
+    code, _ = analyze(prometheus(httpserver, requests=400, errors=40, p95=0.1), "--rollback")
+
+    assert code == 1
+    assert "5xx rate 10.00%" in capsys.readouterr().err
+    patch = calls()[-1]
+    assert patch[:3] == ["patch", "virtualservice", "order-api"]
+    routes = {r["name"]: r for r in json.loads(patch[6])["spec"]["http"]}
+    assert [(d["destination"]["subset"], d["weight"]) for d in routes["safe"]["route"]] == [("blue", 100), ("green", 0)]
+
+
+def test_a_passing_analysis_with_rollback_changes_nothing(cluster, httpserver):
+    _, _, calls = cluster
+
+    code, _ = analyze(prometheus(httpserver, requests=400, errors=0, p95=0.1), "--rollback")
+
+    assert code == 0
+    assert calls() == []

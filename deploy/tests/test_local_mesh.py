@@ -256,6 +256,7 @@ def stock_and_orders(product, django_db_blocker) -> tuple[int, dict[str, int]]:
         return Product.objects.get(pk=product.pk).stock, statuses
 
 
+# An oversell through the mesh is caught only in the PostgreSQL pass of CI: SQLite runs one writer at a time.
 @pytest.mark.postgres
 def test_60_clients_racing_for_20_units_through_the_mesh_buy_exactly_20(mesh, shop, django_db_blocker):
 
@@ -285,6 +286,7 @@ def test_60_clients_racing_for_20_units_through_the_mesh_buy_exactly_20(mesh, sh
     assert stock_and_orders(product, django_db_blocker) == (0, {"PAID": 20, "CANCELLED": 40, "PENDING": 0})
 
 
+# A double charge through the mesh is caught only in the PostgreSQL pass of CI: SQLite runs one writer at a time.
 @pytest.mark.postgres
 def test_one_idempotency_key_replayed_at_once_through_the_mesh_is_one_order_and_one_charge(
     mesh, shop, django_db_blocker

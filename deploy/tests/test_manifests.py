@@ -67,30 +67,35 @@ def test_each_environment_renders_its_objects(rendered):
         "PodDisruptionBudget": 13,
     }
 
+    # Staging and production are watched (components/monitoring): the scrape, the alert rules,
+    # Alertmanager's routing with its receivers' keys, and four dashboards (ConfigMaps).
+    monitoring = {"PodMonitor": 1, "PrometheusRule": 1, "AlertmanagerConfig": 1}
     assert kinds["production"] == {
         **common,
-        "ConfigMap": 2,
+        **monitoring,
+        "ConfigMap": 6,
         "ServiceAccount": 3,
         "Service": 8,
         "Deployment": 15,
         "StatefulSet": 1,
         "HorizontalPodAutoscaler": 12,
-        "NetworkPolicy": 3,
+        "NetworkPolicy": 4,
         "PeerAuthentication": 1,
         "SecretStore": 1,
-        "ExternalSecret": 1,
+        "ExternalSecret": 2,
     }
     assert kinds["staging"] == {
         **common,
-        "ConfigMap": 2,
+        **monitoring,
+        "ConfigMap": 6,
         "ServiceAccount": 3,
         "Service": 8,
         "Deployment": 15,
         "StatefulSet": 1,
-        "NetworkPolicy": 3,
+        "NetworkPolicy": 4,
         "PeerAuthentication": 1,
         "SecretStore": 1,
-        "ExternalSecret": 1,
+        "ExternalSecret": 2,
     }
     # Local: in-cluster PostgreSQL, no HPA, no NetworkPolicy, no mTLS policy, secrets from SOPS.
     assert kinds["local"] == {

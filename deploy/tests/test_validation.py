@@ -1,6 +1,7 @@
 """Schema validation of every rendered object, offline: Kubernetes kinds against the API's OpenAPI
-schemas (kubernetes-validate, strict), Istio kinds against Istio's API types (cloudcoil's models,
-strict: an unknown field fails), External Secrets kinds against the fields the operator requires.
+schemas (kubernetes-validate, strict), Istio kinds against Istio's API types and the Prometheus
+Operator's kinds against its types (cloudcoil's models, strict: an unknown field fails), External
+Secrets kinds against the fields the operator requires.
 Each validator is also fed a broken object, so that none of them passes by skipping.
 """
 
@@ -11,6 +12,8 @@ import kubernetes_validate
 import pytest
 from cloudcoil.models.istio.networking import v1 as istio_networking
 from cloudcoil.models.istio.security import v1 as istio_security
+from cloudcoil.models.prometheus_operator import v1 as monitoring_v1
+from cloudcoil.models.prometheus_operator import v1alpha1 as monitoring_v1alpha1
 from pydantic import ValidationError
 
 from deploy.render import OVERLAYS, app_container, find
@@ -22,6 +25,12 @@ ISTIO_MODELS = {
     ("networking.istio.io/v1", "DestinationRule"): istio_networking.DestinationRule,
     ("networking.istio.io/v1", "Gateway"): istio_networking.Gateway,
     ("security.istio.io/v1", "PeerAuthentication"): istio_security.PeerAuthentication,
+}
+# kube-prometheus-stack's kinds (components/monitoring), as the Prometheus Operator's API types define them.
+MONITORING_MODELS = {
+    ("monitoring.coreos.com/v1", "PrometheusRule"): monitoring_v1.PrometheusRule,
+    ("monitoring.coreos.com/v1", "PodMonitor"): monitoring_v1.PodMonitor,
+    ("monitoring.coreos.com/v1alpha1", "AlertmanagerConfig"): monitoring_v1alpha1.AlertmanagerConfig,
 }
 REMOTE_REF = {
     "type": "object",
@@ -130,10 +139,19 @@ def validate_kubernetes(obj: dict, version: str) -> None:
 
 def validate_istio(obj: dict) -> None:
     """Parse with Istio's types; a field the types do not know is dropped by the parse, so compare back."""
-    model = ISTIO_MODELS[(obj["apiVersion"], obj["kind"])].model_validate(obj)
+    validate_typed(obj, ISTIO_MODELS, "Istio")
+
+
+def validate_monitoring(obj: dict) -> None:
+    validate_typed(obj, MONITORING_MODELS, "the Prometheus Operator")
+
+
+def validate_typed(obj: dict, models: dict, owner: str) -> None:
+    model = models[(obj["apiVersion"], obj["kind"])].model_validate(obj)
     parsed = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
     if parsed != obj:
-        raise ValueError(f"{obj['kind']} {obj['metadata']['name']}: fields Istio does not know: {unknown(obj, parsed)}")
+        where = f"{obj['kind']} {obj['metadata']['name']}"
+        raise ValueError(f"{where}: fields {owner} does not know: {unknown(obj, parsed)}")
 
 
 def unknown(given, parsed, path="") -> list[str]:
@@ -157,12 +175,15 @@ def validate_external_secrets(obj: dict) -> None:
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_object_is_valid_for_its_kind(rendered, overlay, version):
-    validated = {"kubernetes": 0, "istio": 0, "external-secrets": 0}
+    validated = {"kubernetes": 0, "istio": 0, "monitoring": 0, "external-secrets": 0}
     for obj in rendered[overlay]:
         key = (obj["apiVersion"], obj["kind"])
         if key in ISTIO_MODELS:
             validate_istio(obj)
             validated["istio"] += 1
+        elif key in MONITORING_MODELS:
+            validate_monitoring(obj)
+            validated["monitoring"] += 1
         elif key in EXTERNAL_SECRETS_SCHEMAS:
             validate_external_secrets(obj)
             validated["external-secrets"] += 1
@@ -172,7 +193,8 @@ def test_every_object_is_valid_for_its_kind(rendered, overlay, version):
             validated["kubernetes"] += 1
     assert sum(validated.values()) == len(rendered[overlay])
     assert validated["istio"] == {"local": 14, "staging": 15, "production": 15}[overlay]
-    assert validated["external-secrets"] == (0 if overlay == "local" else 2)
+    assert validated["monitoring"] == (0 if overlay == "local" else 3)
+    assert validated["external-secrets"] == (0 if overlay == "local" else 3)
 
 
 def test_kubernetes_schemas_reject_an_unknown_field_and_a_wrong_type(rendered):
@@ -203,6 +225,18 @@ def test_istio_types_reject_an_unknown_field_and_a_wrong_type(rendered):
         validate_istio(misspelt)
     with pytest.raises(ValidationError, match="maxConnections"):
         validate_istio(wrong_type)
+
+
+def test_prometheus_operator_types_reject_an_unknown_field_and_a_wrong_type(rendered):
+    misspelt = copy.deepcopy(find(rendered["production"], "PrometheusRule", "c4ang-alerts"))
+    misspelt["spec"]["groups"][0]["rules"][0]["fro"] = misspelt["spec"]["groups"][0]["rules"][0].pop("for")
+    wrong_type = copy.deepcopy(find(rendered["production"], "PodMonitor", "c4ang"))
+    wrong_type["spec"]["podMetricsEndpoints"][0]["relabelings"] = "keep"
+
+    with pytest.raises(ValueError, match=r"Operator does not know: \['.spec.groups\[\].rules\[\].fro'\]"):
+        validate_monitoring(misspelt)
+    with pytest.raises(ValidationError, match="relabelings"):
+        validate_monitoring(wrong_type)
 
 
 def test_external_secrets_schema_rejects_a_missing_store_and_an_unknown_field(rendered):

@@ -37,6 +37,7 @@ def in_threads(calls, workers):
         return list(pool.map(run, calls))
 
 
+# An oversell is caught only in the PostgreSQL pass of CI (postgres): SQLite runs one writer at a time.
 def test_100_orders_for_20_units_sell_exactly_20(customer_factory, product_factory):
     product = product_factory(price=Decimal("1000"), stock=20)
     clients = [client_for(customer_factory().user) for _ in range(10)]
@@ -77,6 +78,7 @@ def test_100_orders_for_20_units_sell_exactly_20(customer_factory, product_facto
     assert SagaInstance.objects.filter(status="COMPENSATED").count() == 80
 
 
+# A double charge is caught only in the PostgreSQL pass of CI (postgres): SQLite runs one writer at a time.
 def test_10_concurrent_replays_of_one_key_make_one_order_and_one_charge(customer, product_factory):
     product = product_factory(price=Decimal("25000"), stock=5)
 
@@ -95,6 +97,7 @@ def test_10_concurrent_replays_of_one_key_make_one_order_and_one_charge(customer
     assert Product.objects.get(pk=product.pk).stock == 3
 
 
+# Stock released for a shipped order is caught only in the PostgreSQL pass of CI (postgres).
 @pytest.mark.parametrize("attempt", range(3))
 def test_cancel_racing_ship_ends_consistent(customer, staff_user, product_factory, attempt):
     product = product_factory(stock=5)
@@ -119,6 +122,7 @@ def test_cancel_racing_ship_ends_consistent(customer, staff_user, product_factor
         assert (final.status, payment.status, stock, ship.status_code) == ("CANCELLED", "REFUNDED", 5, 409)
 
 
+# Money kept on a cancelled order is caught only in the PostgreSQL pass of CI (postgres).
 @pytest.mark.parametrize("attempt", range(3))
 def test_cancel_racing_confirm_never_leaves_money_on_a_cancelled_order(customer, product_factory, attempt):
     product = product_factory(price=Decimal("15000"), stock=5)
@@ -146,3 +150,28 @@ def test_cancel_racing_confirm_never_leaves_money_on_a_cancelled_order(customer,
     else:
         assert "APPROVED" not in payments
         assert stock == 5
+
+
+# Caught only in the PostgreSQL pass of CI (postgres): two confirms of one order with two cards at once.
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_cards_confirmed_at_once_make_one_approved_payment(customer, product_factory, toss_sandbox, attempt):
+    product = product_factory(price=Decimal("15000"), stock=5)
+    client = client_for(customer.user)
+    order = place_order(client, [order_line(product)], pay_with=None).json()
+    cards = [toss_sandbox.widget_pay(order["id"], 15000) for _ in range(2)]
+
+    def confirm(card):
+        body = {"paymentKey": card, "orderId": order["id"], "amount": order["total_amount"]}
+        return lambda: client.post("/api/v1/payments/confirm/", body, format="json")
+
+    answers = in_threads([confirm(card) for card in cards], 2)
+
+    statuses = sorted(answer.status_code for answer in answers)
+    refused = next(answer for answer in answers if answer.status_code != 200)
+    assert statuses == [200, 409]
+    # At the same moment: the other runner holds the saga; a moment later: the order is paid already.
+    assert refused.json()["code"] in ("saga_busy", "order_not_payable")
+    assert list(Payment.objects.values_list("status", flat=True)) == ["APPROVED"]
+    assert len(toss_sandbox.charges) == 1
+    assert Order.objects.get().status == "PAID"
+    assert Product.objects.get(pk=product.pk).stock == 4

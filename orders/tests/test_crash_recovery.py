@@ -1,11 +1,11 @@
 """Crash recovery with real processes: orders placed concurrently over HTTP on a real gunicorn, whose
 workers are SIGKILLed mid-saga (SAGA_FAULT_INJECTION, or from outside while the PG call is in
 flight), then recovered by the recover_sagas task through a real Celery worker on the Redis broker.
-The PG is a stateful stand-in that speaks Toss's v1 contract and honours Idempotency-Keys, so the
-test can tell what money was really taken. After recovery: stock is conserved, every saga ended,
-every charge the PG made is on a paid order or refunded, and no cancelled order keeps a payment."""
+The PG is the stateful Toss sandbox (payments/tests/toss_sandbox.py: Toss's v1 contract, its
+Idempotency-Keys, what the widget paid), so the test can tell what money was really taken. After
+recovery: stock is conserved, every saga ended, every charge the PG made is on a paid order or
+refunded, and no cancelled order keeps a payment."""
 
-import json
 import os
 import signal
 import threading
@@ -13,7 +13,6 @@ import time
 import urllib.error
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from conftest import access_token_for, order_body, order_line, shared_database_u
 from deploy.local.net import call_json
 from orders.models import Order, OrderItem
 from payments.models import Payment
+from payments.tests.toss_sandbox import TossSandbox
 from products.models import Product
 from saga.models import SagaInstance
 from saga.tasks import recover_sagas
@@ -29,110 +29,16 @@ from saga.tasks import recover_sagas
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 PRICE = 10000
-TOSS_SECRET_KEY = "test_sk_crash_recovery_0000000000"
-
-
-class TossStandIn(ThreadingHTTPServer):
-    """Toss's confirm, cancel and lookup, with the PG's memory: what it charged and refunded.
-
-    An Idempotency-Key seen before gets the answer it got the first time; confirming a paymentKey
-    already confirmed under another key is ALREADY_PROCESSED_PAYMENT, as at Toss. paymentKeys
-    starting with "decline" are refused; with "hang", the first confirm is approved (charged) and
-    then holds its answer until `release` is set, so that its caller can be killed meanwhile.
-    """
-
-    daemon_threads = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), TossHandler)
-        self.lock = threading.Lock()
-        self.payments: dict[str, dict] = {}  # paymentKey -> Toss's Payment object
-        self.answers: dict[str, tuple[int, dict]] = {}  # Idempotency-Key -> first answer
-        self.charges: list[str] = []
-        self.refunds: list[str] = []
-        self.hanging = threading.Semaphore(0)
-        self.release = threading.Event()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def confirm(self, body: dict) -> tuple[int, dict]:
-        key = body["paymentKey"]
-        if key.startswith("decline"):
-            return 400, {"code": "REJECT_CARD_PAYMENT", "message": "한도초과 혹은 잔액부족으로 결제에 실패했습니다."}
-        if key in self.payments:
-            return 400, {"code": "ALREADY_PROCESSED_PAYMENT", "message": "이미 처리된 결제 입니다."}
-        self.payments[key] = {
-            "paymentKey": key,
-            "orderId": body["orderId"],
-            "status": "DONE",
-            "totalAmount": body["amount"],
-        }
-        self.charges.append(key)
-        return 200, dict(self.payments[key])
-
-    def cancel(self, key: str) -> tuple[int, dict]:
-        payment = self.payments.get(key)
-        if payment is None:
-            return 404, {"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 정보 입니다."}
-        if payment["status"] == "CANCELED":
-            return 400, {"code": "ALREADY_CANCELED_PAYMENT", "message": "이미 취소된 결제 입니다."}
-        payment["status"] = "CANCELED"
-        self.refunds.append(key)
-        return 200, dict(payment)
-
-
-class TossHandler(BaseHTTPRequestHandler):
-    server: TossStandIn
-
-    def do_GET(self):
-        key = self.path.removeprefix("/v1/payments/")
-        with self.server.lock:
-            payment = self.server.payments.get(key)
-        if payment is None:
-            self.answer(404, {"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 정보 입니다."})
-        else:
-            self.answer(200, payment)
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        idempotency_key = self.headers["Idempotency-Key"]
-        with self.server.lock:
-            replay = idempotency_key in self.server.answers
-            if not replay:
-                if self.path == "/v1/payments/confirm":
-                    answer = self.server.confirm(body)
-                else:
-                    answer = self.server.cancel(self.path.removeprefix("/v1/payments/").removesuffix("/cancel"))
-                self.server.answers[idempotency_key] = answer
-            status, payload = self.server.answers[idempotency_key]
-        if not replay and self.path == "/v1/payments/confirm" and body["paymentKey"].startswith("hang"):
-            self.server.hanging.release()
-            self.server.release.wait(timeout=60)
-        self.answer(status, payload)
-
-    def answer(self, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
-def toss():
-    server = TossStandIn()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.release.set()
-    server.shutdown()
-    server.server_close()
+def toss(toss_sandbox) -> TossSandbox:
+    return toss_sandbox
+
+
+def paid_in_widget(toss: TossSandbox, *keys: str, decline: str | None = None) -> list[str]:
+    """The customers paid PRICE in the widget before placing their orders (one-step: no order id yet)."""
+    return [toss.widget_pay(None, PRICE, payment_key=key, decline=decline) for key in keys]
 
 
 @pytest.fixture
@@ -145,7 +51,7 @@ def platform(toss, gunicorn_server, celery_worker):
             "DATABASE_URL": shared_database_url(),
             "PAYMENT_GATEWAY": "toss",
             "TOSS_API_BASE_URL": toss.url,
-            "TOSS_SECRET_KEY": TOSS_SECRET_KEY,
+            "TOSS_SECRET_KEY": toss.secret_key,
             "TOSS_TIMEOUT_SECONDS": "10",
             "SAGA_LEASE_SECONDS": "2",
         }
@@ -195,7 +101,7 @@ def recover_all(queue: str, worker, deadline_s: float = 60) -> None:
         recover_sagas.apply_async(queue=queue)
 
 
-def assert_consistent(product, initial_stock: int, toss: TossStandIn) -> None:
+def assert_consistent(product, initial_stock: int, toss: TossSandbox) -> None:
     sold = sum(
         OrderItem.objects.filter(product=product, order__status__in=["PAID", "SHIPPED", "DELIVERED"]).values_list(
             "quantity", flat=True
@@ -209,12 +115,12 @@ def assert_consistent(product, initial_stock: int, toss: TossStandIn) -> None:
     assert not Payment.objects.filter(order_id__in=cancelled, status="APPROVED").exists()
     # The PG's side: each paymentKey charged at most once; what stays charged belongs to a paid order.
     assert len(toss.charges) == len(set(toss.charges))
-    kept = {key: payment["orderId"] for key, payment in toss.payments.items() if payment["status"] == "DONE"}
+    kept = {key: payment["orderId"] for key, payment in toss.payments().items() if payment["status"] == "DONE"}
     paid = {str(pk) for pk in Order.objects.filter(status="PAID").values_list("pk", flat=True)}
     assert set(kept.values()) == paid
     assert len(kept) == len(paid)
     for key in toss.refunds:
-        assert toss.payments[key]["orderId"] not in paid
+        assert toss.payment(key)["orderId"] not in paid
 
 
 @pytest.mark.parametrize(
@@ -227,7 +133,7 @@ def assert_consistent(product, initial_stock: int, toss: TossStandIn) -> None:
 def test_orders_killed_mid_saga_are_finished_by_recovery(platform, toss, product_factory, customer_factory, fault):
     product = product_factory(price=Decimal(PRICE), stock=4)
     server, queue, worker = platform(fault)
-    keys = [f"tgen_{fault.replace(':', '_')}_{number}" for number in range(6)]
+    keys = paid_in_widget(toss, *(f"tgen_{fault.replace(':', '_')}_{number}" for number in range(6)))
 
     answers = place_orders(server, product, tokens_for(customer_factory, 3), keys)
 
@@ -254,16 +160,18 @@ def test_an_answer_lost_with_its_worker_is_not_charged_twice(platform, toss, pro
     product = product_factory(price=Decimal(PRICE), stock=2)
     server, queue, worker = platform()
     tokens = tokens_for(customer_factory, 2)
+    paid_in_widget(toss, "hang_1", "hang_2")
+    for key in ("hang_1", "hang_2"):  # Toss charges, then its answer is held until released
+        toss.fault("confirm", "hold", payment_key=key)
     placing = threading.Thread(
         target=lambda: answers.extend(place_orders(server, product, tokens, ["hang_1", "hang_2"])), daemon=True
     )
     answers: list = []
     placing.start()
-    for _ in range(2):  # both workers wait for the PG's answer, the charges made
-        assert toss.hanging.acquire(timeout=60)
+    toss.wait_held(2, timeout_s=60)  # both workers wait for the PG's answer, the charges made
     for worker_pid in gunicorn_workers(server.process.pid):
         os.kill(worker_pid, signal.SIGKILL)
-    toss.release.set()
+    toss.release()
     placing.join(timeout=60)
 
     assert answers == ["dropped", "dropped"]
@@ -286,7 +194,8 @@ def test_a_worker_killed_while_compensating_is_compensated_by_recovery(
     product = product_factory(price=Decimal(PRICE), stock=6)
     server, queue, worker = platform("take_payment.compensation:after")
     tokens = tokens_for(customer_factory, 4)
-    keys = ["tgen_keep", "tgen_cancel_1", "tgen_cancel_2", "decline_1"]
+    keys = [*paid_in_widget(toss, "tgen_keep", "tgen_cancel_1", "tgen_cancel_2")]
+    keys += paid_in_widget(toss, "decline_1", decline="REJECT_CARD_PAYMENT")
 
     answers = place_orders(server, product, tokens, keys)
 

@@ -17,4 +17,6 @@ class PaymentFactory(DjangoModelFactory):
     customer = factory.SelfAttribute("order.customer")
     amount = factory.SelfAttribute("order.total_amount")
     provider = "fake"
+    # One attempt per order and paymentKey (a unique constraint): each row its own key.
+    payment_key = factory.Sequence(lambda n: f"tok_attempt_{n}")
     idempotency_key = factory.Sequence(lambda n: f"payment-{n}")

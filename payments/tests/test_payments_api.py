@@ -1,10 +1,14 @@
 """The two-step (Toss-style) flow through POST /payments/confirm, own payments, staff refunds."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from conftest import client_for, order_line, place_order
+from orders import place_order as place_order_steps
+from orders import services as order_services
 from orders.models import Order
 from payments.models import Payment
 from products.models import Product
@@ -73,7 +77,7 @@ def test_a_tampered_amount_is_refused_before_the_pg(customer_client, pending_ord
     assert Order.objects.get().status == "PENDING"
 
 
-def test_a_declined_confirm_cancels_the_order_and_releases_stock(customer_client, pending_order):
+def test_a_declined_confirm_keeps_the_order_pending_for_another_attempt(customer_client, pending_order):
     order, product = pending_order
 
     response = confirm(customer_client, order, key="tok_decline")
@@ -82,22 +86,72 @@ def test_a_declined_confirm_cancels_the_order_and_releases_stock(customer_client
     assert response.status_code == 402
     assert response.json()["code"] == "payment_declined"
     assert "REJECT_CARD_PAYMENT" in response.json()["message"]
-    assert again.status_code == 402
-    assert Order.objects.get().status == "CANCELLED"
-    assert stock_of(product) == 4
-    assert Payment.objects.get().status == "FAILED"
+    assert again.json() == response.json()
+    assert Order.objects.get().status == "PENDING"
+    assert stock_of(product) == 2
+    assert list(Payment.objects.values_list("payment_key", "status")) == [("tok_decline", "FAILED")]
+    saga = SagaInstance.objects.get()
+    assert (saga.status, saga.current_step, saga.lease_owner) == ("STARTED", 2, "")
+
+    paid = confirm(customer_client, order, key="tok_approve")
+
+    assert paid.json()["status"] == "APPROVED"
+    assert Order.objects.get().status == "PAID"
+    assert sorted(Payment.objects.values_list("payment_key", "status")) == [
+        ("tok_approve", "APPROVED"),
+        ("tok_decline", "FAILED"),
+    ]
+    assert SagaInstance.objects.get().status == "COMPLETED"
+    assert stock_of(product) == 2
 
 
-def test_a_timed_out_confirm_settles_as_failed(customer_client, pending_order):
+def test_a_timed_out_confirm_keeps_the_order_pending_until_it_expires(customer_client, pending_order):
     order, product = pending_order
 
     response = confirm(customer_client, order, key="tok_timeout")
 
     assert response.status_code == 504
     assert response.json()["code"] == "payment_timeout"
+    assert Order.objects.get().status == "PENDING"
+    assert Payment.objects.get().status == "PENDING"
+    assert stock_of(product) == 2
+
+    assert order_services.order_expire_unpaid(now=timezone.now() + timedelta(minutes=31)) == 1
+
+    # The compensation asked the PG about the unanswered attempt: nothing was taken.
     assert Order.objects.get().status == "CANCELLED"
     assert Payment.objects.get().status == "FAILED"
     assert stock_of(product) == 4
+
+
+def test_concurrent_confirms_answer_saga_busy(customer_client, pending_order, replace_saga_step):
+    order, _ = pending_order
+    answers = []
+
+    def confirm_while_running(context):
+        answers.append(confirm(customer_client, order, key="tok_approve"))  # the same order, meanwhile
+        return place_order_steps.take_payment(context)
+
+    replace_saga_step("take_payment", action=confirm_while_running)
+
+    first = confirm(customer_client, order)
+
+    [meanwhile] = answers
+    assert (meanwhile.status_code, meanwhile.json()["code"]) == (409, "saga_busy")
+    assert first.json()["status"] == "APPROVED"
+    assert Payment.objects.count() == 1
+
+
+def test_a_confirm_while_the_order_is_being_cancelled_answers_saga_not_waiting(customer_client, pending_order):
+    order, _ = pending_order
+    saga = SagaInstance.objects.get()
+    SagaInstance.objects.filter(pk=saga.pk).update(status="COMPENSATING")  # its compensation is due, not run yet
+
+    response = confirm(customer_client, order)
+
+    assert (response.status_code, response.json()["code"]) == (409, "saga_not_waiting")
+    assert Payment.objects.count() == 0
+    assert Order.objects.get().status == "PENDING"
 
 
 @pytest.mark.parametrize(

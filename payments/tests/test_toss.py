@@ -1,296 +1,671 @@
-"""The Toss Payments adapter against a local HTTP server that follows Toss's v1 contract:
-confirm, cancel, lookup, Basic auth with the secret key, the stored Idempotency-Key reused on
-every retry, {code, message} errors mapped to declines, timeouts, and unsigned webhooks verified
-by a lookup."""
+"""The Toss Payments adapter and everything built on it, against the stateful Toss sandbox
+(payments/tests/toss_sandbox.py, the `toss_sandbox` fixture): Basic auth, confirm against what the
+widget paid, the stored Idempotency-Key reused on every retry of one attempt and a new one per
+attempt, {code, message} errors as declines, timeouts settled by asking Toss, refunds within the
+balance, and unsigned webhooks verified by a lookup, capped, throttled and matched to the payment
+Toss approved."""
 
-import base64
 import json
-import time
+from datetime import timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
-from pytest_httpserver import HTTPServer
-from werkzeug import Response
+from django.utils import timezone
 
-from conftest import order_line, place_order
+from conftest import client_for, order_line, place_order
+from orders import services as order_services
 from orders.models import Order
-from payments.models import Payment, WebhookEvent
+from payments import gateways
+from payments import services as payment_services
+from payments.models import Payment, PaymentEvent, WebhookEvent
 from products.models import Product
+from saga.models import SagaEvent, SagaInstance
 
 pytestmark = pytest.mark.django_db
 
-SECRET_KEY = "test_sk_zXLkKEypNArWmo50nX3lmeaxYG5R"
-AUTHORIZATION = "Basic " + base64.b64encode(f"{SECRET_KEY}:".encode()).decode()
-PAYMENT_KEY = "tgen_20261128150000abCD1"
 ORDERS = "/api/v1/orders/"
 CONFIRM = "/api/v1/payments/confirm/"
 WEBHOOK = "/api/v1/payments/webhooks/toss/"
+TOTAL = 90000  # two of 45,000 won
 
 
-@pytest.fixture(scope="module")
-def toss_server():
-    # Threaded: a lookup must be answered while a hanging confirm still holds its handler.
-    server = HTTPServer(threaded=True)
-    server.start()
-    yield server
-    server.stop()
+class VerifyClock:
+    """The webhook's verification windows, on a clock the test moves (never a real boundary mid-test)."""
+
+    def __init__(self):
+        self.now = 1_800_000_000.0  # the start of a window
+
+    def __call__(self) -> float:
+        return self.now
+
+    def next_window(self) -> None:
+        self.now += payment_services.WEBHOOK_VERIFY_WINDOW_S
 
 
-@pytest.fixture
-def toss(toss_server, settings):
-    httpserver = toss_server
-    settings.PAYMENT_GATEWAY = "toss"
-    settings.TOSS_API_BASE_URL = httpserver.url_for("/")
-    settings.TOSS_SECRET_KEY = SECRET_KEY
-    settings.TOSS_TIMEOUT_SECONDS = 0.3
-    settings.TOSS_MAX_RETRIES = 2
-    yield httpserver
-    httpserver.clear()
-
-
-def toss_payment(order_id: str, amount: int, status: str = "DONE", payment_key: str = PAYMENT_KEY) -> dict:
-    """Toss's Payment object, with the fields a real answer has around the ones we read."""
-    return {
-        "mId": "tvivarepublica",
-        "version": "2022-11-16",
-        "paymentKey": payment_key,
-        "lastTransactionKey": "txrd_a01jf1hm9yvq1xa3d2bkz5qsq2w",
-        "orderId": order_id,
-        "orderName": "무선 이어폰 외 1건",
-        "status": status,
-        "requestedAt": "2026-11-28T15:00:00+09:00",
-        "approvedAt": "2026-11-28T15:00:05+09:00",
-        "method": "카드",
-        "currency": "KRW",
-        "totalAmount": amount,
-        "balanceAmount": amount if status == "DONE" else 0,
-    }
-
-
-class Recorder:
-    """Answers a Toss endpoint from a script of responses and records every request."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.requests = []
-
-    def __call__(self, request):
-        self.requests.append(
-            {"headers": dict(request.headers), "json": request.get_json(silent=True), "path": request.path}
-        )
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        if answer == "hang":
-            time.sleep(0.6)  # longer than TOSS_TIMEOUT_SECONDS: the client gives up
-            answer = (500, {})
-        status, body = answer
-        return Response(json.dumps(body), status=status, content_type="application/json")
+@pytest.fixture(autouse=True)
+def verify_clock(monkeypatch) -> VerifyClock:
+    clock = VerifyClock()
+    monkeypatch.setattr(payment_services, "_clock", clock)
+    return clock
 
 
 @pytest.fixture
 def pending_order(customer_client, product_factory):
     product = product_factory(price=Decimal("45000"), stock=3)
     order = place_order(customer_client, [order_line(product, 2)], pay_with=None).json()
+    assert order["status"] == "PENDING"
     return order, product
 
 
-def confirm(client, order):
-    return client.post(
-        CONFIRM, {"paymentKey": PAYMENT_KEY, "orderId": order["id"], "amount": order["total_amount"]}, format="json"
-    )
+def confirm(client, order, payment_key: str):
+    body = {"paymentKey": payment_key, "orderId": order["id"], "amount": order["total_amount"]}
+    return client.post(CONFIRM, body, format="json")
 
 
-def test_confirm_speaks_the_documented_contract(toss, customer_client, pending_order):
-    order, _ = pending_order
-    recorder = Recorder((200, toss_payment(order["id"], 90000)))
-    toss.expect_request("/v1/payments/confirm", method="POST").respond_with_handler(recorder)
+def stock_of(product) -> int:
+    return Product.objects.get(pk=product.pk).stock
 
-    response = confirm(customer_client, order)
+
+def order_status(order) -> str:
+    return Order.objects.get(pk=order["id"]).status
+
+
+def expire_unpaid_orders() -> int:
+    return order_services.order_expire_unpaid(now=timezone.now() + timedelta(minutes=31))
+
+
+def pay(toss, client, order) -> str:
+    """Pay the order in the widget and confirm it: PAID; returns the paymentKey."""
+    key = toss.widget_pay(order["id"], TOTAL)
+    assert confirm(client, order, key).json()["status"] == "APPROVED"
+    assert order_status(order) == "PAID"
+    return key
+
+
+def toss_directly(toss, path: str, body: dict, idempotency_key: str) -> httpx.Response:
+    """A call to Toss that is not ours (another system of the merchant, or our own request landing late)."""
+    headers = {"Authorization": toss.authorization, "Idempotency-Key": idempotency_key}
+    return httpx.post(f"{toss.url}{path}", json=body, headers=headers)
+
+
+# --- confirm ----------------------------------------------------------------------------------------
+
+
+def test_confirm_speaks_the_documented_contract(toss_sandbox, customer_client, pending_order):
+    order, product = pending_order
+    key = toss_sandbox.widget_pay(order["id"], TOTAL)
+
+    response = confirm(customer_client, order, key)
 
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "APPROVED"
-    [request] = recorder.requests
-    assert request["headers"]["Authorization"] == AUTHORIZATION
-    assert request["json"] == {"paymentKey": PAYMENT_KEY, "orderId": order["id"], "amount": 90000}
+    [call] = toss_sandbox.calls()
     payment = Payment.objects.get()
-    assert request["headers"]["Idempotency-Key"] == payment.idempotency_key
-    assert len(payment.idempotency_key) <= 300
-    assert (payment.provider, payment.pg_transaction_id, payment.payment_key) == ("toss", PAYMENT_KEY, PAYMENT_KEY)
-    assert Order.objects.get().status == "PAID"
+    assert (call.endpoint, call.status) == ("confirm", 200)
+    assert call.headers["authorization"] == toss_sandbox.authorization
+    assert call.headers["idempotency-key"] == payment.idempotency_key == f"c4ang:{order['id']}:confirm:{key}"
+    assert call.body == {"paymentKey": key, "orderId": order["id"], "amount": TOTAL}
+    assert (payment.provider, payment.pg_transaction_id, payment.payment_key) == ("toss", key, key)
+    assert toss_sandbox.charges == [key]
+    assert (toss_sandbox.payment(key)["status"], toss_sandbox.payment(key)["balanceAmount"]) == ("DONE", TOTAL)
+    assert order_status(order) == "PAID"
+    assert stock_of(product) == 1
 
 
-@pytest.mark.parametrize(
-    ("status", "code", "message"),
-    [
-        (403, "REJECT_CARD_PAYMENT", "한도초과 혹은 잔액부족으로 결제에 실패했습니다."),
-        (400, "INVALID_CARD_EXPIRATION", "카드 정보를 다시 확인해주세요. (유효기간)"),
-        (404, "NOT_FOUND_PAYMENT_SESSION", "결제 시간이 만료되어 결제 진행 데이터가 존재하지 않습니다."),
-        (401, "UNAUTHORIZED_KEY", "인증되지 않은 시크릿 키 혹은 클라이언트 키 입니다."),
-    ],
-)
-def test_toss_errors_are_clear_declines_without_retry(toss, customer_client, pending_order, status, code, message):
+def test_a_wrong_secret_key_is_refused_by_toss_and_charges_nothing(
+    toss_sandbox, customer_client, pending_order, settings
+):
     order, product = pending_order
-    recorder = Recorder((status, {"code": code, "message": message}))
-    toss.expect_request("/v1/payments/confirm", method="POST").respond_with_handler(recorder)
-    toss.expect_request(f"/v1/payments/{PAYMENT_KEY}", method="GET").respond_with_json(
-        {"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 정보 입니다."}, status=404
-    )
+    key = toss_sandbox.widget_pay(order["id"], TOTAL)
+    settings.TOSS_SECRET_KEY = "test_sk_not_this_merchants"
 
-    response = confirm(customer_client, order)
+    response = confirm(customer_client, order, key)
 
     assert response.status_code == 402
     assert response.json()["code"] == "payment_declined"
-    assert code in response.json()["message"]
-    assert len(recorder.requests) == 1
-    payment = Payment.objects.get()
-    assert (payment.status, payment.failure_code, payment.failure_message) == ("FAILED", code, message)
-    assert Order.objects.get().status == "CANCELLED"
-    assert Product.objects.get(pk=product.pk).stock == 3
+    assert "UNAUTHORIZED_KEY" in response.json()["message"]
+    assert [call.status for call in toss_sandbox.calls()] == [401]
+    assert toss_sandbox.charges == []
+    assert toss_sandbox.payment(key)["status"] == "IN_PROGRESS"
+    assert order_status(order) == "PENDING"
+    assert stock_of(product) == 1
 
 
-def test_toss_5xx_is_retried_with_the_same_idempotency_key(toss, customer_client, pending_order):
+@pytest.mark.parametrize(
+    ("code", "http_status", "message"),
+    [
+        ("REJECT_CARD_PAYMENT", 403, "한도초과 혹은 잔액부족으로 결제에 실패했습니다."),
+        ("INVALID_CARD_EXPIRATION", 400, "카드 정보를 다시 확인해주세요. (유효기간)"),
+    ],
+)
+def test_a_declined_card_keeps_the_order_pending_for_another_card(
+    toss_sandbox, customer_client, pending_order, code, http_status, message
+):
+    order, product = pending_order
+    declined_card = toss_sandbox.widget_pay(order["id"], TOTAL, decline=code)
+
+    declined = confirm(customer_client, order, declined_card)
+    repeated = confirm(customer_client, order, declined_card)
+
+    assert (declined.status_code, repeated.status_code) == (402, 402)
+    assert declined.json()["code"] == "payment_declined"
+    assert f"{code}: {message}" in declined.json()["message"]
+    assert repeated.json() == declined.json()
+    # Declines are Toss's final answer: never retried; the repeat is the same attempt, answered as stored.
+    assert [call.status for call in toss_sandbox.calls()] == [http_status]
+    attempt = Payment.objects.get()
+    assert (attempt.status, attempt.failure_code, attempt.failure_message) == ("FAILED", code, message)
+    assert order_status(order) == "PENDING"
+    assert stock_of(product) == 1
+    saga = SagaInstance.objects.get()
+    assert (saga.status, saga.current_step, saga.lease_owner) == ("STARTED", 2, "")
+    waiting = SagaEvent.objects.filter(event_type="STEP_WAITING").order_by("created_at").last()
+    assert (waiting.step, waiting.payload["attempt"], waiting.payload["code"]) == (
+        "take_payment",
+        declined_card,
+        "payment_declined",
+    )
+
+    other_card = toss_sandbox.widget_pay(order["id"], TOTAL)
+    paid = confirm(customer_client, order, other_card)
+
+    assert paid.status_code == 200, paid.content
+    assert paid.json()["status"] == "APPROVED"
+    attempts = list(Payment.objects.order_by("created_at").values_list("payment_key", "status", "idempotency_key"))
+    assert attempts == [
+        (declined_card, "FAILED", f"c4ang:{order['id']}:confirm:{declined_card}"),
+        (other_card, "APPROVED", f"c4ang:{order['id']}:confirm:{other_card}"),
+    ]
+    assert toss_sandbox.charges == [other_card]
+    assert order_status(order) == "PAID"
+    assert stock_of(product) == 1
+
+
+def test_toss_5xx_is_retried_with_the_same_idempotency_key(toss_sandbox, customer_client, pending_order):
     order, _ = pending_order
-    failure = (500, {"code": "FAILED_INTERNAL_SYSTEM_PROCESSING", "message": "내부 시스템 처리 작업이 실패했습니다."})
-    recorder = Recorder(failure, (409, {"code": "IDEMPOTENT_REQUEST_PROCESSING", "message": "처리 중"}))
-    recorder.answers.append((200, toss_payment(order["id"], 90000)))
-    toss.expect_request("/v1/payments/confirm", method="POST").respond_with_handler(recorder)
+    key = toss_sandbox.widget_pay(order["id"], TOTAL)
+    toss_sandbox.fault("confirm", "500")
+    toss_sandbox.fault("confirm", "409")
 
-    response = confirm(customer_client, order)
+    response = confirm(customer_client, order, key)
 
     assert response.json()["status"] == "APPROVED"
-    keys = {request["headers"]["Idempotency-Key"] for request in recorder.requests}
-    assert len(recorder.requests) == 3
-    assert keys == {Payment.objects.get().idempotency_key}
+    calls = toss_sandbox.calls("confirm")
+    assert [call.status for call in calls] == [500, 409, 200]
+    assert {call.headers["idempotency-key"] for call in calls} == {Payment.objects.get().idempotency_key}
+    assert toss_sandbox.charges == [key]
 
 
-def test_no_answer_is_retried_a_bounded_number_of_times_then_settled(toss, customer_client, pending_order):
+def test_no_answer_leaves_the_attempt_unknown_and_the_order_waiting(toss_sandbox, customer_client, pending_order):
     order, product = pending_order
-    recorder = Recorder("hang")
-    lookup = Recorder((404, {"code": "NOT_FOUND_PAYMENT", "message": "존재하지 않는 결제 정보 입니다."}))
-    toss.expect_request("/v1/payments/confirm", method="POST").respond_with_handler(recorder)
-    toss.expect_request(f"/v1/payments/{PAYMENT_KEY}", method="GET").respond_with_handler(lookup)
+    key = toss_sandbox.widget_pay(order["id"], TOTAL)
+    toss_sandbox.fault("confirm", "timeout", times=3)
 
-    response = confirm(customer_client, order)
+    response = confirm(customer_client, order, key)
 
     assert response.status_code == 504
-    assert len(recorder.requests) == 3  # the first try and TOSS_MAX_RETRIES retries
-    assert len({request["headers"]["Idempotency-Key"] for request in recorder.requests}) == 1
-    # The compensation asked Toss whether the payment went through after all: it did not.
-    assert len(lookup.requests) == 1
-    assert Payment.objects.get().status == "FAILED"
-    assert Order.objects.get().status == "CANCELLED"
-    assert Product.objects.get(pk=product.pk).stock == 3
+    assert response.json()["code"] == "payment_timeout"
+    calls = toss_sandbox.calls("confirm")
+    assert len(calls) == 3  # the first try and TOSS_MAX_RETRIES retries
+    assert len({call.headers["idempotency-key"] for call in calls}) == 1
+    assert toss_sandbox.charges == []
+    assert Payment.objects.get().status == "PENDING"
+    assert order_status(order) == "PENDING"
+    assert stock_of(product) == 1
+
+    # The customer tries the same payment again: the same attempt, asked with the same key.
+    again = confirm(customer_client, order, key)
+
+    assert again.json()["status"] == "APPROVED"
+    assert len({call.headers["idempotency-key"] for call in toss_sandbox.calls("confirm")}) == 1
+    assert Payment.objects.get().status == "APPROVED"
+    assert toss_sandbox.charges == [key]
+    assert order_status(order) == "PAID"
 
 
-def test_a_payment_approved_despite_the_timeout_is_refunded(toss, customer_client, pending_order):
-    order, _ = pending_order
-    toss.expect_request("/v1/payments/confirm", method="POST").respond_with_handler(Recorder("hang"))
-    toss.expect_request(f"/v1/payments/{PAYMENT_KEY}", method="GET").respond_with_json(toss_payment(order["id"], 90000))
-    cancel = Recorder((200, toss_payment(order["id"], 90000, status="CANCELED")))
-    toss.expect_request(f"/v1/payments/{PAYMENT_KEY}/cancel", method="POST").respond_with_handler(cancel)
+def test_another_card_after_a_lost_answer_never_makes_a_second_approval(toss_sandbox, customer_client, pending_order):
+    """Toss approved the first card, and every answer got lost: the customer, seeing a timeout,
+    pays with a second card. The first attempt is asked again with its own key first: it was
+    approved, it pays the order, and the second card is never charged."""
+    order, product = pending_order
+    first_card = toss_sandbox.widget_pay(order["id"], TOTAL)
+    toss_sandbox.fault("confirm", "lost_answer", times=3)
+    assert confirm(customer_client, order, first_card).status_code == 504
+    second_card = toss_sandbox.widget_pay(order["id"], TOTAL)
 
-    confirm(customer_client, order)
+    response = confirm(customer_client, order, second_card)
 
-    [request] = cancel.requests
-    assert request["json"]["cancelAmount"] == 90000
-    assert request["json"]["cancelReason"].startswith("payment_timeout")
+    assert response.status_code == 409
+    assert response.json()["code"] == "order_not_payable"
+    assert response.json()["message"] == "The order was paid by an earlier payment attempt."
+    assert toss_sandbox.charges == [first_card]
+    assert toss_sandbox.payment(second_card)["status"] == "IN_PROGRESS"  # expires at Toss, never charged
+    assert list(Payment.objects.values_list("payment_key", "status")) == [(first_card, "APPROVED")]
+    assert [call.replayed for call in toss_sandbox.calls("confirm")] == [False, True, True, True]
+    assert order_status(order) == "PAID"
+    assert stock_of(product) == 1
+
+
+def test_another_card_waits_while_an_earlier_attempt_has_no_answer(toss_sandbox, customer_client, pending_order):
+    order, product = pending_order
+    first_card = toss_sandbox.widget_pay(order["id"], TOTAL)
+    toss_sandbox.fault("confirm", "timeout", times=6)
+    assert confirm(customer_client, order, first_card).status_code == 504
+    second_card = toss_sandbox.widget_pay(order["id"], TOTAL)
+
+    response = confirm(customer_client, order, second_card)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "payment_attempt_unsettled"
+    # Only the first attempt was asked (again, with its own key); the second card was not tried.
+    calls = toss_sandbox.calls("confirm")
+    assert len(calls) == 6
+    assert {call.body["paymentKey"] for call in calls} == {first_card}
+    assert list(Payment.objects.values_list("payment_key", "status")) == [(first_card, "PENDING")]
+    assert toss_sandbox.charges == []
+    assert order_status(order) == "PENDING"
+
+    # Nobody pays: the order expires, and the unanswered attempt is settled by asking Toss.
+    assert expire_unpaid_orders() == 1
+
+    assert [call.endpoint for call in toss_sandbox.calls()][-1] == "lookup"
+    assert list(Payment.objects.values_list("status", flat=True)) == ["FAILED"]
+    assert toss_sandbox.charges == toss_sandbox.refunds == []
+    assert order_status(order) == "CANCELLED"
+    assert stock_of(product) == 3
+
+
+def test_a_payment_approved_despite_the_timeout_is_refunded_when_the_order_expires(
+    toss_sandbox, customer_client, pending_order
+):
+    order, product = pending_order
+    key = toss_sandbox.widget_pay(order["id"], TOTAL)
+    toss_sandbox.fault("confirm", "lost_answer", times=3)
+    assert confirm(customer_client, order, key).status_code == 504
+
+    assert expire_unpaid_orders() == 1
+
+    [cancel] = toss_sandbox.calls("cancel")
+    payment = Payment.objects.get()
+    assert cancel.body == {"cancelReason": "payment_expired", "cancelAmount": TOTAL}
+    assert cancel.headers["idempotency-key"] == f"{payment.idempotency_key}:cancel"
+    assert toss_sandbox.refunds == [key]
+    assert (toss_sandbox.payment(key)["status"], toss_sandbox.payment(key)["balanceAmount"]) == ("CANCELED", 0)
+    assert payment.status == "REFUNDED"
+    assert order_status(order) == "CANCELLED"
+    assert stock_of(product) == 3
+
+
+def test_one_step_flow_a_timeout_still_cancels_and_refunds_what_was_taken(
+    toss_sandbox, customer_client, product_factory
+):
+    product = product_factory(price=Decimal("45000"), stock=3)
+    key = toss_sandbox.widget_pay(None, TOTAL)  # paid before the order had its id
+    toss_sandbox.fault("confirm", "lost_answer", times=3)
+
+    order = place_order(customer_client, [order_line(product, 2)], pay_with=key).json()
+
+    assert (order["status"], order["cancel_reason"]) == ("CANCELLED", "payment_timeout")
+    [cancel] = toss_sandbox.calls("cancel")
+    assert cancel.body["cancelReason"].startswith("payment_timeout")
+    assert toss_sandbox.refunds == [key]
     assert Payment.objects.get().status == "REFUNDED"
-    assert Order.objects.get().status == "CANCELLED"
+    assert stock_of(product) == 3
 
 
-def test_already_processed_confirm_is_read_back_from_toss(toss, customer_client, pending_order):
+def test_already_processed_confirm_is_read_back_from_toss(toss_sandbox, customer_client, pending_order):
     order, _ = pending_order
-    toss.expect_request("/v1/payments/confirm", method="POST").respond_with_json(
-        {"code": "ALREADY_PROCESSED_PAYMENT", "message": "이미 처리된 결제 입니다."}, status=400
-    )
-    toss.expect_request(f"/v1/payments/{PAYMENT_KEY}", method="GET").respond_with_json(toss_payment(order["id"], 90000))
+    key = toss_sandbox.widget_pay(order["id"], TOTAL)
+    body = {"paymentKey": key, "orderId": order["id"], "amount": TOTAL}
+    assert toss_directly(toss_sandbox, "/v1/payments/confirm", body, "another-system-1").status_code == 200
 
-    response = confirm(customer_client, order)
+    response = confirm(customer_client, order, key)
 
     assert response.json()["status"] == "APPROVED"
+    assert [call.endpoint for call in toss_sandbox.calls()] == ["confirm", "confirm", "lookup"]
+    assert toss_sandbox.calls("confirm")[1].status == 400  # ALREADY_PROCESSED_PAYMENT
+    assert toss_sandbox.charges == [key]
 
 
-def test_cancelling_a_paid_order_cancels_at_toss_with_its_own_key(toss, customer_client, pending_order):
+def test_a_confirm_with_another_orders_payment_key_is_declined(
+    toss_sandbox, customer_client, customer_factory, product_factory, pending_order
+):
+    """Toss says the key was processed, and its lookup says DONE for the same amount: but for
+    another customer's order. That approval is not this order's payment."""
+    order, _ = pending_order
+    someone_elses_key = pay(toss_sandbox, customer_client, order)
+    intruder = client_for(customer_factory().user)
+    product = product_factory(price=Decimal("45000"), stock=2)
+    own_order = place_order(intruder, [order_line(product, 2)], pay_with=None).json()
+
+    response = confirm(intruder, own_order, someone_elses_key)
+
+    assert response.status_code == 402
+    assert "ALREADY_PROCESSED_PAYMENT" in response.json()["message"]
+    assert order_status(own_order) == "PENDING"
+    assert Payment.objects.get(order_id=own_order["id"]).status == "FAILED"
+    assert order_status(order) == "PAID"
+    assert toss_sandbox.charges == [someone_elses_key]
+
+
+def test_an_already_processed_payment_of_another_amount_is_not_taken(toss_sandbox, customer_client, pending_order):
+    order, _ = pending_order
+    key = toss_sandbox.widget_pay(order["id"], 1000)
+    body = {"paymentKey": key, "orderId": order["id"], "amount": 1000}
+    assert toss_directly(toss_sandbox, "/v1/payments/confirm", body, "another-system-2").status_code == 200
+
+    response = confirm(customer_client, order, key)
+
+    assert response.status_code == 402
+    assert "ALREADY_PROCESSED_PAYMENT" in response.json()["message"]
+    assert Payment.objects.get().status == "FAILED"
+    assert order_status(order) == "PENDING"
+
+
+def test_an_amount_with_a_fractional_part_is_refused_before_toss_is_called(toss_sandbox):
+    key = toss_sandbox.widget_pay("order-1", TOTAL)
+    toss = gateways.gateway("toss")
+
+    with pytest.raises(gateways.AmountNotWholeWon) as confirming:
+        toss.confirm(payment_key=key, order_id="order-1", amount=Decimal("90000.50"), idempotency_key="k-1")
+    with pytest.raises(gateways.AmountNotWholeWon):
+        toss.cancel(payment_key=key, amount=Decimal("0.5"), reason="부분 취소", idempotency_key="k-2")
+    with pytest.raises(gateways.AmountNotWholeWon):
+        gateways.gateway("fake").confirm(
+            payment_key="tok_approve", order_id="order-1", amount=Decimal("1000.50"), idempotency_key="k-3"
+        )
+
+    assert confirming.value.code == "AMOUNT_NOT_WHOLE_WON"
+    assert toss_sandbox.calls() == []
+    approved = toss.confirm(payment_key=key, order_id="order-1", amount=Decimal("90000.00"), idempotency_key="k-4")
+    [call] = toss_sandbox.calls()
+    assert call.body["amount"] == TOTAL
+    assert type(call.body["amount"]) is int
+    assert (approved.status, approved.amount) == ("DONE", Decimal(TOTAL))
+
+
+# --- refunds ----------------------------------------------------------------------------------------
+
+
+def test_cancelling_a_paid_order_cancels_at_toss_with_its_own_key(toss_sandbox, customer_client, pending_order):
     order, product = pending_order
-    toss.expect_request("/v1/payments/confirm", method="POST").respond_with_json(toss_payment(order["id"], 90000))
-    cancel = Recorder((200, toss_payment(order["id"], 90000, status="CANCELED")))
-    toss.expect_request(f"/v1/payments/{PAYMENT_KEY}/cancel", method="POST").respond_with_handler(cancel)
-    confirm(customer_client, order)
+    key = pay(toss_sandbox, customer_client, order)
 
     response = customer_client.post(f"{ORDERS}{order['id']}/cancel/", {"reason": "단순 변심"}, format="json")
 
     assert response.json()["status"] == "CANCELLED"
-    [request] = cancel.requests
+    [cancel] = toss_sandbox.calls("cancel")
     payment = Payment.objects.get()
-    assert request["headers"]["Authorization"] == AUTHORIZATION
-    assert request["headers"]["Idempotency-Key"] == f"{payment.idempotency_key}:cancel"
-    assert request["json"] == {"cancelReason": "customer_cancelled: 단순 변심", "cancelAmount": 90000}
+    assert cancel.headers["authorization"] == toss_sandbox.authorization
+    assert cancel.headers["idempotency-key"] == f"{payment.idempotency_key}:cancel"
+    assert cancel.body == {"cancelReason": "customer_cancelled: 단순 변심", "cancelAmount": TOTAL}
+    assert toss_sandbox.refunds == [key]
+    assert toss_sandbox.payment(key)["balanceAmount"] == 0
     assert payment.status == "REFUNDED"
-    assert Product.objects.get(pk=product.pk).stock == 3
+    assert stock_of(product) == 3
 
 
-def webhook(client, order_id: str, status: str, created_at: str = "2026-11-28T15:10:00.000"):
-    body = {
-        "eventType": "PAYMENT_STATUS_CHANGED",
-        "createdAt": created_at,
-        "data": {"paymentKey": PAYMENT_KEY, "orderId": order_id, "status": status},
-    }
-    return client.post(WEBHOOK, body, format="json")
+def test_a_refund_larger_than_the_balance_left_at_toss_is_refused_not_forced(
+    toss_sandbox, customer_client, pending_order
+):
+    order, _ = pending_order
+    key = pay(toss_sandbox, customer_client, order)
+    toss_sandbox.cancel_in_dashboard(key, amount=30000)  # part refunded by staff at Toss
+
+    response = customer_client.post(f"{ORDERS}{order['id']}/cancel/", {}, format="json")
+
+    # The order can no longer ship; the refund of the whole amount is refused and stays owed.
+    assert response.json()["status"] == "CANCELLED"
+    [cancel] = toss_sandbox.calls("cancel")
+    assert (cancel.body["cancelAmount"], cancel.status) == (TOTAL, 400)
+    after = toss_sandbox.payment(key)
+    assert (after["status"], after["balanceAmount"], len(after["cancels"])) == ("PARTIAL_CANCELED", 60000, 1)
+    assert Payment.objects.get().status == "APPROVED"
+    assert list(PaymentEvent.objects.values_list("kind", flat=True))[-2:] == ["REFUND_REQUESTED", "REFUND_FAILED"]
+    assert SagaInstance.objects.get().status == "COMPENSATING"
 
 
-def test_webhook_is_verified_with_toss_and_processed_once(toss, customer_client, api_client, pending_order):
+# --- webhooks ---------------------------------------------------------------------------------------
+
+
+def test_webhook_is_verified_with_toss_and_processed_once(toss_sandbox, customer_client, api_client, pending_order):
     order, product = pending_order
-    toss.expect_request("/v1/payments/confirm", method="POST").respond_with_json(toss_payment(order["id"], 90000))
-    confirm(customer_client, order)
-    # Cancelled in Toss's console: Toss now reports it CANCELED.
-    lookup = Recorder((200, toss_payment(order["id"], 90000, status="CANCELED")))
-    toss.expect_request(f"/v1/payments/{PAYMENT_KEY}", method="GET").respond_with_handler(lookup)
-    toss.expect_request(f"/v1/payments/{PAYMENT_KEY}/cancel", method="POST").respond_with_json(
-        {"code": "ALREADY_CANCELED_PAYMENT", "message": "이미 취소된 결제 입니다."}, status=400
-    )
+    key = pay(toss_sandbox, customer_client, order)
+    toss_sandbox.cancel_in_dashboard(key)
+    delivery = toss_sandbox.webhook(key)
 
-    first = webhook(api_client, order["id"], "CANCELED")
-    resent = webhook(api_client, order["id"], "CANCELED")
+    first = api_client.post(WEBHOOK, delivery, format="json")
+    resent = api_client.post(WEBHOOK, delivery, format="json")
 
     assert (first.status_code, resent.status_code) == (200, 200)
     assert (first.json(), resent.json()) == ({"processed": True}, {"processed": False})
-    assert len(lookup.requests) == 1
+    assert len(toss_sandbox.calls("lookup")) == 1
     assert WebhookEvent.objects.count() == 1
     assert Payment.objects.get().status == "REFUNDED"
-    assert Order.objects.get().status == "CANCELLED"
-    assert Product.objects.get(pk=product.pk).stock == 3
+    assert order_status(order) == "CANCELLED"
+    assert stock_of(product) == 3
+    assert toss_sandbox.refunds == [key]  # the dashboard's: the order's compensation found it cancelled
 
 
-def test_a_forged_webhook_changes_nothing(toss, customer_client, api_client, pending_order):
+@pytest.mark.django_db(transaction=True)
+def test_toss_delivers_its_webhook_to_the_live_server(toss_sandbox, customer_client, pending_order, live_server):
     order, _ = pending_order
-    toss.expect_request("/v1/payments/confirm", method="POST").respond_with_json(toss_payment(order["id"], 90000))
-    confirm(customer_client, order)
-    # Toss says the payment is still DONE: the "CANCELED" body was not from Toss.
-    toss.expect_request(f"/v1/payments/{PAYMENT_KEY}", method="GET").respond_with_json(toss_payment(order["id"], 90000))
+    key = pay(toss_sandbox, customer_client, order)
+    toss_sandbox.cancel_in_dashboard(key)
 
-    response = webhook(api_client, order["id"], "CANCELED")
+    status, answer = toss_sandbox.notify(f"{live_server.url}{WEBHOOK}", key)
 
-    assert response.status_code == 200
+    assert (status, answer) == (200, {"processed": True})
+    assert Payment.objects.get().status == "REFUNDED"
+    assert order_status(order) == "CANCELLED"
+
+
+def test_a_forged_webhook_changes_nothing(toss_sandbox, customer_client, api_client, pending_order):
+    order, _ = pending_order
+    key = pay(toss_sandbox, customer_client, order)
+    forged = {"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-28T15:10:00.000000"}
+    forged["data"] = {"paymentKey": key, "orderId": order["id"], "status": "CANCELED"}
+
+    response = api_client.post(WEBHOOK, forged, format="json")
+
+    assert response.json() == {"processed": True}
     assert Payment.objects.get().status == "APPROVED"
-    assert Order.objects.get().status == "PAID"
+    assert order_status(order) == "PAID"
+    assert toss_sandbox.refunds == []
 
 
-def test_a_webhook_toss_cannot_confirm_is_refused_and_processed_on_resend(
-    toss, customer_client, api_client, pending_order
+def test_a_webhook_toss_cannot_confirm_is_refused_and_verified_on_a_later_resend(
+    toss_sandbox, customer_client, api_client, pending_order, verify_clock
 ):
     order, _ = pending_order
-    toss.expect_request("/v1/payments/confirm", method="POST").respond_with_json(toss_payment(order["id"], 90000))
-    confirm(customer_client, order)
-    lookup = Recorder((503, {"code": "FAILED_INTERNAL_SYSTEM_PROCESSING", "message": "잠시 후 다시 시도해주세요."}))
-    toss.expect_request(f"/v1/payments/{PAYMENT_KEY}", method="GET").respond_with_handler(lookup)
+    key = pay(toss_sandbox, customer_client, order)
+    toss_sandbox.fault("lookup", "503", times=3)
+    delivery = toss_sandbox.webhook(key)
 
-    refused = webhook(api_client, order["id"], "DONE")
-    lookup.answers = [(200, toss_payment(order["id"], 90000))]
-    resent = webhook(api_client, order["id"], "DONE")
+    refused = api_client.post(WEBHOOK, delivery, format="json")
+    too_soon = api_client.post(WEBHOOK, delivery, format="json")
+    verify_clock.next_window()  # Toss's first resend comes a minute later
+    resent = api_client.post(WEBHOOK, delivery, format="json")
 
-    assert refused.status_code == 400
-    assert refused.json()["code"] == "webhook_invalid"
+    assert (refused.status_code, refused.json()["code"]) == (400, "webhook_invalid")
+    assert (too_soon.status_code, too_soon.json()["code"]) == (409, "webhook_deferred")
     assert resent.json() == {"processed": True}
+    assert [call.status for call in toss_sandbox.calls("lookup")] == [503, 503, 503, 200]
     assert WebhookEvent.objects.get().processed_at is not None
+
+
+def test_deliveries_of_one_payment_make_one_lookup_per_window(
+    toss_sandbox, customer_client, api_client, pending_order, verify_clock
+):
+    order, _ = pending_order
+    key = pay(toss_sandbox, customer_client, order)
+
+    def deliver(status: str, second: int):
+        body = {"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": f"2026-11-28T15:10:{second:02d}.000000"}
+        body["data"] = {"paymentKey": key, "orderId": order["id"], "status": status}
+        return api_client.post(WEBHOOK, body, format="json")
+
+    first = deliver("DONE", 0)
+    same_claim = [deliver("DONE", second) for second in range(1, 4)]
+    other_claim = [deliver("CANCELED", second) for second in range(4, 7)]
+
+    assert first.json() == {"processed": True}
+    assert [response.json() for response in same_claim] == [{"processed": True}] * 3  # from that lookup
+    assert [(response.status_code, response.json()["code"]) for response in other_claim] == [
+        (409, "webhook_deferred")
+    ] * 3
+    assert len(toss_sandbox.calls("lookup")) == 1
+
+    verify_clock.next_window()
+    assert deliver("CANCELED", 4).json() == {"processed": True}  # Toss's resend: verified, still DONE
+
+    assert len(toss_sandbox.calls("lookup")) == 2
+    assert Payment.objects.get().status == "APPROVED"
+    assert order_status(order) == "PAID"
+
+
+def test_a_webhook_for_an_unknown_payment_key_is_stored_nowhere_and_asks_nothing(toss_sandbox, api_client):
+    body = {"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-28T15:10:00.000000"}
+    body["data"] = {"paymentKey": "tgen_invented", "orderId": "00000000-0000-0000-0000-000000000000", "status": "DONE"}
+
+    response = api_client.post(WEBHOOK, body, format="json")
+
+    assert response.json() == {"processed": False}
+    assert WebhookEvent.objects.count() == 0
+    assert toss_sandbox.calls() == []
+
+
+def test_webhook_bodies_over_the_cap_are_refused_unread(toss_sandbox, customer_client, api_client, pending_order):
+    order, _ = pending_order
+    key = pay(toss_sandbox, customer_client, order)
+    delivery = toss_sandbox.webhook(key)
+
+    def padded_to(size: int) -> bytes:
+        body = {**delivery, "padding": ""}
+        body["padding"] = "x" * (size - len(json.dumps(body).encode()))
+        return json.dumps(body).encode()
+
+    at_the_cap = api_client.post(WEBHOOK, padded_to(8 * 1024), content_type="application/json")
+    over_it = api_client.post(WEBHOOK, padded_to(8 * 1024 + 1), content_type="application/json")
+
+    assert at_the_cap.json() == {"processed": True}
+    assert over_it.status_code == 413
+    assert over_it.json() == {
+        "code": "request_too_large",
+        "message": "A PG webhook is a few KB; this body is larger than the endpoint accepts.",
+        "errors": [],
+    }
+    assert WebhookEvent.objects.count() == 1
+    assert len(toss_sandbox.calls("lookup")) == 1
+
+
+def test_webhooks_are_throttled_per_sending_ip(toss_sandbox, api_client, monkeypatch, throttle_clock):
+    from rest_framework.settings import api_settings
+
+    from c4ang.api.throttling import PgWebhookRateThrottle
+
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "pg_webhook": "3/min"}
+    monkeypatch.setattr(PgWebhookRateThrottle, "THROTTLE_RATES", rates)
+    body = {"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-11-28T15:10:00.000000"}
+    body["data"] = {"paymentKey": "tgen_invented", "status": "DONE"}
+
+    from_one_ip = [api_client.post(WEBHOOK, body, format="json", REMOTE_ADDR="13.124.18.147") for _ in range(4)]
+    from_another = api_client.post(WEBHOOK, body, format="json", REMOTE_ADDR="13.124.46.177")
+
+    assert [response.status_code for response in from_one_ip] == [200, 200, 200, 429]
+    assert from_one_ip[3].json()["code"] == "throttled"
+    assert from_another.status_code == 200
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_a_refused_confirm_with_someone_elses_key_does_not_shadow_their_payment(
+    toss_sandbox, customer_client, customer_factory, product_factory, api_client, pending_order
+):
+    """The attack: another customer confirms their own order with a paymentKey they saw, which
+    Toss refuses. Their refused attempt is the newest row carrying the key; the real cancellation
+    of that key still reaches the order Toss approved it for."""
+    order, product = pending_order
+    key = pay(toss_sandbox, customer_client, order)
+    intruder = client_for(customer_factory().user)
+    intruders_order = place_order(intruder, [order_line(product_factory(price=Decimal("45000")), 2)], pay_with=None)
+    assert confirm(intruder, intruders_order.json(), key).status_code == 402
+    toss_sandbox.cancel_in_dashboard(key)
+
+    response = api_client.post(WEBHOOK, toss_sandbox.webhook(key), format="json")
+
+    assert response.json() == {"processed": True}
+    payments = dict(Payment.objects.values_list("order_id", "status"))
+    assert {str(order_id): status for order_id, status in payments.items()} == {
+        order["id"]: "REFUNDED",
+        intruders_order.json()["id"]: "FAILED",
+    }
+    assert order_status(order) == "CANCELLED"
+    assert stock_of(product) == 3
+    assert order_status(intruders_order.json()) == "PENDING"
+
+
+def test_an_unanswered_confirm_with_someone_elses_key_never_refunds_their_payment(
+    toss_sandbox, customer_client, customer_factory, product_factory, pending_order
+):
+    order, _ = pending_order
+    key = pay(toss_sandbox, customer_client, order)
+    intruder = client_for(customer_factory().user)
+    intruders_order = place_order(intruder, [order_line(product_factory(price=Decimal("45000")), 2)], pay_with=None)
+    toss_sandbox.fault("confirm", "timeout", times=3, payment_key=key)
+    assert confirm(intruder, intruders_order.json(), key).status_code == 504
+
+    assert expire_unpaid_orders() == 1  # the intruder's order: its attempt is settled by a lookup
+
+    # Toss reports the key DONE, but for the other order: the intruder's attempt was never approved.
+    assert toss_sandbox.calls()[-1].endpoint == "lookup"
+    assert toss_sandbox.refunds == []
+    assert Payment.objects.get(order_id=intruders_order.json()["id"]).status == "FAILED"
+    assert Payment.objects.get(order_id=order["id"]).status == "APPROVED"
+    assert order_status(order) == "PAID"
+
+
+def test_an_unanswered_attempt_that_toss_approved_pays_the_waiting_order(
+    toss_sandbox, customer_client, api_client, pending_order
+):
+    order, product = pending_order
+    key = toss_sandbox.widget_pay(order["id"], TOTAL)
+    toss_sandbox.fault("confirm", "lost_answer", times=3)
+    assert confirm(customer_client, order, key).status_code == 504
+
+    response = api_client.post(WEBHOOK, toss_sandbox.webhook(key), format="json")
+
+    assert response.json() == {"processed": True}
+    assert Payment.objects.get().status == "APPROVED"
+    assert order_status(order) == "PAID"
+    assert SagaInstance.objects.get().status == "COMPLETED"
+    assert stock_of(product) == 1
+    assert toss_sandbox.charges == [key]
+
+
+def test_an_attempt_settled_as_never_approved_and_approved_late_is_refunded(
+    toss_sandbox, customer_client, api_client, pending_order
+):
+    order, product = pending_order
+    key = toss_sandbox.widget_pay(order["id"], TOTAL)
+    toss_sandbox.fault("confirm", "timeout", times=3)
+    assert confirm(customer_client, order, key).status_code == 504
+    assert expire_unpaid_orders() == 1  # Toss knew of no approval: the attempt is FAILED
+    attempt = Payment.objects.get()
+    assert (attempt.status, toss_sandbox.payment(key)["status"]) == ("FAILED", "IN_PROGRESS")
+    # Our lost request reaches Toss after all, and Toss approves it.
+    late = toss_directly(
+        toss_sandbox, "/v1/payments/confirm", toss_sandbox.calls("confirm")[0].body, attempt.idempotency_key
+    )
+    assert (late.status_code, toss_sandbox.charges) == (200, [key])
+
+    response = api_client.post(WEBHOOK, toss_sandbox.webhook(key), format="json")
+
+    assert response.json() == {"processed": True}
+    assert toss_sandbox.refunds == [key]
+    assert Payment.objects.get().status == "REFUNDED"
+    assert order_status(order) == "CANCELLED"
+    assert stock_of(product) == 3
 
 
 @pytest.mark.parametrize(
@@ -302,10 +677,3 @@ def test_malformed_webhooks_are_400(api_client, body):
 
     assert response.status_code == 400
     assert WebhookEvent.objects.count() == 0
-
-
-def test_a_webhook_for_an_unknown_payment_is_acknowledged(toss, api_client):
-    response = webhook(api_client, "00000000-0000-0000-0000-000000000000", "DONE")
-
-    assert response.json() == {"processed": True}
-    assert len(toss.log) == 0

@@ -1,0 +1,70 @@
+"""The suite's own plumbing: a test's clean-up empties only what it owns, and the outage tests
+never skip for want of redis-server."""
+
+import stat
+import uuid
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
+
+from c4ang.celery import app
+from c4ang.settings import redis_neighbour_db
+from tests.test_outages import redis_server_binary
+
+
+def test_the_broker_takes_the_database_next_to_the_caches():
+    assert redis_neighbour_db("redis://127.0.0.1:6379/15") == "redis://127.0.0.1:6379/14"
+    assert redis_neighbour_db("redis://127.0.0.1:6379/8") == "redis://127.0.0.1:6379/9"
+    assert redis_neighbour_db("redis://:secret@redis:6379") == "redis://:secret@redis:6379/1"
+
+
+@pytest.mark.redis
+def test_clearing_the_cache_leaves_the_tasks_queued_for_workers():
+    # Given a task queued on the broker (a queue nobody consumes) and something cached
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    app.send_task("c4ang.tests.nothing", queue=queue)
+    cache.set("suite-isolation", 1)
+    try:
+        # When the suite clears the cache, as it does around every test
+        cache.clear()
+
+        # Then the cache is empty and the task is still queued
+        assert cache.get("suite-isolation") is None
+        assert broker.llen(queue) == 1
+        assert settings.CACHES["default"]["LOCATION"] != settings.CELERY_BROKER_URL
+    finally:
+        broker.delete(queue)
+
+
+def fake_command(folder, name: str, script: str) -> None:
+    path = folder / name
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+def test_a_missing_redis_server_is_installed_through_apt(tmp_path, monkeypatch):
+    # Given a machine without redis-server, whose apt-get installs it (a stand-in that logs its calls)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "apt-calls"
+    redis_server = bin_dir / "redis-server"
+    installs = f"echo '#!/bin/sh' > {redis_server}; /bin/chmod +x {redis_server}"
+    fake_command(bin_dir, "apt-get", f'echo "$*" >> {calls}; if [ "$1" = install ]; then {installs}; fi')
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+    # When an outage test asks for it
+    binary = redis_server_binary()
+
+    # Then it was installed, not skipped
+    assert binary == str(redis_server)
+    assert calls.read_text().splitlines() == ["update -qq", "install -y -qq --no-install-recommends redis-server"]
+
+
+def test_without_redis_server_or_apt_the_outage_tests_fail_rather_than_skip(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(pytest.fail.Exception, match="need redis-server: apt-get install redis-server"):
+        redis_server_binary()

@@ -1,0 +1,64 @@
+"""The whole-won migration, run for real: back to the schema before it, rows as they were, forward."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = [("products", "0004_stock_adjustments_protect_their_product")]
+WHOLE_WON = [("products", "0005_prices_in_whole_won")]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def latest_schema_after():
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fractional_prices_stop_the_migration_with_their_list_and_change_nothing(latest_schema_after):
+    # Given products from before prices were whole won, two of them with a fraction
+    old = migrate(BEFORE)
+    category = old.get_model("products", "Category").objects.create(name="도서")
+    Product = old.get_model("products", "Product")
+    prices = {"책": Decimal("12000.00"), "펜": Decimal("1000.50"), "공책": Decimal("2500.01")}
+    rows = {
+        name: Product.objects.create(name=name, category=category, brand="b", price=price)
+        for name, price in prices.items()
+    }
+
+    # When the migration runs, it refuses and names the two
+    with pytest.raises(RuntimeError) as refused:
+        migrate(WHOLE_WON)
+
+    message = str(refused.value)
+    assert message.splitlines()[:3] == [
+        "2 product(s) have a price with a fractional part, and KRW has no minor unit.",
+        "Set each to a whole number of won (admin: Products, or PATCH /api/v1/products/staff/{id}/),",
+        "then run migrate again. Nothing was changed. The products:",
+    ]
+    assert sorted(message.splitlines()[3:]) == sorted(
+        [f"  {rows['펜'].pk} '펜': 1000.50", f"  {rows['공책'].pk} '공책': 2500.01"]
+    )
+    assert dict(Product.objects.values_list("name", "price")) == prices
+    assert MigrationExecutor(connection).loader.applied_migrations.keys() >= {BEFORE[0]}
+    assert WHOLE_WON[0] not in MigrationExecutor(connection).loader.applied_migrations
+
+    # Then, the prices fixed by staff, it applies
+    Product.objects.filter(name="펜").update(price=Decimal(1000))
+    Product.objects.filter(name="공책").update(price=Decimal(2500))
+    new = migrate(WHOLE_WON)
+
+    assert dict(new.get_model("products", "Product").objects.values_list("name", "price")) == {
+        "책": Decimal(12000),
+        "펜": Decimal(1000),
+        "공책": Decimal(2500),
+    }
