@@ -102,6 +102,7 @@ class Prometheus:
         try:
             wait_listening(self.port, deadline_s, process=self.process, log=self.log)
             self.wait_ready(deadline_s)
+            self.wait_scraped(len(targets), deadline_s)
         except BaseException:
             self.stop()
             raise
@@ -117,6 +118,16 @@ class Prometheus:
                 pass
             time.sleep(0.1)
         raise TimeoutError(f"Prometheus not ready after {deadline_s}s; see {self.log}")
+
+    def wait_scraped(self, count: int, deadline_s: float) -> None:
+        """Until every target was scraped once: Prometheus hands new targets to its scrapers only after
+        a few seconds (its discovery updates are throttled), and a window must not start empty."""
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            if len(self.query("up")) >= count:
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"Prometheus did not scrape its {count} targets within {deadline_s}s; see {self.log}")
 
     def pid(self) -> int | None:
         if not self.pid_file.exists():

@@ -82,7 +82,8 @@ class Green:
             "DB_CONN_MAX_AGE": "0",  # a connection per request: the next one meets the cut
             "C4ANG_MODULES": "orders",
             "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "GUNICORN_WORKERS": "2",
+            # One more than the load generator's clients: a scrape never waits behind them (its timeout is 1 s).
+            "GUNICORN_WORKERS": "3",
             "PYTHONUNBUFFERED": "1",
         }
         self.server = LiveProcess(
@@ -153,13 +154,13 @@ class Shopper:
 
 def load(shopper: Shopper, seconds: float, *, pay_with: str, threads: int = 2) -> list[int]:
     """Each thread alternates a read of the orders and an order paid with `pay_with`, for `seconds`
-    (bounded: at most 400 requests a thread); returns the statuses."""
+    (bounded: at most 4000 requests a thread); returns the statuses."""
     statuses: list[int] = []
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
     def shop() -> None:
-        for _ in range(200):
+        for _ in range(2000):
             if time.monotonic() >= deadline:
                 return
             answers = [shopper.orders(), shopper.order(pay_with)]
@@ -185,14 +186,16 @@ def analysis(prometheus: Prometheus, *extra: str) -> tuple[int, str]:
 
 
 def scraped_after(prometheus: Prometheus, started: float) -> None:
-    """Wait until order-api was scraped after `started` (Unix time), so the window holds the load."""
+    """Wait until green was scraped, successfully, after `started` (Unix time): the window holds the load."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        result = prometheus.query('timestamp(up{app="order-api"})')
-        if result and float(result[0]["value"][1]) > started:
-            return
+        (up,) = prometheus.query('up{app="order-api", version="green"}') or [{"value": [0, "0"]}]
+        if float(up["value"][0]) > started and up["value"][1] == "1":
+            scrape = prometheus.query('timestamp(up{app="order-api", version="green"})')
+            if scrape and float(scrape[0]["value"][1]) > started:
+                return
         time.sleep(0.2)
-    raise AssertionError("Prometheus did not scrape order-api after the load")
+    raise AssertionError("Prometheus did not scrape green after the load")
 
 
 def test_the_analysis_passes_on_good_traffic_and_fails_on_failing_traffic(shopper, green, prometheus):
