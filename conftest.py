@@ -354,3 +354,22 @@ def replace_saga_step(monkeypatch):
         monkeypatch.setitem(saga_engine._definitions, PLACE_ORDER, replace(definition, steps=steps))
 
     return swap
+
+
+def migrate(targets: list[tuple[str, str]]):
+    """Move the test database's schema to `targets`; returns the apps (historical models) there."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def latest_schema_after():
+    """For a test that migrates back: the newest schema again afterwards, for the transactional tests after it."""
+    yield
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -13,15 +13,12 @@ sometimes the ids of the seeded objects, which schemathesis could not guess."""
 
 import json
 import os
-import sqlite3
 import uuid
 from collections import Counter, defaultdict
-from contextlib import closing
 
 import pytest
 import requests
 import schemathesis
-from django.db import connection
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -33,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import access_token_for, shared_database_url
+from conftest import access_token_for, live_database_url
 from customers.tests.factories import CustomerFactory, StaffFactory
 from orders import services as order_services
 from payments.models import Payment
@@ -116,18 +113,6 @@ def seed_shop() -> dict[str, str]:
         "customer": f"Bearer {access_token_for(customer.user)}",
         "staff": f"Bearer {access_token_for(staff)}",
     }
-
-
-def server_database_url(tmp_path) -> str:
-    """The test database for the server process: PostgreSQL's is shared as is; SQLite's lives in this
-    process's memory, so the server gets a file copy of it (seeded data included)."""
-    if connection.vendor == "postgresql":
-        return shared_database_url()
-    path = tmp_path / "fuzz.sqlite3"
-    connection.ensure_connection()
-    with closing(sqlite3.connect(path)) as copy:
-        connection.connection.backup(copy)
-    return f"sqlite:///{path}"
 
 
 def known_path_parameters(operation, ids: dict[str, str]) -> dict[str, str] | None:
@@ -239,7 +224,7 @@ def test_every_operation_survives_fuzzing_as_each_identity(gunicorn_server, tmp_
     ids = seed_shop()
     server = gunicorn_server(
         {
-            "DATABASE_URL": server_database_url(tmp_path),
+            "DATABASE_URL": live_database_url(tmp_path),
             "PAYMENT_GATEWAY": "fake",
             "C4ANG_MODULES": "all",
             **{f"THROTTLE_{scope}": UNLIMITED for scope in ("ANON", "USER", "AUTH", "AUTH_ACCOUNT")},

@@ -7,16 +7,14 @@ Run with -s to see each trace as a tree of spans."""
 
 import json
 import re
-import sqlite3
 import time
-from contextlib import closing
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from werkzeug import Response
 
-from conftest import access_token_for, order_body, order_line, shared_database_url
+from conftest import access_token_for, live_database_url, order_body, order_line, shared_database_url
 from deploy.local.net import call_json
 from deploy.local.otlp import OtlpReceiver, Span, tree
 from orders.models import Order
@@ -28,17 +26,6 @@ GATEWAY_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"  # what Istio's ingress gatew
 GATEWAY_SPAN = "00f067aa0ba902b7"
 TOSS_SECRET_KEY = "test_sk_tracing_0000000000"
 ORDERS = "api/v1/orders/"
-
-
-def database_url(tmp_path) -> str:
-    """The test database for other processes: PostgreSQL's as is, SQLite's as a file copy."""
-    if connection.vendor == "postgresql":
-        return shared_database_url()
-    path = tmp_path / "trace.sqlite3"
-    connection.ensure_connection()
-    with closing(sqlite3.connect(path)) as copy:
-        connection.connection.backup(copy)
-    return f"sqlite:///{path}"
 
 
 def traced_env(receiver: OtlpReceiver, toss_url: str, **extra: str) -> dict[str, str]:
@@ -75,7 +62,7 @@ def test_an_order_placed_through_gunicorn_is_one_trace(
     toss = approving_toss(httpserver)
     with OtlpReceiver() as receiver:
         server = gunicorn_server(
-            {"DATABASE_URL": database_url(tmp_path), **traced_env(receiver, toss)}, workers=1, image_config=True
+            {"DATABASE_URL": live_database_url(tmp_path), **traced_env(receiver, toss)}, workers=1, image_config=True
         )
         b3 = {"X-B3-TraceId": GATEWAY_TRACE, "X-B3-SpanId": GATEWAY_SPAN, "X-B3-Sampled": "1"}
 

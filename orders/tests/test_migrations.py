@@ -2,8 +2,8 @@
 the old formats, then forward again."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from conftest import migrate
 
 BEFORE = [
     ("orders", "0002_commerce_core"),
@@ -15,20 +15,6 @@ AFTER = [
     ("payments", "0003_payment_customer"),
     ("products", "0003_stock_adjustment_actors"),
 ]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def latest_schema_after():
-    # AFTER is not the newest schema any more: the transactional tests after this one need that.
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
