@@ -6,7 +6,7 @@ from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 
 from c4ang import emails
 from customers import services
-from customers.models import Customer, User
+from customers.models import Customer, CustomerAddress, User
 
 
 def normal_email(value: str) -> str:
@@ -73,6 +73,23 @@ class UserAdmin(DjangoUserAdmin):
             services.customer_email_follow_login(user=obj)
 
 
+class CustomerAddressInline(admin.TabularInline):
+    """The customer's address book, to read: the customer keeps it (the API), which keeps exactly one
+    default; placed orders show their own copy."""
+
+    model = CustomerAddress
+    extra = 0
+    can_delete = False
+    fields = ["is_default", "label", "recipient", "phone", "postal_code", "road_address", "detail", "created_at"]
+    readonly_fields = fields
+    ordering = ["-is_default", "-created_at"]
+    verbose_name = "address"
+    verbose_name_plural = "address book (default first)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "phone", "created_at"]
@@ -80,3 +97,4 @@ class CustomerAdmin(admin.ModelAdmin):
     # The email is the login's: changed on its user, which the profile follows.
     readonly_fields = ["id", "user", "email", "created_at", "updated_at"]
     date_hierarchy = "created_at"
+    inlines = [CustomerAddressInline]

@@ -10,6 +10,7 @@ from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenObtainPairView, TokenRefreshView
 
+from c4ang.api.address import ShippingAddressInputSerializer
 from c4ang.api.fields import LoginEmailField
 from c4ang.api.schema import domain_errors
 from c4ang.api.throttling import AuthRateThrottle, SignInAccountThrottle
@@ -167,6 +168,109 @@ class MeApi(APIView):
             customer=selectors.customer_for_user(user=request.user), **data.validated_data
         )
         return Response(CustomerOutputSerializer(customer).data)
+
+
+# --- address book ----------------------------------------------------------------------------------
+
+
+class AddressOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    label = serializers.CharField()
+    recipient = serializers.CharField()
+    phone = serializers.CharField()
+    postal_code = serializers.CharField()
+    road_address = serializers.CharField()
+    detail = serializers.CharField()
+    is_default = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def _signed_in_customer_id(request):
+    # Staff without a customer profile have no address book: 404 customer_not_found.
+    return selectors.customer_for_user(user=request.user).pk
+
+
+class AddressListCreateApi(APIView):
+    """The signed-in customer's address book: the default address first, then the newest. Holds at
+    most CUSTOMER_MAX_ADDRESSES addresses, so the list is not paginated. The first address added
+    becomes the default."""
+
+    class InputSerializer(ShippingAddressInputSerializer):
+        """An address of the book: a shipping address, its label and whether it is the default."""
+
+        label = serializers.CharField(max_length=30, allow_blank=True, default="", help_text="e.g. 집, 회사.")
+        is_default = serializers.BooleanField(default=False)
+
+    @extend_schema(responses=AddressOutputSerializer(many=True), operation_id="customers_addresses_list")
+    def get(self, request):
+        addresses = selectors.address_list_for_customer(customer_id=_signed_in_customer_id(request))
+        return Response(AddressOutputSerializer(addresses, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: AddressOutputSerializer, **domain_errors(errors.AddressLimitReached)},
+        operation_id="customers_addresses_create",
+    )
+    def post(self, request):
+        """Add an address: the first one becomes the default, as does one added with `is_default: true`.
+        The phone number is stored in its hyphenated form (010-1234-5678); a full book is a 409."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        address = services.address_create(customer_id=_signed_in_customer_id(request), **data.validated_data)
+        return Response(AddressOutputSerializer(address).data, status=status.HTTP_201_CREATED)
+
+
+class AddressDetailApi(APIView):
+    """One address of the signed-in customer's book; another customer's is a 404 `address_not_found`.
+    Orders already placed keep their own copy of the address: editing or deleting it changes none."""
+
+    @extend_schema(
+        responses={200: AddressOutputSerializer, **domain_errors(errors.AddressNotFound)},
+        operation_id="customers_addresses_retrieve",
+    )
+    def get(self, request, address_id):
+        address = selectors.address_get_for_customer(customer_id=_signed_in_customer_id(request), address_id=address_id)
+        return Response(AddressOutputSerializer(address).data)
+
+    @extend_schema(
+        request=AddressListCreateApi.InputSerializer(partial=True),
+        responses={
+            200: AddressOutputSerializer,
+            **domain_errors(errors.AddressNotFound, errors.AddressDefaultRequired),
+        },
+        operation_id="customers_addresses_update",
+    )
+    def patch(self, request, address_id):
+        """Change some fields. `is_default: true` makes it the default; the default is unset only by
+        making another address the default (409 `address_default_required`)."""
+        data = AddressListCreateApi.InputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        address = services.address_update(
+            customer_id=_signed_in_customer_id(request), address_id=address_id, **data.validated_data
+        )
+        return Response(AddressOutputSerializer(address).data)
+
+    @extend_schema(
+        responses={204: None, **domain_errors(errors.AddressNotFound)}, operation_id="customers_addresses_delete"
+    )
+    def delete(self, request, address_id):
+        """Delete it; when it was the default, the most recently added of the others becomes the default."""
+        services.address_delete(customer_id=_signed_in_customer_id(request), address_id=address_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AddressSetDefaultApi(APIView):
+    """Make one of the signed-in customer's addresses the default: the previous default no longer is."""
+
+    @extend_schema(
+        request=None,
+        responses={200: AddressOutputSerializer, **domain_errors(errors.AddressNotFound)},
+        operation_id="customers_addresses_set_default",
+    )
+    def post(self, request, address_id):
+        address = services.address_set_default(customer_id=_signed_in_customer_id(request), address_id=address_id)
+        return Response(AddressOutputSerializer(address).data)
 
 
 # --- staff -----------------------------------------------------------------------------------------

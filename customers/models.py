@@ -74,3 +74,34 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+class CustomerAddress(models.Model):
+    """An address in a customer's address book. While a customer has any address, exactly one is the
+    default (kept by customers.services under a lock of the customer's row; the constraint is the
+    backstop). Placed orders keep a copy: editing or deleting an address never changes them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="address_id")
+    # The (customer, -created_at) index below serves every lookup by customer.
+    customer = models.ForeignKey("Customer", on_delete=models.CASCADE, related_name="addresses", db_index=False)
+    label = models.CharField(max_length=30, blank=True)
+    recipient = models.CharField(max_length=50)
+    phone = models.CharField(max_length=20)
+    postal_code = models.CharField(max_length=5)
+    road_address = models.CharField(max_length=200)
+    detail = models.CharField(max_length=100, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "customer_addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=models.Q(is_default=True), name="customer_addresses_one_default"
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="customer_addresses_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.label or self.recipient}: {self.road_address} {self.detail}".strip()

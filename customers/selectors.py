@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from c4ang import cache
 from c4ang.selectors import get_or_raise
 from customers import errors
-from customers.models import Customer
+from customers.models import Customer, CustomerAddress
 
 
 def customer_for_user(*, user) -> Customer:
@@ -58,3 +58,18 @@ def customer_list(*, search: str = "") -> QuerySet[Customer]:
 
 def customer_get_for_staff(*, customer_id: UUID) -> Customer:
     return get_or_raise(customer_list(), errors.CustomerNotFound, pk=customer_id)
+
+
+# --- address book ----------------------------------------------------------------------------------
+
+
+def address_list_for_customer(*, customer_id: UUID) -> QuerySet[CustomerAddress]:
+    """The customer's address book: the default first, then the newest. Bounded by
+    CUSTOMER_MAX_ADDRESSES, so it is never paginated."""
+    return CustomerAddress.objects.filter(customer_id=customer_id).order_by("-is_default", "-created_at", "-id")
+
+
+def address_get_for_customer(*, customer_id: UUID, address_id: UUID) -> CustomerAddress:
+    """One address of the customer's book; AddressNotFound (404) when there is none, another
+    customer's included."""
+    return get_or_raise(CustomerAddress, errors.AddressNotFound, pk=address_id, customer_id=customer_id)

@@ -1,17 +1,19 @@
-"""Writes of the customers module: registration and profile changes."""
+"""Writes of the customers module: registration, profile changes and the address book."""
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from c4ang import cache, emails
+from c4ang import cache, emails, korea
 from c4ang.db import save_fields
+from c4ang.selectors import get_or_raise
 from customers import errors, selectors
-from customers.models import Customer, User
+from customers.models import Customer, CustomerAddress, User
 
 
 def normalize_email(email: str) -> str:
@@ -105,3 +107,114 @@ def customer_bulk_import(*, people: list[dict], password: str, batch_size: int =
         ],
         batch_size=batch_size,
     )
+
+
+# --- address book ----------------------------------------------------------------------------------
+
+# What address_update may change; is_default=False only on an address that is not the default.
+ADDRESS_FIELDS = frozenset(["label", "recipient", "phone", "postal_code", "road_address", "detail", "is_default"])
+
+
+def _address_book_lock(*, customer_id: UUID) -> Customer:
+    # Every change to a customer's address book holds the customer's row: concurrent creates,
+    # deletes and set-defaults run one after the other, so that the count limit holds and the
+    # book never ends with zero or two defaults (the partial unique index is the backstop).
+    return get_or_raise(Customer.objects.select_for_update(), errors.CustomerNotFound, pk=customer_id)
+
+
+def _clean_address_fields(fields: dict) -> dict:
+    # The API's serializers already give canonical values; other callers (commands, demo data) get
+    # the same normal forms, or a refusal naming the field.
+    if "phone" in fields:
+        phone = korea.phone_normalize(fields["phone"])
+        if phone is None:
+            raise errors.PhoneInvalid(field="phone")
+        fields["phone"] = phone
+    if "postal_code" in fields:
+        postal_code = korea.postal_code_normalize(fields["postal_code"])
+        if postal_code is None:
+            raise errors.PostalCodeInvalid(field="postal_code")
+        fields["postal_code"] = postal_code
+    return fields
+
+
+def _address_unset_default(*, customer_id: UUID) -> None:
+    CustomerAddress.objects.filter(customer_id=customer_id, is_default=True).update(
+        is_default=False, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def address_create(
+    *,
+    customer_id: UUID,
+    label: str,
+    recipient: str,
+    phone: str,
+    postal_code: str,
+    road_address: str,
+    detail: str = "",
+    is_default: bool = False,
+) -> CustomerAddress:
+    """Add an address to the customer's book; the first one, or one asked to be, becomes the default.
+    At most CUSTOMER_MAX_ADDRESSES: AddressLimitReached (409) beyond."""
+    _address_book_lock(customer_id=customer_id)
+    fields = _clean_address_fields(
+        {
+            "label": label,
+            "recipient": recipient,
+            "phone": phone,
+            "postal_code": postal_code,
+            "road_address": road_address,
+            "detail": detail,
+        }
+    )
+    held = CustomerAddress.objects.filter(customer_id=customer_id).count()
+    limit = settings.CUSTOMER_MAX_ADDRESSES
+    if held >= limit:
+        raise errors.AddressLimitReached(
+            f"The address book is full ({limit} addresses): delete one before adding another.", limit=limit
+        )
+    if is_default and held:
+        _address_unset_default(customer_id=customer_id)
+    return CustomerAddress.objects.create(customer_id=customer_id, is_default=is_default or not held, **fields)
+
+
+@transaction.atomic
+def address_update(*, customer_id: UUID, address_id: UUID, **fields) -> CustomerAddress:
+    """Change fields of one of the customer's addresses (ADDRESS_FIELDS). `is_default=True` makes it
+    the default; the default cannot be unset (AddressDefaultRequired, 409): another is made the default
+    instead. Orders placed with it keep their copy."""
+    unknown = set(fields) - ADDRESS_FIELDS
+    if unknown:
+        raise TypeError(f"address_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    _address_book_lock(customer_id=customer_id)
+    address = selectors.address_get_for_customer(customer_id=customer_id, address_id=address_id)
+    make_default = fields.pop("is_default", None)
+    if make_default is False and address.is_default:
+        raise errors.AddressDefaultRequired(field="is_default")
+    fields = _clean_address_fields(fields)
+    if make_default and not address.is_default:
+        _address_unset_default(customer_id=customer_id)
+        fields["is_default"] = True
+    if fields:
+        save_fields(address, **fields)
+    return address
+
+
+@transaction.atomic
+def address_delete(*, customer_id: UUID, address_id: UUID) -> None:
+    """Delete one of the customer's addresses. When it was the default, the most recently created of
+    the others becomes the default. Orders placed with it keep their copy."""
+    _address_book_lock(customer_id=customer_id)
+    address = selectors.address_get_for_customer(customer_id=customer_id, address_id=address_id)
+    address.delete()
+    if address.is_default:
+        successor = selectors.address_list_for_customer(customer_id=customer_id).order_by("-created_at", "-id").first()
+        if successor is not None:
+            save_fields(successor, is_default=True)
+
+
+def address_set_default(*, customer_id: UUID, address_id: UUID) -> CustomerAddress:
+    """Make one of the customer's addresses the default (the previous default no longer is)."""
+    return address_update(customer_id=customer_id, address_id=address_id, is_default=True)

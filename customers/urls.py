@@ -8,6 +8,13 @@ urlpatterns = [
     path("token/refresh/", api.TokenRefreshApi.as_view(), name="customers-token-refresh"),
     path("logout/", api.LogoutApi.as_view(), name="customers-logout"),
     path("me/", api.MeApi.as_view(), name="customers-me"),
+    path("me/addresses/", api.AddressListCreateApi.as_view(), name="customers-addresses"),
+    path("me/addresses/<uuid:address_id>/", api.AddressDetailApi.as_view(), name="customers-address-detail"),
+    path(
+        "me/addresses/<uuid:address_id>/default/",
+        api.AddressSetDefaultApi.as_view(),
+        name="customers-address-default",
+    ),
     path("staff/", api.StaffCustomerListCreateApi.as_view(), name="customers-staff-list"),
     path("staff/<uuid:customer_id>/", api.StaffCustomerDetailApi.as_view(), name="customers-staff-detail"),
 ]

@@ -28,7 +28,10 @@ _TOP_LEVEL_CODES = {
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "throttled",
 }
-_NON_FIELD_KEYS = {"non_field_errors", "detail"}
+# Keys of DRF's error details that are about the request as a whole. A ValidationError's keys are
+# the serializer's fields, and one of them may be named `detail` (an address's detail line).
+_NON_FIELD_KEYS = frozenset({"non_field_errors", "detail"})
+_VALIDATION_NON_FIELD_KEYS = frozenset({"non_field_errors"})
 
 
 def error_body(code: str, message: str, errors: list[dict] | None = None) -> dict:
@@ -39,22 +42,22 @@ def _is_leaf(details) -> bool:
     return isinstance(details, dict) and set(details) == {"message", "code"}
 
 
-def _flatten(details, path: str | None = None) -> list[dict]:
+def _flatten(details, path: str | None = None, non_field_keys: frozenset = _NON_FIELD_KEYS) -> list[dict]:
     """Turn DRF's nested error details (get_full_details) into a flat list of {field, code, message}."""
     if _is_leaf(details):
         return [{"field": path, "code": details["code"], "message": str(details["message"])}]
     if isinstance(details, dict):
         flat = []
         for key, value in details.items():
-            child = path if key in _NON_FIELD_KEYS else (f"{path}.{key}" if path else str(key))
-            flat.extend(_flatten(value, child))
+            child = path if key in non_field_keys else (f"{path}.{key}" if path else str(key))
+            flat.extend(_flatten(value, child, non_field_keys))
         return flat
     if isinstance(details, list):
         flat = []
         for index, value in enumerate(details):
             # A list of errors belongs to one field; anything else is a list of nested objects.
             child = path if _is_leaf(value) or path is None else f"{path}.{index}"
-            flat.extend(_flatten(value, child))
+            flat.extend(_flatten(value, child, non_field_keys))
         return flat
     return [{"field": path, "code": getattr(details, "code", "invalid"), "message": str(details)}]
 
@@ -63,16 +66,21 @@ def _api_exception_body(exc: exceptions.APIException) -> dict:
     if isinstance(exc.detail, dict) and {"detail", "code"} <= set(exc.detail):
         # simplejwt's errors ({"detail", "code", "messages"}) are about the token, not a request field.
         return error_body(str(exc.detail["code"]), str(exc.detail["detail"]))
-    errors = _flatten(exc.get_full_details())
+    validation = isinstance(exc, exceptions.ValidationError)
+    errors = _flatten(
+        exc.get_full_details(), non_field_keys=_VALIDATION_NON_FIELD_KEYS if validation else _NON_FIELD_KEYS
+    )
     code = next((c for cls, c in _TOP_LEVEL_CODES.items() if isinstance(exc, cls)), None)
     if code is None:
         # Authentication errors (ours and simplejwt's) carry their own specific code.
         code = errors[0]["code"] if len(errors) == 1 else exc.default_code
-    if isinstance(exc, exceptions.ValidationError):
+    if validation:
         message = "Invalid input."
+    elif errors:
+        message = errors[0]["message"]
     else:
-        message = errors[0]["message"] if errors else str(exc.detail)
-    if all(error["field"] is None for error in errors) and not isinstance(exc, exceptions.ValidationError):
+        message = str(exc.detail)
+    if all(error["field"] is None for error in errors) and not validation:
         errors = []
     return error_body(code, message, errors)
 

@@ -4,7 +4,7 @@ from django.core.validators import EmailValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from c4ang import emails
+from c4ang import emails, korea
 from c4ang.money import NOT_WHOLE_WON, NOT_WHOLE_WON_MESSAGE, is_whole_won
 
 
@@ -42,3 +42,34 @@ class LoginEmailField(serializers.EmailField):
             return emails.normalize_email(data)
         except emails.EmailRejected as rejected:
             raise serializers.ValidationError(rejected.message, code=rejected.code) from None
+
+
+@extend_schema_field({"type": "string", "maxLength": korea.MAX_INPUT, "example": "010-1234-5678"})
+class KoreanPhoneField(serializers.CharField):
+    """A Korean telephone number (c4ang.korea.phone_normalize: mobile, landline, 070, 15xx/16xx/18xx),
+    typed with or without hyphens and spaces, stored and answered in its hyphenated form
+    (010-1234-5678). Anything else is a 400 `invalid_phone` naming the field."""
+
+    default_error_messages = {
+        "invalid_phone": "Not a Korean telephone number (e.g. 010-1234-5678, 02-123-4567, 1588-1234)."
+    }
+
+    def to_internal_value(self, data) -> str:
+        text = super().to_internal_value(data)
+        phone = korea.phone_normalize(text)
+        if phone is None:
+            self.fail("invalid_phone")
+        return phone
+
+
+@extend_schema_field({"type": "string", "pattern": korea.POSTAL_CODE_PATTERN, "example": "06236"})
+class PostalCodeField(serializers.CharField):
+    """A Korean postal code: five digits (06236). Anything else is a 400 `invalid_postal_code`."""
+
+    default_error_messages = {"invalid_postal_code": "Not a postal code: five digits, e.g. 06236."}
+
+    def to_internal_value(self, data) -> str:
+        code = korea.postal_code_normalize(super().to_internal_value(data))
+        if code is None:
+            self.fail("invalid_postal_code")
+        return code

@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from factory.django import DjangoModelFactory, Password
 
-from customers.models import Customer, User
+from customers.models import Customer, CustomerAddress, User
 
 PASSWORD = "correct horse battery staple"
 STAFF_PASSWORD = "staff password 1234"
@@ -41,3 +41,21 @@ class CustomerFactory(DjangoModelFactory):
     email = factory.Sequence(lambda n: f"customer{n}@example.kr")
     name = factory.Sequence(lambda n: f"고객{n}")
     user = factory.SubFactory(UserFactory, email=factory.SelfAttribute("..email"))
+
+
+class CustomerAddressFactory(DjangoModelFactory):
+    """An address in a customer's book, stored as customers.services stores one (canonical phone and
+    postal code). Give is_default=True to the one default: the factory does not keep the one-default
+    rule (address_create does)."""
+
+    class Meta:
+        model = CustomerAddress
+
+    customer = factory.SubFactory(CustomerFactory)
+    label = "집"
+    recipient = factory.SelfAttribute("customer.name")
+    phone = factory.Sequence(lambda n: f"010-{1000 + n // 10000 % 9000:04d}-{n % 10000:04d}")
+    postal_code = "06236"
+    road_address = "서울특별시 강남구 테헤란로 152"
+    detail = factory.Sequence(lambda n: f"{n % 30 + 1}층 {n}호")
+    is_default = False
