@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from c4ang.admin_actions import NoDeleteMixin
 from c4ang.admin_display import Tone, krw, status_badge
@@ -7,6 +8,7 @@ from payments.models import Payment, PaymentEvent, WebhookEvent
 
 STATUS_TONES = {
     PaymentStatus.PENDING: Tone.WAITING,
+    PaymentStatus.WAITING: Tone.WAITING,
     PaymentStatus.APPROVED: Tone.GOOD,
     PaymentStatus.FAILED: Tone.BAD,
     PaymentStatus.REFUNDED: Tone.UNDONE,
@@ -38,10 +40,22 @@ class ReadOnlyAdmin(NoDeleteMixin, admin.ModelAdmin):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     inlines = [PaymentEventInline]
-    list_display = ["short_id", "order_link", "amount_krw", "status_badge", "provider", "failure_code", "created_at"]
-    list_filter = ["status", "provider", "failure_code", "created_at"]
-    search_fields = ["id", "order__id", "pg_transaction_id", "idempotency_key"]
+    list_display = [
+        "short_id",
+        "order_link",
+        "amount_krw",
+        "status_badge",
+        "method",
+        "virtual_account",
+        "provider",
+        "failure_code",
+        "created_at",
+    ]
+    list_filter = ["status", "method", "provider", "bank", "failure_code", "created_at"]
+    search_fields = ["id", "order__id", "pg_transaction_id", "idempotency_key", "account_number"]
     date_hierarchy = "created_at"
+    # The account's secret authenticates the PG's deposit callbacks: staff never see it.
+    exclude = ["secret"]
 
     @admin.display(description="payment")
     def short_id(self, payment):
@@ -58,6 +72,13 @@ class PaymentAdmin(ReadOnlyAdmin):
     @admin.display(ordering="status", description="status")
     def status_badge(self, payment):
         return status_badge(payment.status, STATUS_TONES)
+
+    @admin.display(description="virtual account")
+    def virtual_account(self, payment):
+        if not payment.account_number:
+            return "-"
+        due = f" (due {timezone.localtime(payment.due_at):%Y-%m-%d %H:%M})" if payment.due_at else ""
+        return f"{payment.bank_name} {payment.account_number}{due}"
 
 
 @admin.register(WebhookEvent)

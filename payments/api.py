@@ -1,4 +1,5 @@
-"""The payments API: confirm (Toss two-step flow), own payments, the PG webhook, staff refunds.
+"""The payments API: confirm (Toss two-step flow), own payments, the PG webhooks (payment status,
+virtual account deposits), staff refunds, and the fake PG's test deposits.
 
 What a confirm or a refund means for the order (continue its placement, cancel it) is the
 orders module's answer, asked through payments.hooks: payments never imports orders.
@@ -6,9 +7,10 @@ orders module's answer, asked through payments.hooks: payments never imports ord
 
 import hashlib
 
-from drf_spectacular.utils import extend_schema
+from django.conf import settings
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
-from rest_framework.exceptions import ErrorDetail
+from rest_framework.exceptions import ErrorDetail, NotFound
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,16 +30,32 @@ from saga.errors import SagaBusy, SagaNotWaiting
 WEBHOOK_MAX_BYTES = 8 * 1024
 
 
+class VirtualAccountOutputSerializer(serializers.Serializer):
+    """Where and by when the customer deposits (the account's secret is never shown)."""
+
+    bank = serializers.CharField(help_text="Toss's bank code, e.g. 88.")
+    bank_name = serializers.CharField(help_text="e.g. 신한은행.")
+    account_number = serializers.CharField()
+    holder_name = serializers.CharField(help_text="The name the bank shows for the account.")
+    due_at = serializers.DateTimeField(help_text="Deposits after this are refused; the order then expires.")
+
+
 class PaymentOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     order_id = serializers.UUIDField()
     amount = MoneyField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text="PENDING, WAITING (a virtual account awaits its deposit), APPROVED, ...")
+    method = serializers.CharField()
     provider = serializers.CharField()
     failure_code = serializers.CharField()
     failure_message = serializers.CharField()
+    virtual_account = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(VirtualAccountOutputSerializer(allow_null=True))
+    def get_virtual_account(self, payment: Payment) -> dict | None:
+        return VirtualAccountOutputSerializer(payment).data if payment.account_number else None
 
 
 class PaymentListApi(generics.ListAPIView):
@@ -101,17 +119,78 @@ class PaymentConfirmApi(APIView):
         return Response(PaymentOutputSerializer(payment).data)
 
 
-class TossWebhookApi(APIView):
+class PgWebhookApi(APIView):
+    """What every PG webhook endpoint shares: public, no authentication, limited per sending IP
+    (THROTTLE_PG_WEBHOOK), bodies over 8 KB refused (413) unread."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [PgWebhookRateThrottle]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # the throttle first: a refused flood costs no read
+        # The body is read lazily (request.data, below), never past CONTENT_LENGTH: checking it here
+        # refuses a large body before any of it is read, parsed or stored.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > WEBHOOK_MAX_BYTES:
+            raise errors.WebhookTooLarge()
+
+    class OutputSerializer(serializers.Serializer):
+        processed = serializers.BooleanField(
+            help_text="false: a delivery processed before, or of a payment no payment here is."
+        )
+
+
+class TossDepositCallbackApi(PgWebhookApi):
+    """Toss's DEPOSIT_CALLBACK for a virtual account (configure
+    `https://<host>/api/v1/payments/webhooks/toss/deposit/`). The body carries the account's
+    `secret`, compared with the one Toss gave at issue: a mismatch is refused (400
+    `webhook_invalid`) and nothing is stored. Then the payment is fetched from Toss (at most once per
+    payment in a short window, as for the other webhook; 409 `webhook_deferred` otherwise) and only
+    what Toss reports is acted on: DONE pays the order. Processed once per delivery (repeats get
+    200 `{"processed": false}`); an orderId without a virtual account here is answered the same,
+    stored nowhere, and Toss is not asked."""
+
+    class InputSerializer(serializers.Serializer):
+        createdAt = serializers.CharField(max_length=50)
+        secret = serializers.CharField(max_length=200)
+        status = serializers.CharField(max_length=50)
+        transactionKey = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        orderId = serializers.CharField(max_length=64)
+
+        def validate(self, attrs):
+            _reject_unstorable_text(self.initial_data, path="")  # stored whole, as the other webhook
+            return attrs
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: PgWebhookApi.OutputSerializer,
+            **domain_errors(errors.WebhookInvalid, errors.WebhookDeferred, errors.RefundFailed, errors.WebhookTooLarge),
+        },
+    )
+    def post(self, request):
+        return _deposit_callback(request.data)
+
+
+def _deposit_callback(body) -> Response:
+    data = TossDepositCallbackApi.InputSerializer(data=body)
+    data.is_valid(raise_exception=True)
+    return Response({"processed": services.webhook_deposit_process(provider="toss", payload=body)})
+
+
+class TossWebhookApi(PgWebhookApi):
     """Toss PAYMENT_STATUS_CHANGED deliveries. Unsigned: verified by fetching the payment from
     Toss, at most once per payment in a short window (a delivery that window cannot settle is
     deferred with 409 `webhook_deferred`, and Toss resends it). A delivery is processed once
     (stored by its event id); repeats get 200 and do nothing. A paymentKey no payment of ours
     carries is answered 200 `{"processed": false}`, stored nowhere, and Toss is not asked. Bodies
-    over 8 KB are refused (413) unread; deliveries are limited per sending IP (THROTTLE_PG_WEBHOOK)."""
-
-    permission_classes = [AllowAny]
-    authentication_classes = []
-    throttle_classes = [PgWebhookRateThrottle]
+    over 8 KB are refused (413) unread; deliveries are limited per sending IP (THROTTLE_PG_WEBHOOK).
+    A delivery with `eventType: DEPOSIT_CALLBACK` (its fields at the top or under `data`) is handled
+    as at `webhooks/toss/deposit/`."""
 
     class InputSerializer(serializers.Serializer):
         class DataSerializer(serializers.Serializer):
@@ -127,38 +206,26 @@ class TossWebhookApi(APIView):
             _reject_unstorable_text(self.initial_data, path="")
             return attrs
 
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)  # the throttle first: a refused flood costs no read
-        # The body is read lazily (request.data, below), never past CONTENT_LENGTH: checking it here
-        # refuses a large body before any of it is read, parsed or stored.
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > WEBHOOK_MAX_BYTES:
-            raise errors.WebhookTooLarge()
-
-    class OutputSerializer(serializers.Serializer):
-        processed = serializers.BooleanField(
-            help_text="false: a delivery processed before, or of a paymentKey no payment here carries."
-        )
-
     @extend_schema(
         request=InputSerializer,
         responses={
-            200: OutputSerializer,
+            200: PgWebhookApi.OutputSerializer,
             **domain_errors(errors.WebhookInvalid, errors.WebhookDeferred, errors.RefundFailed, errors.WebhookTooLarge),
         },
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        body = request.data
+        if isinstance(body, dict) and body.get("eventType") == "DEPOSIT_CALLBACK":
+            fields = body["data"] if isinstance(body.get("data"), dict) else body
+            return _deposit_callback({"createdAt": body.get("createdAt"), **fields})
+        data = self.InputSerializer(data=body)
         data.is_valid(raise_exception=True)
         event = data.validated_data
         processed = services.webhook_process(
             provider="toss",
             event_id=_toss_event_id(event),
             event_type=event["eventType"],
-            payload=request.data,
+            payload=body,
         )
         return Response({"processed": processed})
 
@@ -226,4 +293,34 @@ class StaffPaymentRefundApi(APIView):
         payment = services.payment_refund(
             payment_id=payment_id, by=actor_of(request), note=data.validated_data["reason"]
         )
+        return Response(PaymentOutputSerializer(payment).data)
+
+
+class StaffFakeDepositApi(APIView):
+    """Staff, with the fake PG and outside production only (404 otherwise): the customer deposits
+    into the order's virtual account (a `tok_va_deposit_later` account, the fake's default), and
+    the deposit is processed as Toss's deposit callback is: the order goes on to PAID. The same as
+    `manage.py fake_deposit`. For demos and tests; never money."""
+
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        order = serializers.CharField(max_length=64, help_text="The order number (20261201-000123) or the order id.")
+
+    def initial(self, request, *args, **kwargs):
+        if settings.PAYMENT_GATEWAY != "fake" or settings.PRODUCTION:
+            raise NotFound()
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: PaymentOutputSerializer,
+            **domain_errors(errors.VirtualAccountNotFound, errors.VirtualAccountNotWaiting, errors.DepositRefused),
+        },
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.payment_fake_deposit(order=data.validated_data["order"])
         return Response(PaymentOutputSerializer(payment).data)

@@ -4,7 +4,44 @@ from django.db import models
 
 
 class PaymentStatus(models.TextChoices):
+    # The PG's outcome is not known (a call unanswered): settled by asking the PG.
     PENDING = "PENDING"
+    # A virtual account issued and open for its deposit: cancelled at the PG when the order is
+    # cancelled, so that no deposit can land afterwards.
+    WAITING = "WAITING"
     APPROVED = "APPROVED"
     FAILED = "FAILED"
     REFUNDED = "REFUNDED"
+
+
+# The failure codes of a virtual account closed without a deposit: by us (its order was cancelled,
+# or another payment attempt replaced it) or by the PG at its due date.
+VIRTUAL_ACCOUNT_CANCELLED = "VIRTUAL_ACCOUNT_CANCELLED"
+VIRTUAL_ACCOUNT_EXPIRED = "VIRTUAL_ACCOUNT_EXPIRED"
+
+
+class PaymentMethod(models.TextChoices):
+    """How the customer pays: in the PG's widget (card, easy pay), or by deposit into a virtual account."""
+
+    CARD = "card", "Card"
+    VIRTUAL_ACCOUNT = "virtual_account", "Virtual account (가상계좌)"
+
+
+class Bank(models.TextChoices):
+    """The banks Toss issues virtual accounts at, by Toss's bank code (the `bank` it takes and answers)."""
+
+    KYONGNAM = "39", "경남은행"
+    GWANGJU = "34", "광주은행"
+    KOOKMIN = "06", "KB국민은행"
+    IBK = "03", "IBK기업은행"
+    NONGHYEOP = "11", "NH농협은행"
+    DAEGU = "31", "iM뱅크(대구은행)"
+    BUSAN = "32", "부산은행"
+    SAEMAUL = "45", "새마을금고"
+    SUHYEOP = "07", "Sh수협은행"
+    SHINHAN = "88", "신한은행"
+    WOORI = "20", "우리은행"
+    POST = "71", "우체국"
+    JEONBUK = "37", "전북은행"
+    KBANK = "89", "케이뱅크"
+    HANA = "81", "하나은행"

@@ -60,3 +60,18 @@ class WebhookTooLarge(DomainError):
     code = "request_too_large"
     http_status = 413
     message = "A PG webhook is a few KB; this body is larger than the endpoint accepts."
+
+
+class VirtualAccountNotFound(NotFound):
+    code = "virtual_account_not_found"
+    message = "The order has no virtual account."
+
+
+class VirtualAccountNotWaiting(Conflict):
+    code = "virtual_account_not_waiting"
+    message = "The order's virtual account is not waiting for a deposit."
+
+
+class DepositRefused(Conflict):
+    code = "deposit_refused"
+    message = "The sandbox refused the deposit."

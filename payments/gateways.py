@@ -12,19 +12,46 @@ Fake sandbox test tokens (the `payment_token` of an order, or the paymentKey of 
     tok_timeout            the PG does not answer (nothing is charged)
     tok_refund_timeout     approved, but refunding it does not answer
     anything else          declined with NOT_FOUND_PAYMENT_SESSION
+
+and for a virtual account (가상계좌, the `payment_token` of an order paid by deposit):
+
+    tok_va_deposit_later   issued, waiting until deposited (`manage.py fake_deposit`, or the staff
+                           test endpoint): the default, for no token or any token not listed here
+    tok_va_deposit_now     issued and deposited at once (the issue answers DONE)
+    tok_va_never           issued, never deposited (a deposit is refused): it expires with its order
+    tok_decline[_<CODE>]   declined as for a card
+
+The fake keeps no payment records: its paymentKey of a virtual account says the scenario, amount
+and order; only deposits and cancellations are kept, in the Django cache (no timeout), where every
+process of the platform (the web, the deposit command) reads them back.
 """
 
 import hashlib
+import hmac
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import httpx
 from django.conf import settings
+from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
+KST = ZoneInfo("Asia/Seoul")
+
+
+@dataclass(frozen=True)
+class PgVirtualAccount:
+    """A virtual account as the PG issued it (Toss's `virtualAccount`)."""
+
+    bank: str  # Toss's bank code
+    account_number: str
+    holder_name: str
+    due_at: datetime
 
 
 @dataclass(frozen=True)
@@ -33,8 +60,12 @@ class PgPayment:
 
     payment_key: str
     order_id: str
-    status: str  # Toss's statuses: READY, IN_PROGRESS, DONE, CANCELED, PARTIAL_CANCELED, ABORTED, EXPIRED, ...
+    # Toss's statuses: READY, IN_PROGRESS, WAITING_FOR_DEPOSIT, DONE, CANCELED, PARTIAL_CANCELED, ABORTED, EXPIRED
+    status: str
     amount: Decimal
+    virtual_account: PgVirtualAccount | None = None
+    # A virtual account's secret: Toss's deposit callbacks for it carry the same value.
+    secret: str = ""
 
 
 class GatewayDeclined(Exception):
@@ -68,6 +99,13 @@ def won(amount: Decimal) -> int:
 # The PG's codes meaning "no such payment was ever approved": nothing to refund.
 NOT_APPROVED_CODES = frozenset({"NOT_FOUND_PAYMENT", "NOT_FOUND_PAYMENT_SESSION"})
 ALREADY_CANCELED = "ALREADY_CANCELED_PAYMENT"
+# Toss's status of a virtual account issued and not yet paid into.
+WAITING_FOR_DEPOSIT = "WAITING_FOR_DEPOSIT"
+
+
+def toss_due_date(due_at: datetime) -> str:
+    """A virtual account's due date as Toss takes it: shop time (KST), to the second."""
+    return due_at.astimezone(KST).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 class PaymentGateway(Protocol):
@@ -79,9 +117,23 @@ class PaymentGateway(Protocol):
 
     def fetch(self, *, payment_key: str) -> PgPayment: ...
 
+    def issue_virtual_account(
+        self,
+        *,
+        order_id: str,
+        amount: Decimal,
+        order_name: str,
+        customer_name: str,
+        bank: str,
+        due_at: datetime,
+        idempotency_key: str,
+        sandbox_token: str | None = None,
+    ) -> PgPayment: ...
+
 
 class FakeGateway:
-    """A sandbox PG without network or state: the token decides the outcome, every time."""
+    """A sandbox PG without network: the token decides the outcome, every time (only a virtual
+    account's deposit and cancellation are kept, in the cache)."""
 
     name = "fake"
     DECLINE_MESSAGES = {
@@ -107,12 +159,104 @@ class FakeGateway:
         if payment_key == "tok_refund_timeout":
             raise GatewayOutcomeUnknown("sandbox refund timeout")
         payment = self.fetch(payment_key=payment_key)
+        if payment_key.startswith(self.VIRTUAL_ACCOUNT_PREFIX):
+            if payment.status == "CANCELED":
+                raise GatewayDeclined(ALREADY_CANCELED, "이미 취소된 결제 입니다.")
+            # Closed for deposits; a deposit taken is given back.
+            self._keep(payment_key, cancelled=True)
         return PgPayment(payment_key=payment_key, order_id=payment.order_id, status="CANCELED", amount=amount)
 
     def fetch(self, *, payment_key: str) -> PgPayment:
         if payment_key in ("tok_approve", "tok_refund_timeout"):
             return PgPayment(payment_key=payment_key, order_id="", status="DONE", amount=Decimal(0))
+        if account := self._virtual_account(payment_key):
+            scenario, amount, order_id = account
+            kept = self._kept(payment_key)
+            if kept.get("cancelled"):
+                status = "CANCELED"
+            elif kept.get("deposited") or scenario == "now":
+                status = "DONE"
+            else:
+                status = WAITING_FOR_DEPOSIT
+            return PgPayment(payment_key=payment_key, order_id=order_id, status=status, amount=amount)
         raise GatewayDeclined("NOT_FOUND_PAYMENT", "존재하지 않는 결제 정보 입니다.")
+
+    # --- virtual accounts ---------------------------------------------------------------------
+
+    VIRTUAL_ACCOUNT_PREFIX = "fake_va_"
+    SCENARIOS = {"tok_va_deposit_now": "now", "tok_va_deposit_later": "later", "tok_va_never": "never"}
+
+    def issue_virtual_account(
+        self,
+        *,
+        order_id: str,
+        amount: Decimal,
+        order_name: str,
+        customer_name: str,
+        bank: str,
+        due_at: datetime,
+        idempotency_key: str,
+        sandbox_token: str | None = None,
+    ) -> PgPayment:
+        token = sandbox_token or ""
+        if token.startswith("tok_decline"):
+            raise self._decline(token.removeprefix("tok_decline").removeprefix("_") or "REJECT_CARD_PAYMENT")
+        scenario = self.SCENARIOS.get(token, "later")
+        # The same order and amount always get the same account: a repeat is answered as the first.
+        payment_key = f"{self.VIRTUAL_ACCOUNT_PREFIX}{scenario}_{won(amount)}_{order_id}"
+        digest = hashlib.sha256(payment_key.encode()).hexdigest()
+        account = PgVirtualAccount(
+            bank=bank,
+            account_number=f"X{int(digest[:16], 16) % 10**13:013d}",
+            holder_name=customer_name,
+            due_at=due_at.replace(microsecond=0),
+        )
+        status = "DONE" if scenario == "now" else WAITING_FOR_DEPOSIT
+        return PgPayment(
+            payment_key=payment_key,
+            order_id=order_id,
+            status=status,
+            amount=amount,
+            virtual_account=account,
+            secret=self.secret_of(payment_key),
+        )
+
+    def deposit(self, *, payment_key: str) -> PgPayment:
+        """The customer pays into the account (a test action, not a PG call): DONE from now on."""
+        payment = self.fetch(payment_key=payment_key)
+        scenario = self._virtual_account(payment_key)[0]
+        if scenario == "never":
+            raise GatewayDeclined("DEPOSIT_REFUSED", "This sandbox account (tok_va_never) never takes a deposit.")
+        if payment.status != WAITING_FOR_DEPOSIT:
+            raise GatewayDeclined("DEPOSIT_REFUSED", f"The account is {payment.status}: it takes no deposit.")
+        self._keep(payment_key, deposited=True)
+        return self.fetch(payment_key=payment_key)
+
+    @staticmethod
+    def secret_of(payment_key: str) -> str:
+        """The account's secret, derived (never stored at the fake): what its deposit callbacks carry."""
+        digest = hmac.new(settings.SECRET_KEY.encode(), f"fake-virtual-account:{payment_key}".encode(), "sha256")
+        return f"ps_{digest.hexdigest()[:32]}"
+
+    def _virtual_account(self, payment_key: str) -> tuple[str, Decimal, str] | None:
+        """(scenario, amount, order id) of one of the fake's virtual accounts, or None."""
+        if not payment_key.startswith(self.VIRTUAL_ACCOUNT_PREFIX):
+            return None
+        scenario, _, rest = payment_key.removeprefix(self.VIRTUAL_ACCOUNT_PREFIX).partition("_")
+        amount, _, order_id = rest.partition("_")
+        if scenario not in self.SCENARIOS.values() or not amount.isdigit() or not order_id:
+            return None
+        return scenario, Decimal(amount), order_id
+
+    @staticmethod
+    def _cache_key(payment_key: str) -> str:
+        return f"payments:fake-virtual-account:{hashlib.sha256(payment_key.encode()).hexdigest()}"
+
+    def _kept(self, payment_key: str) -> dict:
+        return cache.get(self._cache_key(payment_key)) or {}
+
+    def _keep(self, payment_key: str, **changes: bool) -> None:
+        cache.set(self._cache_key(payment_key), {**self._kept(payment_key), **changes}, timeout=None)
 
 
 class TossGateway:
@@ -138,9 +282,11 @@ class TossGateway:
         except GatewayDeclined as declined:
             if declined.code != "ALREADY_PROCESSED_PAYMENT":
                 raise
-        # Confirmed before (by a request whose answer we lost): take Toss's record as the answer.
+        # Confirmed before (by a request whose answer we lost): take Toss's record as the answer
+        # (a virtual account chosen in the widget is WAITING_FOR_DEPOSIT once confirmed).
         payment = self.fetch(payment_key=payment_key)
-        if payment.status != "DONE" or payment.order_id != order_id or payment.amount != amount:
+        confirmed = payment.status in ("DONE", WAITING_FOR_DEPOSIT)
+        if not confirmed or payment.order_id != order_id or payment.amount != amount:
             raise GatewayDeclined("ALREADY_PROCESSED_PAYMENT", f"Already processed; Toss reports it {payment.status}.")
         return payment
 
@@ -150,6 +296,29 @@ class TossGateway:
 
     def fetch(self, *, payment_key: str) -> PgPayment:
         return self._call("GET", f"/v1/payments/{payment_key}")
+
+    def issue_virtual_account(
+        self,
+        *,
+        order_id: str,
+        amount: Decimal,
+        order_name: str,
+        customer_name: str,
+        bank: str,
+        due_at: datetime,
+        idempotency_key: str,
+        sandbox_token: str | None = None,
+    ) -> PgPayment:
+        """Toss's server-side issue (가상계좌 발급): we set the due date, Toss answers WAITING_FOR_DEPOSIT."""
+        body = {
+            "amount": won(amount),
+            "orderId": order_id,
+            "orderName": order_name[:100],
+            "customerName": customer_name[:100],
+            "bank": bank,
+            "dueDate": toss_due_date(due_at),
+        }
+        return self._call("POST", "/v1/virtual-accounts", json=body, idempotency_key=idempotency_key)
 
     def _call(self, method: str, path: str, *, json: dict | None = None, idempotency_key: str = "") -> PgPayment:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
@@ -187,14 +356,28 @@ def _json_or_empty(response: httpx.Response) -> dict:
 
 def _pg_payment(body: dict) -> PgPayment:
     try:
+        account = body.get("virtualAccount")
         return PgPayment(
             payment_key=str(body["paymentKey"]),
             order_id=str(body["orderId"]),
             status=str(body["status"]),
             amount=Decimal(str(body["totalAmount"])),
+            virtual_account=_pg_virtual_account(account) if isinstance(account, dict) else None,
+            secret=str(body.get("secret") or ""),
         )
-    except (KeyError, ArithmeticError) as error:
+    except (KeyError, ArithmeticError, TypeError, ValueError) as error:
         raise GatewayOutcomeUnknown(f"unexpected answer from Toss: {error!r}") from None
+
+
+def _pg_virtual_account(account: dict) -> PgVirtualAccount:
+    due_at = datetime.fromisoformat(str(account["dueDate"]))
+    return PgVirtualAccount(
+        # Toss's older API versions name the bank instead of its code.
+        bank=str(account.get("bankCode") or account.get("bank") or ""),
+        account_number=str(account["accountNumber"]),
+        holder_name=str(account.get("customerName") or ""),
+        due_at=due_at if due_at.tzinfo else due_at.replace(tzinfo=KST),
+    )
 
 
 def gateway(provider: str | None = None) -> PaymentGateway:

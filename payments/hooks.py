@@ -22,6 +22,9 @@ class OrderHandlers:
     # Staff refund a payment: the order is cancelled and its payment refunded; raises
     # PaymentNotRefundable when the order can no longer be cancelled.
     refund: Callable[..., None]  # (*, order_id: UUID, by: Actor, note: str)
+    # The id of the order with this order number, or None: for the tools that take an order number
+    # (`manage.py fake_deposit`). Optional: without it those tools take order ids only.
+    order_id_for_number: Callable[..., UUID | None] | None = None  # (*, order_number: str)
 
 
 _handlers: OrderHandlers | None = None
@@ -42,6 +45,13 @@ def order_payment_changed(*, order_id: UUID, by: Actor) -> None:
 
 def order_refund(*, order_id: UUID, by: Actor, note: str) -> None:
     _registered().refund(order_id=order_id, by=by, note=note)
+
+
+def order_id_for_number(*, order_number: str) -> UUID | None:
+    handler = _registered().order_id_for_number
+    if handler is None:
+        raise LookupError("Order numbers cannot be looked up here (the orders app registered no lookup): give the id.")
+    return handler(order_number=order_number)
 
 
 def _registered() -> OrderHandlers:

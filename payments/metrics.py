@@ -6,7 +6,10 @@ PAYMENT_TIMEOUTS = Counter("c4ang_payment_timeouts_total", "Payment calls the PG
 PAYMENT_REFUNDS = Counter("c4ang_payment_refunds_total", "Payments refunded (cancelled at the PG).", ["provider"])
 PAYMENT_PG_DURATION = Histogram(
     "c4ang_payment_pg_duration_seconds",
-    "Calls to the PG by operation (confirm: a charge, cancel: a refund, fetch) and outcome (ok, declined, no_answer).",
+    (
+        "Calls to the PG by operation (confirm: a charge, cancel: a refund, fetch, issue_virtual_account) "
+        "and outcome (ok, declined, no_answer)."
+    ),
     ["provider", "operation", "outcome"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )

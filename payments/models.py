@@ -3,7 +3,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from payments.constants import PaymentStatus
+from payments.constants import Bank, PaymentMethod, PaymentStatus
 
 
 class Payment(models.Model):
@@ -15,6 +15,7 @@ class Payment(models.Model):
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.CARD)
     provider = models.CharField(max_length=20)
     pg_transaction_id = models.CharField(max_length=200, blank=True)
     # What the client paid with at the PG: Toss's paymentKey, or a test token of the fake sandbox.
@@ -23,6 +24,13 @@ class Payment(models.Model):
     idempotency_key = models.CharField(max_length=300, unique=True)
     failure_code = models.CharField(max_length=100, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
+    # A virtual account (가상계좌), as the PG issued it: where and by when the customer deposits.
+    bank = models.CharField(max_length=3, choices=Bank.choices, blank=True)
+    account_number = models.CharField(max_length=30, blank=True)
+    holder_name = models.CharField(max_length=100, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    # The PG's secret of the account: its deposit callbacks carry it. Never shown, never logged.
+    secret = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -34,6 +42,12 @@ class Payment(models.Model):
                 fields=["order"],
                 condition=Q(status=PaymentStatus.APPROVED),
                 name="payments_one_approved_per_order",
+            ),
+            # One account open for deposits per order: another is issued only after it is cancelled.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status=PaymentStatus.WAITING),
+                name="payments_one_waiting_per_order",
             ),
             # An attempt is the order paid with one paymentKey; its retries reuse the row and its key.
             models.UniqueConstraint(fields=["order", "payment_key"], name="payments_one_attempt_per_key"),
@@ -50,6 +64,10 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"Payment {self.id} {self.amount} ({self.status})"
 
+    @property
+    def bank_name(self) -> str:
+        return Bank(self.bank).label if self.bank in Bank.values else self.bank
+
 
 class PaymentEvent(models.Model):
     """Append-only audit trail of a payment: every call to the PG and its outcome."""
@@ -57,6 +75,9 @@ class PaymentEvent(models.Model):
     class Kind(models.TextChoices):
         REQUESTED = "REQUESTED"
         APPROVED = "APPROVED"
+        # A virtual account: issued (open for its deposit), then paid into.
+        ISSUED = "ISSUED"
+        DEPOSITED = "DEPOSITED"
         DECLINED = "DECLINED"
         TIMED_OUT = "TIMED_OUT"
         REFUND_REQUESTED = "REFUND_REQUESTED"

@@ -2,6 +2,7 @@
 (the httpx spans of a Toss call nest under it)."""
 
 import time
+from datetime import datetime
 from decimal import Decimal
 
 from c4ang import tracing
@@ -10,7 +11,7 @@ from payments.gateways import GatewayDeclined, GatewayOutcomeUnknown, PaymentGat
 
 
 class ObservedGateway:
-    """A PG adapter whose confirm (charge), cancel (refund) and fetch are measured."""
+    """A PG adapter whose confirm (charge), cancel (refund), fetch and virtual account issues are measured."""
 
     def __init__(self, adapter: PaymentGateway):
         self.adapter = adapter
@@ -57,3 +58,28 @@ class ObservedGateway:
 
     def fetch(self, *, payment_key: str) -> PgPayment:
         return self._call("fetch", self.adapter.fetch, payment_key=payment_key)
+
+    def issue_virtual_account(
+        self,
+        *,
+        order_id: str,
+        amount: Decimal,
+        order_name: str,
+        customer_name: str,
+        bank: str,
+        due_at: datetime,
+        idempotency_key: str,
+        sandbox_token: str | None = None,
+    ) -> PgPayment:
+        return self._call(
+            "issue_virtual_account",
+            self.adapter.issue_virtual_account,
+            order_id=order_id,
+            amount=amount,
+            order_name=order_name,
+            customer_name=customer_name,
+            bank=bank,
+            due_at=due_at,
+            idempotency_key=idempotency_key,
+            sandbox_token=sandbox_token,
+        )

@@ -1,14 +1,18 @@
 """Writes of the payments module: charging and refunding orders at the PG, and PG webhooks.
 
-The module knows payments and PGs, not orders: the order saga (orders) calls `payment_take` and
-`payment_void_for_order`, and what a confirm, a refund or a changed payment means for its order
-is asked of the handlers orders registers (payments.hooks). Calls to the PG never happen inside
-a database transaction: each payment row is written (and committed) before the call, with the
-Idempotency-Key that every retry reuses, and the outcome is written after it.
+The module knows payments and PGs, not orders: the order saga (orders) calls `payment_take` (a
+card, or whatever the customer paid with in the PG's widget), `payment_take_virtual_account` (a
+virtual account the PG issues for a deposit) and `payment_void_for_order`, and what a confirm, a
+refund, a deposit or a changed payment means for its order is asked of the handlers orders
+registers (payments.hooks). Calls to the PG never happen inside a database transaction: each
+payment row is written (and committed) before the call, with the Idempotency-Key that every retry
+reuses, and the outcome is written after it.
 """
 
 import hashlib
+import hmac
 import time
+from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -20,13 +24,21 @@ from django.utils import timezone
 from c4ang.actors import Actor
 from c4ang.db import save_fields
 from payments import gateways, hooks, metrics, selectors
-from payments.constants import PaymentStatus
+from payments.constants import (
+    VIRTUAL_ACCOUNT_CANCELLED,
+    VIRTUAL_ACCOUNT_EXPIRED,
+    PaymentMethod,
+    PaymentStatus,
+)
 from payments.errors import (
+    DepositRefused,
     OrderNotPayable,
     PaymentAttemptUnsettled,
     PaymentDeclined,
     PaymentTimedOut,
     RefundFailed,
+    VirtualAccountNotFound,
+    VirtualAccountNotWaiting,
     WebhookDeferred,
     WebhookInvalid,
 )
@@ -44,6 +56,21 @@ def _record(payment: Payment, kind: str, *, detail: dict | None = None, **fields
         if fields:
             save_fields(payment, **fields)
         PaymentEvent.objects.create(payment=payment, kind=kind, detail=detail or {})
+
+
+def _move(payment: Payment, kind: str, *, from_status: str, detail: dict | None = None, **fields) -> bool:
+    """Change a payment that is still `from_status`, and append its audit event, together; False
+    (the payment re-read) when a concurrent change moved it first, which then stands."""
+    with transaction.atomic():
+        moved = Payment.objects.filter(pk=payment.pk, status=from_status).update(**fields, updated_at=timezone.now())
+        if moved:
+            PaymentEvent.objects.create(payment=payment, kind=kind, detail=detail or {})
+    if not moved:
+        payment.refresh_from_db()
+        return False
+    for name, value in fields.items():
+        setattr(payment, name, value)
+    return True
 
 
 def _declined(payment: Payment) -> PaymentDeclined:
@@ -84,16 +111,28 @@ def payment_take(*, order_id: UUID, customer_id: UUID, amount: Decimal, payment_
     recovery after a crash) reuses its row and key, so it returns the approval or the decline the
     PG gave, never a second charge. A decline raises PaymentDeclined; no answer raises
     PaymentTimedOut and leaves the attempt PENDING (settled by the saga's compensation,
-    `payment_void_for_order`, or before the order's next attempt).
+    `payment_void_for_order`, or before the order's next attempt). A virtual account chosen in the
+    PG's widget (Toss answers WAITING_FOR_DEPOSIT) is returned WAITING, with its account, never
+    APPROVED: the order waits for its deposit, as for `payment_take_virtual_account`.
 
     Never two approved payments for one order: an order already paid returns its payment, and an
     earlier attempt whose outcome is unknown is asked again with its own key before a new attempt
     is made. Approved after all, it is the order's payment and no new attempt is made; still
-    unanswered, the new attempt is refused (PaymentAttemptUnsettled) and nothing is charged.
+    unanswered, the new attempt is refused (PaymentAttemptUnsettled) and nothing is charged. An
+    account still waiting for its deposit is closed at the PG first (paid into, it is the payment).
     """
     approved = selectors.payment_approved_for_order(order_id=order_id)
     if approved is not None:
         return approved
+    waiting = selectors.payment_waiting_for_order(order_id=order_id)
+    if waiting is not None and waiting.payment_key != payment_key:
+        # The customer chose a virtual account in the widget before and pays otherwise now: that
+        # account is closed first (paid into meanwhile, it is the order's payment).
+        try:
+            if _settle(waiting, reason="another payment attempt", keep_deposit=True):
+                return waiting
+        except RefundFailed:
+            raise PaymentAttemptUnsettled() from None
     for earlier in selectors.payment_attempts_unsettled(order_id=order_id).exclude(payment_key=payment_key):
         _record(earlier, PaymentEvent.Kind.REQUESTED, detail={"repeated": True, "settling": True})
         try:
@@ -108,7 +147,7 @@ def payment_take(*, order_id: UUID, customer_id: UUID, amount: Decimal, payment_
 
 def _confirm_at_pg(payment: Payment) -> Payment:
     """Confirm one attempt at its PG (a settled attempt answers as it was settled)."""
-    if payment.status == PaymentStatus.APPROVED:
+    if payment.status in (PaymentStatus.APPROVED, PaymentStatus.WAITING):
         return payment
     if payment.status != PaymentStatus.PENDING:
         raise _declined(payment)
@@ -135,6 +174,17 @@ def _confirm_at_pg(payment: Payment) -> Payment:
         _record(payment, PaymentEvent.Kind.TIMED_OUT, detail={"error": str(unknown)[:500]})
         metrics.PAYMENT_TIMEOUTS.labels(provider=payment.provider).inc()
         raise PaymentTimedOut() from None
+    if approved.status == gateways.WAITING_FOR_DEPOSIT:
+        # A virtual account chosen in the widget: issued, not paid. The order waits for its deposit.
+        _record(
+            payment,
+            PaymentEvent.Kind.ISSUED,
+            detail={"pg_status": approved.status},
+            status=PaymentStatus.WAITING,
+            method=PaymentMethod.VIRTUAL_ACCOUNT,
+            **_account_fields(approved),
+        )
+        return payment
     _record(
         payment,
         PaymentEvent.Kind.APPROVED,
@@ -144,6 +194,205 @@ def _confirm_at_pg(payment: Payment) -> Payment:
     )
     metrics.PAYMENT_APPROVALS.labels(provider=payment.provider).inc()
     return payment
+
+
+def _account_fields(issued: gateways.PgPayment) -> dict:
+    """What a payment keeps of the virtual account the PG issued."""
+    fields = {"payment_key": issued.payment_key, "pg_transaction_id": issued.payment_key, "secret": issued.secret[:200]}
+    if account := issued.virtual_account:
+        fields.update(
+            bank=account.bank[:3],
+            account_number=account.account_number[:30],
+            holder_name=account.holder_name[:100],
+            due_at=account.due_at,
+        )
+    return fields
+
+
+# --- virtual accounts ------------------------------------------------------------------------------
+
+
+def payment_take_virtual_account(
+    *,
+    order_id: UUID,
+    customer_id: UUID,
+    amount: Decimal,
+    order_name: str,
+    customer_name: str,
+    bank: str,
+    due_at: datetime,
+    sandbox_token: str | None = None,
+) -> Payment:
+    """Have the PG issue a virtual account (가상계좌) for the order, to be paid into by `due_at`.
+
+    Returns the order's APPROVED payment if it has one; else its virtual account, issued once:
+    the order has one issue attempt, a payment row with its own idempotency key created (PENDING)
+    and committed before the PG is called, and every repeat (the saga's retries and recovery) is
+    answered from that row, or asks the PG again with the same key. The result is WAITING (the
+    order waits for the deposit, which the PG's deposit callback reports) or APPROVED (the fake's
+    `tok_va_deposit_now`). A PG refusal raises PaymentDeclined; no answer raises PaymentTimedOut
+    and leaves the attempt PENDING (asked again on a repeat; `payment_void_for_order` settles it).
+    `bank` is a Toss bank code (payments.constants.Bank); `sandbox_token` picks the fake PG's
+    scenario (gateways), and is ignored by Toss.
+    """
+    approved = selectors.payment_approved_for_order(order_id=order_id)
+    if approved is not None:
+        return approved
+    request = {
+        "order_name": order_name,
+        "customer_name": customer_name,
+        "bank": bank,
+        "due_at": due_at.isoformat(),
+        "sandbox_token": sandbox_token,
+    }
+    payment = _virtual_account_attempt(order_id=order_id, customer_id=customer_id, amount=amount, request=request)
+    return _issue_at_pg(payment)
+
+
+def _virtual_account_attempt(*, order_id: UUID, customer_id: UUID, amount: Decimal, request: dict) -> Payment:
+    """The order's one virtual account attempt, created with the issue request (replayed as it was
+    on every repeat) and committed before the PG is called."""
+    key = gateways.idempotency_key("c4ang", str(order_id), "virtual-account")
+    payment = Payment.objects.filter(idempotency_key=key).first()
+    if payment is None:
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.create(
+                    idempotency_key=key,
+                    order_id=order_id,
+                    customer_id=customer_id,
+                    amount=amount,
+                    provider=settings.PAYMENT_GATEWAY,
+                    method=PaymentMethod.VIRTUAL_ACCOUNT,
+                    bank=request["bank"],
+                    holder_name=request["customer_name"][:100],
+                )
+                PaymentEvent.objects.create(
+                    payment=payment, kind=PaymentEvent.Kind.REQUESTED, detail={"request": request}
+                )
+            return payment
+        except IntegrityError:  # a concurrent first try of this attempt created it
+            payment = Payment.objects.get(idempotency_key=key)
+    if payment.status == PaymentStatus.PENDING:
+        _record(payment, PaymentEvent.Kind.REQUESTED, detail={"repeated": True})
+    return payment
+
+
+def _issue(pg: gateways.PaymentGateway, payment: Payment) -> gateways.PgPayment:
+    """Ask the PG to issue the attempt's account, with the attempt's stored request and key: a
+    repeat is answered with the account issued the first time, never a second account."""
+    requested = payment.events.filter(kind=PaymentEvent.Kind.REQUESTED).order_by("id").first()
+    request = requested.detail["request"]
+    return pg.issue_virtual_account(
+        order_id=str(payment.order_id),
+        amount=payment.amount,
+        order_name=request["order_name"],
+        customer_name=request["customer_name"],
+        bank=request["bank"],
+        due_at=datetime.fromisoformat(request["due_at"]),
+        idempotency_key=payment.idempotency_key,
+        sandbox_token=request["sandbox_token"],
+    )
+
+
+def _issue_at_pg(payment: Payment) -> Payment:
+    """Issue one attempt's account at its PG (a settled attempt answers as it was settled)."""
+    if payment.status in (PaymentStatus.APPROVED, PaymentStatus.WAITING):
+        return payment
+    if payment.status != PaymentStatus.PENDING:
+        raise _declined(payment)
+    try:
+        issued = _issue(gateways.gateway(payment.provider), payment)
+    except gateways.GatewayDeclined as declined:
+        _record(
+            payment,
+            PaymentEvent.Kind.DECLINED,
+            detail={"code": declined.code, "message": declined.message},
+            status=PaymentStatus.FAILED,
+            failure_code=declined.code[:100],
+            failure_message=declined.message[:500],
+        )
+        metrics.PAYMENT_DECLINES.labels(provider=payment.provider, code=declined.code).inc()
+        raise _declined(payment) from None
+    except gateways.GatewayOutcomeUnknown as unknown:
+        _record(payment, PaymentEvent.Kind.TIMED_OUT, detail={"error": str(unknown)[:500]})
+        metrics.PAYMENT_TIMEOUTS.labels(provider=payment.provider).inc()
+        raise PaymentTimedOut() from None
+    if issued.status == gateways.WAITING_FOR_DEPOSIT:
+        _record(
+            payment,
+            PaymentEvent.Kind.ISSUED,
+            detail={"pg_status": issued.status},
+            status=PaymentStatus.WAITING,
+            **_account_fields(issued),
+        )
+    elif issued.status == "DONE":  # deposited at once (the fake's tok_va_deposit_now)
+        _record(
+            payment,
+            PaymentEvent.Kind.DEPOSITED,
+            detail={"pg_status": issued.status},
+            status=PaymentStatus.APPROVED,
+            **_account_fields(issued),
+        )
+        metrics.PAYMENT_APPROVALS.labels(provider=payment.provider).inc()
+    else:
+        # No account open for a deposit (an issue answered EXPIRED, say): nothing to wait for.
+        code = f"VIRTUAL_ACCOUNT_{issued.status}"[:100]
+        _record(
+            payment,
+            PaymentEvent.Kind.DECLINED,
+            detail={"pg_status": issued.status},
+            status=PaymentStatus.FAILED,
+            failure_code=code,
+            failure_message=f"The PG issued the virtual account {issued.status}.",
+            **_account_fields(issued),
+        )
+        raise _declined(payment)
+    return payment
+
+
+def payment_fake_deposit(*, order: str) -> Payment:
+    """The fake PG only, outside production: the customer pays into the order's virtual account
+    (`order`: its order number or id), and the fake's deposit callback is processed as Toss's is
+    (the order then goes on to PAID, or the deposit is refunded if the order was cancelled).
+    Raises VirtualAccountNotFound, VirtualAccountNotWaiting or DepositRefused (`tok_va_never`)."""
+    if settings.PRODUCTION:
+        raise DepositRefused("Fake deposits are for development and tests; never with C4ANG_ENV=production.")
+    order_id = _order_id(order)
+    payment = selectors.virtual_account_latest(order_id=order_id) if order_id else None
+    if payment is None or payment.provider != gateways.FakeGateway.name:
+        raise VirtualAccountNotFound("The order has no virtual account of the fake PG.", field="order")
+    if payment.status != PaymentStatus.WAITING:
+        raise VirtualAccountNotWaiting(f"The order's virtual account is {payment.status}.", field="order")
+    fake = gateways.FakeGateway()
+    # A deposit the fake took before, whose callback was not processed through, is delivered again.
+    if fake.fetch(payment_key=payment.payment_key).status != "DONE":
+        try:
+            fake.deposit(payment_key=payment.payment_key)
+        except gateways.GatewayDeclined as refused:
+            raise DepositRefused(refused.message, field="order") from None
+    webhook_deposit_process(
+        provider=fake.name,
+        payload={
+            "createdAt": timezone.localtime().replace(tzinfo=None).isoformat(timespec="microseconds"),
+            "secret": fake.secret_of(payment.payment_key),
+            "status": "DONE",
+            "transactionKey": f"fake_tx_{payment.pk.hex}",
+            "orderId": str(payment.order_id),
+        },
+    )
+    return selectors.payment_get(payment_id=payment.pk)
+
+
+def _order_id(reference: str) -> UUID | None:
+    try:
+        return UUID(reference)
+    except ValueError:
+        pass
+    try:
+        return hooks.order_id_for_number(order_number=reference)
+    except LookupError as unavailable:
+        raise VirtualAccountNotFound(str(unavailable), field="order") from None
 
 
 def payment_confirm(*, customer_id: UUID, order_id: UUID, payment_key: str, amount: Decimal) -> Payment:
@@ -178,40 +427,104 @@ def payment_refund(*, payment_id: UUID, by: Actor, note: str = "") -> Payment:
     return selectors.payment_get(payment_id=payment_id)
 
 
-def _was_approved(pg: gateways.PaymentGateway, payment: Payment) -> bool:
-    """Whether an attempt whose confirm got no answer was approved at the PG after all: the PG
-    reports the paymentKey DONE for this order and amount. (DONE for another order is someone
-    else's payment, whose key this attempt carried: it was never ours to refund.)"""
+def payment_void_for_order(*, order_id: UUID, reason: str) -> None:
+    """Make sure no money stays taken for an order: refund approved payments, close virtual
+    accounts still open for a deposit (so that none can land afterwards; one paid into meanwhile
+    is refunded), and settle attempts the PG never answered for (refunded if the PG took the money
+    after all, an account it issued after all is closed, FAILED otherwise).
+
+    Idempotent (the PG calls carry their own stored-derived idempotency keys). Raises RefundFailed
+    when the PG does not complete it; the saga retries later.
+    """
+    for payment in Payment.objects.filter(
+        order_id=order_id, status__in=[PaymentStatus.APPROVED, PaymentStatus.PENDING, PaymentStatus.WAITING]
+    ):
+        if payment.status == PaymentStatus.APPROVED:
+            _refund(gateways.gateway(payment.provider), payment, reason=reason or "order cancelled")
+        else:
+            _settle(payment, reason=reason or "order cancelled", keep_deposit=False)
+
+
+def _reported(pg: gateways.PaymentGateway, payment: Payment) -> gateways.PgPayment | None:
+    """The attempt as the PG reports it now, or None where the PG took nothing for this order and
+    amount (unknown to it, or its paymentKey DONE for another order: someone else's payment, whose
+    key this attempt carried, never ours to refund). Raises RefundFailed when the PG cannot tell."""
+    # A virtual account whose issue went unanswered has no paymentKey yet: its issue is asked again,
+    # with its own key, and the PG answers with the account it issued (a refusal: it issued none).
     try:
-        reported = pg.fetch(payment_key=payment.payment_key)
-        return (
-            reported.status == "DONE"
-            and reported.order_id == str(payment.order_id)
-            and reported.amount == payment.amount
-        )
+        reported = pg.fetch(payment_key=payment.payment_key) if payment.payment_key else _issue(pg, payment)
     except gateways.GatewayDeclined as declined:
-        if declined.code in gateways.NOT_APPROVED_CODES:
-            return False
+        if not payment.payment_key or declined.code in gateways.NOT_APPROVED_CODES:
+            return None
         raise RefundFailed(f"The PG could not tell the payment's state: {declined}") from None
     except gateways.GatewayOutcomeUnknown:
         raise RefundFailed() from None
+    if reported.order_id != str(payment.order_id) or reported.amount != payment.amount:
+        return None
+    if not payment.payment_key:
+        save_fields(payment, **_account_fields(reported))
+    return reported
 
 
-def payment_void_for_order(*, order_id: UUID, reason: str) -> None:
-    """Make sure no money stays taken for an order: refund approved payments, and settle those the
-    PG never answered for (refunded if the PG approved them after all, FAILED otherwise).
+def _settle(payment: Payment, *, reason: str, keep_deposit: bool) -> bool:
+    """Settle an attempt whose money is not final (PENDING: unanswered; WAITING: an account open
+    for its deposit) by what the PG reports: taken -> refunded, or kept as the order's payment
+    when `keep_deposit` (True is returned); an account still open -> closed; else FAILED."""
+    pg = gateways.gateway(payment.provider)
+    reported = _reported(pg, payment)
+    status = reported.status if reported is not None else None
+    if status == "DONE":
+        if keep_deposit:
+            return _move(
+                payment,
+                PaymentEvent.Kind.DEPOSITED,
+                from_status=payment.status,
+                detail={"pg_status": status},
+                status=PaymentStatus.APPROVED,
+            )
+        _record(payment, PaymentEvent.Kind.SYNCED, detail={"pg_status": status, "late": True})
+        _refund(pg, payment, reason=reason)
+    elif status == gateways.WAITING_FOR_DEPOSIT:
+        _close_account(pg, payment, reason=reason)
+    else:
+        expired = status == "EXPIRED" and payment.method == PaymentMethod.VIRTUAL_ACCOUNT
+        _move(
+            payment,
+            PaymentEvent.Kind.VOIDED,
+            from_status=payment.status,
+            detail={"reason": reason, "pg_status": status},
+            status=PaymentStatus.FAILED,
+            **({"failure_code": VIRTUAL_ACCOUNT_EXPIRED} if expired else {}),
+        )
+    return False
 
-    Idempotent (refunds carry their own stored-derived idempotency key). Raises RefundFailed when
-    the PG does not complete it; the saga retries later.
-    """
-    for payment in Payment.objects.filter(
-        order_id=order_id, status__in=[PaymentStatus.APPROVED, PaymentStatus.PENDING]
-    ):
-        pg = gateways.gateway(payment.provider)
-        if payment.status == PaymentStatus.PENDING and not _was_approved(pg, payment):
-            _record(payment, PaymentEvent.Kind.VOIDED, detail={"reason": reason}, status=PaymentStatus.FAILED)
-            continue
-        _refund(pg, payment, reason=reason or "order cancelled")
+
+def _close_account(pg: gateways.PaymentGateway, payment: Payment, *, reason: str) -> None:
+    """Cancel a virtual account nobody paid into at the PG, so that no deposit can land: FAILED.
+    (A deposit landing just before is given back by the same cancel.)"""
+    try:
+        pg.cancel(
+            payment_key=payment.payment_key,
+            amount=payment.amount,
+            reason=reason,
+            idempotency_key=gateways.idempotency_key(payment.idempotency_key, "close"),
+        )
+    except gateways.GatewayDeclined as declined:
+        if declined.code != gateways.ALREADY_CANCELED:
+            _record(payment, PaymentEvent.Kind.REFUND_FAILED, detail={"code": declined.code, "closing": True})
+            raise RefundFailed(f"The PG refused to close the virtual account: {declined}") from None
+    except gateways.GatewayOutcomeUnknown as unknown:
+        _record(payment, PaymentEvent.Kind.REFUND_FAILED, detail={"error": str(unknown)[:500], "closing": True})
+        raise RefundFailed() from None
+    _move(
+        payment,
+        PaymentEvent.Kind.VOIDED,
+        from_status=payment.status,
+        detail={"reason": reason, "pg_status": "CANCELED"},
+        status=PaymentStatus.FAILED,
+        failure_code=VIRTUAL_ACCOUNT_CANCELLED,
+        failure_message=f"The virtual account was closed before any deposit: {reason}"[:500],
+    )
 
 
 def _refund(pg: gateways.PaymentGateway, payment: Payment, *, reason: str) -> None:
@@ -235,12 +548,15 @@ def _refund(pg: gateways.PaymentGateway, payment: Payment, *, reason: str) -> No
     metrics.PAYMENT_REFUNDS.labels(provider=payment.provider).inc()
 
 
-# PG status -> (our status it may move from, our status it moves to)
+# (PG status, our status) -> (the event, our new status, the failure code of a closed account)
 _SYNC = {
-    "DONE": (PaymentStatus.PENDING, PaymentStatus.APPROVED),
-    "CANCELED": (PaymentStatus.APPROVED, PaymentStatus.REFUNDED),
-    "ABORTED": (PaymentStatus.PENDING, PaymentStatus.FAILED),
-    "EXPIRED": (PaymentStatus.PENDING, PaymentStatus.FAILED),
+    ("DONE", PaymentStatus.PENDING): (PaymentEvent.Kind.SYNCED, PaymentStatus.APPROVED, ""),
+    ("DONE", PaymentStatus.WAITING): (PaymentEvent.Kind.DEPOSITED, PaymentStatus.APPROVED, ""),
+    ("CANCELED", PaymentStatus.APPROVED): (PaymentEvent.Kind.SYNCED, PaymentStatus.REFUNDED, ""),
+    ("CANCELED", PaymentStatus.WAITING): (PaymentEvent.Kind.SYNCED, PaymentStatus.FAILED, VIRTUAL_ACCOUNT_CANCELLED),
+    ("ABORTED", PaymentStatus.PENDING): (PaymentEvent.Kind.SYNCED, PaymentStatus.FAILED, ""),
+    ("EXPIRED", PaymentStatus.PENDING): (PaymentEvent.Kind.SYNCED, PaymentStatus.FAILED, ""),
+    ("EXPIRED", PaymentStatus.WAITING): (PaymentEvent.Kind.SYNCED, PaymentStatus.FAILED, VIRTUAL_ACCOUNT_EXPIRED),
 }
 
 
@@ -291,6 +607,58 @@ def webhook_process(*, provider: str, event_id: str, event_type: str, payload: d
     payment_key = str(data.get("paymentKey") or "")
     if not selectors.payment_key_known(provider=provider, payment_key=payment_key):
         return False
+    event = _webhook_event(provider=provider, event_id=event_id, event_type=event_type, payload=payload)
+    if event.processed_at is not None:
+        return False
+    verified = _verified(provider=provider, payment_key=payment_key, claimed_status=str(data.get("status") or ""))
+    payment = selectors.payment_for_pg_payment(provider=provider, payment_key=payment_key, order_id=verified.order_id)
+    if payment is not None:
+        _sync(provider=provider, payment=payment, verified=verified)
+    WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
+    return True
+
+
+def webhook_deposit_process(*, provider: str, payload: dict) -> bool:
+    """Handle a PG's deposit callback for a virtual account (Toss's DEPOSIT_CALLBACK:
+    `{createdAt, secret, status, transactionKey, orderId}`) once per delivery; returns False for a
+    delivery already processed, and for an orderId with no virtual account of ours (nothing is
+    stored, the PG is not asked).
+
+    The callback carries the account's secret, which the PG gave us when it issued the account and
+    nobody else has seen: compared in constant time, a mismatch is refused (WebhookInvalid) and
+    nothing is stored or changed. Then, as for the other webhooks, the payment is fetched from the
+    PG (`_verified`) and only what the PG reports is acted on: DONE for the account's order and
+    amount makes it APPROVED, and the order hears of it (it goes on to PAID, or, cancelled
+    meanwhile, has the deposit refunded).
+    """
+    secret = str(payload.get("secret") or "").encode()
+    accounts = selectors.virtual_accounts_issued(provider=provider, order_id=str(payload.get("orderId") or ""))
+    if not accounts:
+        return False
+    matching = [account for account in accounts if hmac.compare_digest(account.secret.encode(), secret)]
+    if not matching:
+        raise WebhookInvalid("The deposit callback's secret is not the virtual account's.")
+    payment = matching[-1]
+    identity = "|".join(str(payload.get(name) or "") for name in ("createdAt", "orderId", "status", "transactionKey"))
+    event = _webhook_event(
+        provider=provider,
+        event_id=hashlib.sha256(f"DEPOSIT_CALLBACK|{identity}".encode()).hexdigest(),
+        event_type="DEPOSIT_CALLBACK",
+        payload=payload,
+    )
+    if event.processed_at is not None:
+        return False
+    verified = _verified(
+        provider=provider, payment_key=payment.payment_key, claimed_status=str(payload.get("status") or "")
+    )
+    if verified.order_id == str(payment.order_id):
+        _sync(provider=provider, payment=payment, verified=verified)
+    WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
+    return True
+
+
+def _webhook_event(*, provider: str, event_id: str, event_type: str, payload: dict) -> WebhookEvent:
+    """The delivery's record, stored once per PG event id."""
     try:
         with transaction.atomic():
             event, _ = WebhookEvent.objects.get_or_create(
@@ -300,19 +668,35 @@ def webhook_process(*, provider: str, event_id: str, event_type: str, payload: d
             )
     except IntegrityError:  # the same delivery arrived twice at once
         event = WebhookEvent.objects.get(provider=provider, event_id=event_id)
-    if event.processed_at is not None:
-        return False
-    verified = _verified(provider=provider, payment_key=payment_key, claimed_status=str(data.get("status") or ""))
-    payment = selectors.payment_for_pg_payment(provider=provider, payment_key=payment_key, order_id=verified.order_id)
-    if payment is not None and payment.amount == verified.amount:
-        moves_from, moves_to = _SYNC.get(verified.status, (None, None))
-        if payment.status == moves_from:
-            _record(payment, PaymentEvent.Kind.SYNCED, detail={"pg_status": verified.status}, status=moves_to)
-        elif verified.status == "DONE" and payment.status == PaymentStatus.FAILED and not payment.failure_code:
-            # An attempt settled as never approved (its confirm unanswered, the PG then knew of no
-            # approval) that the PG approved later after all: the order does not use it.
-            _record(payment, PaymentEvent.Kind.SYNCED, detail={"pg_status": verified.status, "late": True})
-            _refund(gateways.gateway(provider), payment, reason="late approval of a settled payment attempt")
-        hooks.order_payment_changed(order_id=payment.order_id, by=Actor.pg(provider))
-    WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now())
-    return True
+    return event
+
+
+def _sync(*, provider: str, payment: Payment, verified: gateways.PgPayment) -> None:
+    """Bring a payment to what the PG verifiably reports of it (for its amount), then tell its order."""
+    if payment.amount != verified.amount:
+        return
+    move = _SYNC.get((verified.status, payment.status))
+    if move is not None:
+        kind, to_status, failure_code = move
+        closed = {"failure_code": failure_code, "failure_message": f"The PG reports the account {verified.status}."}
+        moved = _move(
+            payment,
+            kind,
+            from_status=payment.status,
+            detail={"pg_status": verified.status},
+            status=to_status,
+            **(closed if failure_code else {}),
+        )
+        if moved and to_status == PaymentStatus.APPROVED:
+            metrics.PAYMENT_APPROVALS.labels(provider=provider).inc()
+    elif (
+        verified.status == "DONE"
+        and payment.status == PaymentStatus.FAILED
+        and (not payment.failure_code or payment.method == PaymentMethod.VIRTUAL_ACCOUNT)
+    ):
+        # An attempt settled as never approved (its confirm unanswered, the PG then knew of no
+        # approval), or an account closed, that the PG took money for after all: the order does
+        # not use it.
+        _record(payment, PaymentEvent.Kind.SYNCED, detail={"pg_status": verified.status, "late": True})
+        _refund(gateways.gateway(provider), payment, reason="late approval of a settled payment attempt")
+    hooks.order_payment_changed(order_id=payment.order_id, by=Actor.pg(provider))

@@ -7,6 +7,8 @@ urlpatterns = [
     path("<uuid:payment_id>/", api.PaymentDetailApi.as_view(), name="payments-detail"),
     path("confirm/", api.PaymentConfirmApi.as_view(), name="payments-confirm"),
     path("webhooks/toss/", api.TossWebhookApi.as_view(), name="payments-webhook-toss"),
+    path("webhooks/toss/deposit/", api.TossDepositCallbackApi.as_view(), name="payments-webhook-toss-deposit"),
     path("staff/", api.StaffPaymentListApi.as_view(), name="payments-staff-list"),
     path("staff/<uuid:payment_id>/refund/", api.StaffPaymentRefundApi.as_view(), name="payments-staff-refund"),
+    path("staff/fake-deposit/", api.StaffFakeDepositApi.as_view(), name="payments-staff-fake-deposit"),
 ]

@@ -9,6 +9,10 @@ What it checks, as Toss does:
   amount that is not a whole number of won) 400 INVALID_REQUEST; a card the test made decline
   answers its code (REJECT_CARD_PAYMENT is a 403) and the payment is ABORTED;
 - lookup, `GET /v1/payments/{paymentKey}`: the Payment object, or 404 NOT_FOUND_PAYMENT;
+- virtual account issue (가상계좌 발급), `POST /v1/virtual-accounts {amount, orderId, orderName,
+  customerName, bank, dueDate}`: WAITING_FOR_DEPOSIT with its `virtualAccount` and `secret`; a bank
+  code Toss issues no accounts at is 400 INVALID_BANK, a due date past or more than 30 days away
+  400 INVALID_REQUEST, an orderId that has a payment already 400 DUPLICATED_ORDER_ID;
 - cancel, `POST /v1/payments/{paymentKey}/cancel {cancelReason, cancelAmount?}`: the balance is
   kept (a partial cancel lowers balanceAmount and makes it PARTIAL_CANCELED, the last one
   CANCELED); more than the balance is 400 NOT_CANCELABLE_AMOUNT, a cancelled payment 400
@@ -24,8 +28,8 @@ The tests drive what happens around our calls:
 - `widget_pay(order_id, amount)`: the customer paid in Toss's widget (returns the paymentKey);
   `decline="CODE"`: a card that Toss will refuse at confirm; `method=VIRTUAL_ACCOUNT`: a virtual
   account (가상계좌), confirmed as WAITING_FOR_DEPOSIT with its `secret` until `deposit`;
-- `fault(endpoint, kind, times=1, payment_key=None)`: the next calls of "confirm", "cancel" or
-  "lookup" answer 500/503/429 or 409 IDEMPOTENT_REQUEST_PROCESSING without doing anything,
+- `fault(endpoint, kind, times=1, payment_key=None)`: the next calls of "confirm", "cancel",
+  "lookup" or "issue" answer 500/503/429 or 409 IDEMPOTENT_REQUEST_PROCESSING without doing anything,
   "timeout" (nothing done, no answer before the client gives up), "lost_answer" (done, the answer
   lost) or "hold" (done, the answer held until `release()`; `wait_held` sees them arrive);
 - `cancel_in_dashboard`, `expire`, `deposit(callback_url=)` and `notify(url)`: what happens at
@@ -62,6 +66,8 @@ MESSAGES = {
     "INVALID_REQUEST": "잘못된 요청입니다.",
     "IDEMPOTENT_REQUEST_PROCESSING": "이전 멱등 요청이 처리 중입니다.",
     "IDEMPOTENCY_KEY_REUSED": "같은 멱등키로 다른 요청을 보냈습니다.",
+    "INVALID_BANK": "유효하지 않은 은행입니다.",
+    "DUPLICATED_ORDER_ID": "이미 승인 및 취소가 진행된 중복된 주문번호 입니다.",
     "FAILED_INTERNAL_SYSTEM_PROCESSING": "내부 시스템 처리 작업이 실패했습니다. 잠시 후 다시 시도해주세요.",
     "TOO_MANY_REQUESTS": "요청이 너무 많습니다. 잠시 후 다시 시도해주세요.",
 }
@@ -80,7 +86,9 @@ FAULT_ANSWERS = {
     "409": (409, "IDEMPOTENT_REQUEST_PROCESSING"),
 }
 FAULT_KINDS = {*FAULT_ANSWERS, "timeout", "lost_answer", "hold"}
-ENDPOINTS = {"confirm", "cancel", "lookup"}
+ENDPOINTS = {"confirm", "cancel", "lookup", "issue"}
+# The banks Toss issues virtual accounts at, by code.
+VIRTUAL_ACCOUNT_BANKS = {"39", "34", "06", "03", "11", "31", "32", "45", "07", "88", "20", "71", "37", "89", "81"}
 
 
 def _now() -> str:
@@ -95,7 +103,7 @@ def error(status: int, code: str, message: str | None = None) -> tuple[int, dict
 class Call:
     """One request the sandbox answered (or, for a timeout, did not)."""
 
-    endpoint: str  # confirm | cancel | lookup | unknown
+    endpoint: str  # confirm | cancel | lookup | issue | unknown
     method: str
     path: str
     headers: dict[str, str]
@@ -261,6 +269,8 @@ class TossSandbox:
             if payment["status"] not in ("IN_PROGRESS", "WAITING_FOR_DEPOSIT"):
                 raise ValueError(f"a {payment['status']} payment does not expire")
             payment["status"] = "EXPIRED"
+            if payment["virtualAccount"]:
+                payment["virtualAccount"]["expired"] = True
             return copy.deepcopy(payment)
 
     def deposit(self, payment_key: str, *, callback_url: str | None = None) -> dict:
@@ -390,6 +400,8 @@ class TossSandbox:
         body = call.body if isinstance(call.body, dict) else {}
         if call.endpoint == "confirm":
             return self._confirm(body)
+        if call.endpoint == "issue":
+            return self._issue(body)
         if call.endpoint == "cancel":
             return self._cancel(_payment_key_of(call), body)
         payment = self.state.payments.get(_payment_key_of(call))
@@ -436,6 +448,64 @@ class TossSandbox:
         else:
             payment.update(status="DONE", approvedAt=_now())
             self.state.charges.append(key)
+        return 200, copy.deepcopy(payment)
+
+    def _issue(self, body: dict) -> tuple[int, dict]:
+        amount, order_id, bank = body.get("amount"), body.get("orderId"), body.get("bank")
+        order_name, customer_name, due = body.get("orderName"), body.get("customerName"), body.get("dueDate")
+        texts = (order_id, order_name, customer_name, bank, due)
+        if type(amount) is not int or amount <= 0 or not all(isinstance(text, str) and text for text in texts):
+            return error(
+                400, "INVALID_REQUEST", "amount, orderId, orderName, customerName, bank and dueDate are required."
+            )
+        if bank not in VIRTUAL_ACCOUNT_BANKS:
+            return error(400, "INVALID_BANK")
+        try:
+            due_at = datetime.fromisoformat(due)
+        except ValueError:
+            return error(400, "INVALID_REQUEST", "dueDate is yyyy-MM-dd'T'HH:mm:ss.")
+        due_at = due_at if due_at.tzinfo else due_at.replace(tzinfo=KST)
+        if not datetime.now(KST) < due_at <= datetime.now(KST) + timedelta(days=30):
+            return error(400, "INVALID_REQUEST", "입금 기한은 발급 시점으로부터 30일 이내의 미래여야 합니다.")
+        if any(payment["orderId"] == order_id for payment in self.state.payments.values()):
+            return error(400, "DUPLICATED_ORDER_ID")
+        key = f"tviva{datetime.now(KST):%Y%m%d%H%M%S}{secrets.token_hex(6)}"
+        self.state.issued.add(key)
+        self.state.payments[key] = payment = {
+            "mId": "tvivarepublica",
+            "version": "2022-11-16",
+            "paymentKey": key,
+            "lastTransactionKey": _transaction_key(),
+            "orderId": order_id,
+            "orderName": order_name,
+            "status": "WAITING_FOR_DEPOSIT",
+            "method": VIRTUAL_ACCOUNT,
+            "currency": "KRW",
+            "totalAmount": amount,
+            "balanceAmount": amount,
+            "suppliedAmount": amount - amount // 11,
+            "vat": amount // 11,
+            "requestedAt": _now(),
+            "approvedAt": None,
+            "type": "NORMAL",
+            "country": "KR",
+            "isPartialCancelable": True,
+            "cancels": None,
+            "secret": f"ps_{secrets.token_urlsafe(18)}",
+            "virtualAccount": {
+                "accountType": "일반",
+                "accountNumber": f"X{secrets.randbelow(10**13):013d}",
+                "bankCode": bank,
+                "customerName": customer_name,
+                "dueDate": due_at.astimezone(KST).isoformat(timespec="seconds"),
+                "expired": False,
+                "settlementStatus": "INCOMPLETED",
+                "refundStatus": "NONE",
+                "refundReceiveAccount": None,
+                "depositorName": None,
+            },
+            "failure": None,
+        }
         return 200, copy.deepcopy(payment)
 
     def _cancel(self, key: str, body: dict) -> tuple[int, dict]:
@@ -490,6 +560,8 @@ def _payment_key_of(call: Call) -> str | None:
 def _endpoint(method: str, path: str) -> str:
     if method == "POST" and path == "/v1/payments/confirm":
         return "confirm"
+    if method == "POST" and path == "/v1/virtual-accounts":
+        return "issue"
     rest = path.removeprefix("/v1/payments/")
     if rest == path or not rest:
         return "unknown"
