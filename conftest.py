@@ -5,7 +5,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from urllib.parse import quote
@@ -123,6 +125,24 @@ def access_token_for(user) -> str:
     return str(RefreshToken.for_user(user).access_token)
 
 
+def in_threads(calls: list, workers: int | None = None) -> list:
+    """Run the calls in threads (one per call, or a pool of `workers`), each on its own database
+    connection, closed after; when every call has its thread they start together at a barrier."""
+    workers = workers or len(calls)
+    barrier = threading.Barrier(min(workers, len(calls)))
+
+    def run(call):
+        try:
+            if len(calls) <= workers:
+                barrier.wait(timeout=30)
+            return call()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, calls))
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
@@ -136,15 +156,36 @@ def order_line(product, quantity: int = 1) -> dict:
     return {"product_id": str(product.pk), "quantity": quantity}
 
 
-def order_body(items: list[dict], pay_with: str | None = "tok_approve") -> dict:
-    """The body of POST /api/v1/orders/: its items, paid with a test token of the fake PG (None: left unpaid)."""
-    return {"items": items} if pay_with is None else {"items": items, "payment_token": pay_with}
+# Where the tests' orders ship to unless a test says otherwise (every order needs an address).
+SHIPPING_ADDRESS = {
+    "recipient": "김민준",
+    "phone": "010-1234-5678",
+    "postal_code": "06236",
+    "road_address": "서울특별시 강남구 테헤란로 152",
+    "detail": "12층",
+}
 
 
-def place_order(client: APIClient, items: list[dict], *, pay_with: str | None = "tok_approve", key: str | None = None):
-    """Place an order through the API as the client's user; `key` is sent as its Idempotency-Key."""
+def order_body(items: list[dict] | None, pay_with: str | None = "tok_approve", **fields) -> dict:
+    """The body of POST /api/v1/orders/: its items, shipped to SHIPPING_ADDRESS, paid with a test token
+    of the fake PG (None: left unpaid). `fields` add to it or replace; a field given None is left out
+    (address=None, address_id=...: to an address of the address book; None, from_cart=True: the cart)."""
+    body = {"items": items, "address": SHIPPING_ADDRESS, "payment_token": pay_with, **fields}
+    return {name: value for name, value in body.items() if value is not None}
+
+
+def place_order(
+    client: APIClient,
+    items: list[dict] | None,
+    *,
+    pay_with: str | None = "tok_approve",
+    key: str | None = None,
+    **fields,
+):
+    """Place an order through the API as the client's user; `key` is sent as its Idempotency-Key,
+    `fields` go into the body as order_body puts them."""
     headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
-    return client.post(ORDERS, order_body(items, pay_with), format="json", **headers)
+    return client.post(ORDERS, order_body(items, pay_with, **fields), format="json", **headers)
 
 
 @pytest.fixture

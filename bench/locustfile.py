@@ -21,6 +21,14 @@ from locust import FastHttpUser, between, task
 FIXTURE = json.loads(Path(os.environ["BENCH_FIXTURE"]).read_text(encoding="utf-8"))
 ACCOUNTS = itertools.cycle(FIXTURE["accounts"])
 NEWCOMER_PASSWORD = "bench-newcomer-2026"  # noqa: S105 - accounts of a throwaway benchmark database
+# Every order ships somewhere: one address for all shoppers.
+SHIPPING_ADDRESS = {
+    "recipient": "김민준",
+    "phone": "010-1234-5678",
+    "postal_code": "06236",
+    "road_address": "서울특별시 강남구 테헤란로 152",
+    "detail": "12층",
+}
 
 
 class Visitor(FastHttpUser):
@@ -78,6 +86,7 @@ class Shopper(Visitor):
     def place_and_pay(self):
         body = {
             "items": [{"product_id": self.product_id(), "quantity": random.choice([1, 2])}],
+            "address": SHIPPING_ADDRESS,
             "payment_token": "tok_approve",
         }
         headers = {"Idempotency-Key": str(uuid.uuid4())}
@@ -85,6 +94,24 @@ class Shopper(Visitor):
             "/api/v1/orders/", json=body, headers=headers, name="orders: place and pay", catch_response=True
         ) as response:
             if response.status_code != 201 or response.json().get("status") != "PAID":
+                response.failure(f"{response.status_code}: {response.text[:200]}")
+
+    @task(2)
+    def cart(self):
+        """Put a product in the cart and look at it; now and then check the cart out."""
+        line = {"product_id": self.product_id(), "quantity": 1}
+        self.client.post("/api/v1/orders/cart/items/", json=line, name="orders: cart add")
+        cart = self.client.get("/api/v1/orders/cart/", name="orders: cart view").json()
+        if len(cart["lines"]) < 3 or not cart["checkout_ready"]:
+            return
+        body = {"from_cart": True, "address": SHIPPING_ADDRESS, "payment_token": "tok_approve"}
+        headers = {"Idempotency-Key": str(uuid.uuid4())}
+        with self.client.post(
+            "/api/v1/orders/", json=body, headers=headers, name="orders: checkout from cart", catch_response=True
+        ) as response:
+            # Two sessions of one account may check its cart out at once: one order, the other told so.
+            raced = response.status_code == 409 and response.json().get("code") in ("cart_changed", "cart_empty")
+            if not raced and (response.status_code != 201 or response.json().get("status") != "PAID"):
                 response.failure(f"{response.status_code}: {response.text[:200]}")
 
     @task(2)

@@ -8,11 +8,15 @@ for line in io.lines(pairs_file) do
   table.insert(setups, {token = token, product = product})
 end
 local counter = 0
+-- Every order ships somewhere: one address for all (its size is a real checkout's).
+local address = '"address": {"recipient": "김민준", "phone": "010-1234-5678", "postal_code": "06236", '
+  .. '"road_address": "서울특별시 강남구 테헤란로 152", "detail": "12층"}'
 
 request = function()
   counter = counter + 1
   local setup = setups[(counter % #setups) + 1]
-  local body = '{"items": [{"product_id": "' .. setup.product .. '", "quantity": 1}], "payment_token": "tok_approve"}'
+  local body = '{"items": [{"product_id": "' .. setup.product .. '", "quantity": 1}], ' .. address
+    .. ', "payment_token": "tok_approve"}'
   return wrk.format("POST", "/api/v1/orders/", {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. setup.token,

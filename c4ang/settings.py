@@ -372,6 +372,13 @@ if PRODUCTION and SAGA_FAULT_INJECTION:
 ORDER_PAYMENT_TIMEOUT_MINUTES = env_int("ORDER_PAYMENT_TIMEOUT_MINUTES", 30)
 ORDER_MAX_LINES = env_int("ORDER_MAX_LINES", 50)
 ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 1000)
+# A virtual account (가상계좌) waits this many days for the deposit (its due date at the PG), then
+# the order expires like an unpaid card order does after ORDER_PAYMENT_TIMEOUT_MINUTES.
+ORDER_VIRTUAL_ACCOUNT_DAYS = env_int("ORDER_VIRTUAL_ACCOUNT_DAYS", 3)
+# The shipping fee rule: SHIPPING_FEE won per order, none from SHIPPING_FREE_FROM won of items.
+SHIPPING_FEE = env_int("SHIPPING_FEE", 3000)
+SHIPPING_FREE_FROM = env_int("SHIPPING_FREE_FROM", 50000)
+CUSTOMER_MAX_ADDRESSES = env_int("CUSTOMER_MAX_ADDRESSES", 20)
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 300)
 PROFILE_CACHE_SECONDS = env_int("PROFILE_CACHE_SECONDS", 300)
 

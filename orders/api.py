@@ -3,13 +3,15 @@
 import re
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from c4ang.actors import actor_of
+from c4ang.api.address import ShippingAddressInputSerializer
 from c4ang.api.fields import MoneyField
 from c4ang.api.pagination import BoundedCursorPagination
 from c4ang.api.schema import domain_errors
@@ -18,6 +20,8 @@ from customers import errors as customer_errors
 from customers import selectors as customer_selectors
 from orders import errors, selectors, services
 from orders.constants import CancelReason, OrderStatus
+from payments import selectors as payment_selectors
+from payments.constants import Bank, PaymentMethod
 from products import errors as product_errors
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -36,15 +40,75 @@ class OrderItemOutputSerializer(serializers.Serializer):
     price = MoneyField()
 
 
+class OrderShippingOutputSerializer(serializers.Serializer):
+    """Where the order goes, as it was at checkout (later address book edits never change it)."""
+
+    recipient = serializers.CharField(source="shipping_recipient")
+    phone = serializers.CharField(source="shipping_phone")
+    postal_code = serializers.CharField(source="shipping_postal_code")
+    road_address = serializers.CharField(source="shipping_road_address")
+    detail = serializers.CharField(source="shipping_address_detail")
+    delivery_memo = serializers.CharField()
+
+
+class OrderVirtualAccountOutputSerializer(serializers.Serializer):
+    """Where the customer deposits the total, until `due_at` (then the order expires)."""
+
+    bank = serializers.CharField(help_text="The bank's code (Toss's), e.g. 88.")
+    bank_name = serializers.CharField(help_text="e.g. 신한")
+    account_number = serializers.CharField()
+    holder_name = serializers.CharField(help_text="The account holder's name the bank shows.")
+    due_at = serializers.DateTimeField()
+
+
+# The context key of the orders' virtual accounts, read once for a whole list.
+VIRTUAL_ACCOUNTS = "virtual_accounts"
+
+
+def virtual_accounts_of(orders) -> dict:
+    """The virtual accounts of those orders paid by one, by order id: one query, none without such an order."""
+    order_ids = [order.pk for order in orders if order.payment_method == PaymentMethod.VIRTUAL_ACCOUNT]
+    return payment_selectors.virtual_accounts_for_orders(order_ids=order_ids) if order_ids else {}
+
+
+class OrderListOutputSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        orders = list(data.all() if hasattr(data, "all") else data)
+        self.context.setdefault(VIRTUAL_ACCOUNTS, virtual_accounts_of(orders))
+        return super().to_representation(orders)
+
+
 class OrderOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
+    order_number = serializers.CharField(help_text="YYYYMMDD-NNNNNN: the day placed (KST) and its place that day.")
     status = serializers.CharField()
-    total_amount = MoneyField()
+    items_amount = MoneyField(help_text="The items at their prices when ordered.")
+    shipping_fee = MoneyField()
+    total_amount = MoneyField(help_text="items_amount + shipping_fee: what is paid.")
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    payment_due_at = serializers.DateTimeField(help_text="A PENDING order not paid by then is cancelled.")
+    shipping = OrderShippingOutputSerializer(source="*")
+    virtual_account = serializers.SerializerMethodField(
+        help_text="Paid by virtual account: where to deposit; null otherwise (or while it is not issued)."
+    )
     cancel_reason = serializers.ChoiceField(choices=CancelReason.choices, allow_blank=True)
     cancel_note = serializers.CharField()
     items = OrderItemOutputSerializer(many=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    class Meta:
+        list_serializer_class = OrderListOutputSerializer
+
+    @extend_schema_field(OrderVirtualAccountOutputSerializer(allow_null=True))
+    def get_virtual_account(self, order) -> dict | None:
+        if order.payment_method != PaymentMethod.VIRTUAL_ACCOUNT:
+            return None
+        accounts = self.context.get(VIRTUAL_ACCOUNTS)
+        payment = (accounts if accounts is not None else virtual_accounts_of([order])).get(order.pk)
+        if payment is None:
+            return None
+        return OrderVirtualAccountOutputSerializer(payment).data
 
 
 class OrderEventOutputSerializer(serializers.Serializer):
@@ -74,23 +138,59 @@ def idempotency_key_of(request) -> str | None:
     return key
 
 
-class OrderListCreateApi(generics.ListAPIView):
-    """The signed-in customer's own orders, newest first; POST places an order."""
+class PeriodFilterSerializer(serializers.Serializer):
+    placed_from = serializers.DateField(required=False, help_text="Placed on or after this day (KST).")
+    placed_to = serializers.DateField(required=False, help_text="Placed on or before this day (KST).")
+
+    def validate(self, data):
+        if data.get("placed_from") and data.get("placed_to") and data["placed_from"] > data["placed_to"]:
+            raise serializers.ValidationError(
+                {"placed_to": ErrorDetail("placed_to is before placed_from.", code="period_reversed")}
+            )
+        return data
+
+
+class OrderListCreateApi(FilteredListApi):
+    """The signed-in customer's own orders, newest first, optionally of one status and placed in a
+    period; POST places an order."""
 
     serializer_class = OrderOutputSerializer
     pagination_class = BoundedCursorPagination
+
+    class FilterSerializer(PeriodFilterSerializer):
+        status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
 
     class InputSerializer(serializers.Serializer):
         class LineSerializer(serializers.Serializer):
             product_id = serializers.UUIDField()
             quantity = serializers.IntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
 
-        items = LineSerializer(many=True, allow_empty=False, max_length=settings.ORDER_MAX_LINES)
+        items = LineSerializer(
+            many=True,
+            allow_empty=False,
+            max_length=settings.ORDER_MAX_LINES,
+            required=False,
+            help_text="What to order; or from_cart: true instead.",
+        )
+        from_cart = serializers.BooleanField(
+            default=False,
+            help_text="Order what the cart holds (at catalog prices); the cart is emptied with the order's creation.",
+        )
+        address_id = serializers.UUIDField(required=False, help_text="Ship to this address of your address book.")
+        address = ShippingAddressInputSerializer(required=False, help_text="Or ship to this address.")
+        delivery_memo = serializers.CharField(
+            max_length=100, required=False, allow_blank=True, default="", help_text="A note for the courier."
+        )
+        payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CARD)
+        bank = serializers.ChoiceField(
+            choices=Bank.choices, required=False, help_text="virtual_account: the bank of the account to issue."
+        )
         payment_token = serializers.CharField(
             max_length=200,
             required=False,
-            help_text="Pay in the same call (a PG payment key, or a fake sandbox token such as tok_approve). "
-            "Without it the order waits as PENDING for POST /api/v1/payments/confirm.",
+            help_text="card: pay in the same call (a PG payment key, or a fake sandbox token such as tok_approve); "
+            "without it the order waits as PENDING for POST /api/v1/payments/confirm. virtual_account: a scenario "
+            "of the fake PG (tok_va_deposit_now, tok_va_deposit_later, tok_va_never).",
         )
 
         def validate_items(self, items):
@@ -99,11 +199,32 @@ class OrderListCreateApi(generics.ListAPIView):
                 raise serializers.ValidationError("Each product may appear on one line only.", code="duplicate_product")
             return items
 
+        def validate(self, data):
+            refused = {}
+            if data["from_cart"] and "items" in data:
+                refused["from_cart"] = ErrorDetail("Send items or from_cart: true, not both.", code="items_and_cart")
+            elif not data["from_cart"] and "items" not in data:
+                refused["items"] = ErrorDetail("Send the items to order, or from_cart: true.", code="required")
+            if "address" in data and "address_id" in data:
+                refused["address_id"] = ErrorDetail("Send address_id or address, not both.", code="two_addresses")
+            elif "address" not in data and "address_id" not in data:
+                refused["address"] = ErrorDetail("Send the address to ship to, or address_id.", code="required")
+            virtual_account = data["payment_method"] == PaymentMethod.VIRTUAL_ACCOUNT
+            if virtual_account and "bank" not in data:
+                refused["bank"] = ErrorDetail("A virtual account needs the bank to issue it at.", code="required")
+            elif not virtual_account and "bank" in data:
+                refused["bank"] = ErrorDetail("A bank is chosen for a virtual account only.", code="not_applicable")
+            if refused:
+                raise serializers.ValidationError(refused)
+            return data
+
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no signed-in customer
             return selectors.order_none()
+        filters = self.FilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
         customer = customer_selectors.customer_for_user(user=self.request.user)
-        return selectors.order_list_for_customer(customer_id=customer.id)
+        return selectors.order_list_for_customer(customer_id=customer.id, **filters.validated_data)
 
     @extend_schema(
         request=InputSerializer,
@@ -113,7 +234,12 @@ class OrderListCreateApi(generics.ListAPIView):
                 product_errors.ProductUnavailable,
                 errors.OrderTooLarge,
                 customer_errors.CustomerInactive,
+                customer_errors.AddressNotFound,
                 errors.IdempotencyKeyReused,
+                errors.CartEmpty,
+                errors.CartChanged,
+                errors.CartProductUnavailable,
+                product_errors.InsufficientStock,
             ),
         },
         parameters=[IDEMPOTENCY_HEADER],
@@ -121,12 +247,19 @@ class OrderListCreateApi(generics.ListAPIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        given = data.validated_data
         key = idempotency_key_of(request)
         customer = customer_selectors.customer_for_user(user=request.user)
         order, replayed = services.order_place(
             customer_id=customer.pk,
-            lines=[services.OrderLine(**line) for line in data.validated_data["items"]],
-            payment_token=data.validated_data.get("payment_token"),
+            lines=None if given["from_cart"] else [services.OrderLine(**line) for line in given["items"]],
+            from_cart=given["from_cart"],
+            shipping=services.ShippingAddress(**given["address"]) if "address" in given else None,
+            address_id=given.get("address_id"),
+            delivery_memo=given["delivery_memo"],
+            payment_method=given["payment_method"],
+            bank=given.get("bank"),
+            payment_token=given.get("payment_token"),
             idempotency_key=key,
         )
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
@@ -170,9 +303,15 @@ class StaffOrderListApi(FilteredListApi):
     serializer_class = StaffOrderOutputSerializer
     pagination_class = BoundedCursorPagination
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(PeriodFilterSerializer):
         status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
         customer_id = serializers.UUIDField(required=False)
+        q = serializers.CharField(
+            max_length=100,
+            required=False,
+            help_text="Find by order number (or its start: 20261201-), recipient's name (or its start), "
+            "phone number or its last four digits.",
+        )
 
     selector = staticmethod(selectors.order_list_all)
 
@@ -220,3 +359,116 @@ class StaffOrderCancelApi(APIView):
         data.is_valid(raise_exception=True)
         order = services.order_cancel(order_id=order_id, by=actor_of(request), note=data.validated_data["reason"])
         return Response(StaffOrderDetailOutputSerializer(order).data)
+
+
+# --- cart ---
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{0,16}(?:\.0{0,2})?$"})
+class CartAmountField(serializers.DecimalField):
+    """Whole won written as MoneyField writes it, with room for more than an order may hold: prices
+    can rise after lines were added (the cart shows such an amount; checkout refuses it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=18, decimal_places=2, **kwargs)
+
+
+class CartLineOutputSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    name = serializers.CharField()
+    price = MoneyField(help_text="The current catalog price: what checkout charges.")
+    price_when_added = MoneyField(help_text="The catalog price when the product was last added to the cart.")
+    price_changed = serializers.BooleanField()
+    quantity = serializers.IntegerField()
+    line_total = CartAmountField(help_text="price x quantity.")
+    available = serializers.BooleanField(help_text="Still for sale; a line that is not counts in no amount.")
+    stock_short = serializers.BooleanField(help_text="Fewer units in stock than the quantity.")
+    added_at = serializers.DateTimeField()
+
+
+class CartOutputSerializer(serializers.Serializer):
+    lines = CartLineOutputSerializer(many=True)
+    items_amount = CartAmountField(help_text="The line totals of the available lines.")
+    shipping_fee = MoneyField()
+    total_amount = CartAmountField(help_text="items_amount + shipping_fee.")
+    checkout_ready = serializers.BooleanField(
+        help_text="POST /api/v1/orders/ with from_cart would take it as it is: some lines, all available and "
+        "in stock, within the largest order total."
+    )
+
+
+def _cart_response(customer_id, status_code: int = status.HTTP_200_OK) -> Response:
+    return Response(CartOutputSerializer(selectors.cart_view(customer_id=customer_id)).data, status=status_code)
+
+
+class CartApi(APIView):
+    """The signed-in customer's cart, kept between sessions until checkout empties it."""
+
+    @extend_schema(responses=CartOutputSerializer, operation_id="orders_cart_retrieve")
+    def get(self, request):
+        """The cart at current catalog prices, with lines flagged whose price changed since they were
+        added, whose product is no longer for sale or whose stock is short."""
+        customer = customer_selectors.customer_for_user(user=request.user)
+        return _cart_response(customer.pk)
+
+    @extend_schema(responses={204: None}, operation_id="orders_cart_clear")
+    def delete(self, request):
+        """Empty the cart."""
+        customer = customer_selectors.customer_for_user(user=request.user)
+        services.cart_clear(customer_id=customer.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CartItemAddApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        product_id = serializers.UUIDField()
+        quantity = serializers.IntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: CartOutputSerializer,
+            201: CartOutputSerializer,
+            **domain_errors(
+                product_errors.ProductNotFound, errors.CartLineLimitReached, errors.CartQuantityLimitReached
+            ),
+        },
+        operation_id="orders_cart_items_add",
+    )
+    def post(self, request):
+        """Add units of a product for sale: 201 with the cart when the product was not in it, 200 when
+        the units went on top of its line (at most ORDER_MAX_QUANTITY units a line, ORDER_MAX_LINES
+        products a cart)."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = customer_selectors.customer_for_user(user=request.user)
+        _, created = services.cart_add(customer_id=customer.pk, **data.validated_data)
+        return _cart_response(customer.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class CartItemApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        quantity = serializers.IntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: CartOutputSerializer, **domain_errors(errors.CartItemNotFound)},
+        operation_id="orders_cart_items_update",
+    )
+    def patch(self, request, product_id):
+        """Set the quantity of a product in the cart; answers the cart."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = customer_selectors.customer_for_user(user=request.user)
+        services.cart_set_quantity(customer_id=customer.pk, product_id=product_id, **data.validated_data)
+        return _cart_response(customer.pk)
+
+    @extend_schema(
+        responses={200: CartOutputSerializer, **domain_errors(errors.CartItemNotFound)},
+        operation_id="orders_cart_items_remove",
+    )
+    def delete(self, request, product_id):
+        """Take a product out of the cart; answers the cart."""
+        customer = customer_selectors.customer_for_user(user=request.user)
+        services.cart_remove(customer_id=customer.pk, product_id=product_id)
+        return _cart_response(customer.pk)

@@ -20,6 +20,7 @@ class OrdersConfig(AppConfig):
                 pay=services.order_pay,
                 payment_changed=services.order_payment_changed,
                 refund=services.order_refund,
+                order_id_for_number=selectors.order_id_for_number,
             )
         )
         product_hooks.purchase_check_register(selectors.customer_has_bought)

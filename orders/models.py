@@ -1,16 +1,31 @@
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from orders.constants import CancelReason, OrderStatus
+from payments.constants import PaymentMethod
 
 
 class Order(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="order_id")
+    # By the order's day in shop time (KST) and its place in that day: 20261201-000123.
+    order_number = models.CharField(max_length=20, unique=True)
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
-    total_amount = models.DecimalField(max_digits=10, decimal_places=2)
+    items_amount = models.DecimalField(max_digits=10, decimal_places=2)
+    shipping_fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    total_amount = models.DecimalField(max_digits=10, decimal_places=2, help_text="items_amount + shipping_fee.")
     status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.CARD)
+    # A PENDING order expires then: minutes after placement for the widget, days for a virtual account.
+    payment_due_at = models.DateTimeField()
+    # Where it goes, as it was at checkout: later edits of the address book never change it.
+    shipping_recipient = models.CharField(max_length=50, blank=True)
+    shipping_phone = models.CharField(max_length=20, blank=True)
+    shipping_postal_code = models.CharField(max_length=5, blank=True)
+    shipping_road_address = models.CharField(max_length=200, blank=True)
+    shipping_address_detail = models.CharField(max_length=100, blank=True)
+    delivery_memo = models.CharField(max_length=100, blank=True)
     # NULL, not "": orders placed without a key must never collide in the unique constraint.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     cancel_reason = models.CharField(max_length=30, choices=CancelReason.choices, blank=True)
@@ -31,15 +46,37 @@ class Order(models.Model):
                 name="orders_one_per_customer_idempotency_key",
             ),
             models.CheckConstraint(condition=Q(total_amount__gte=0), name="orders_total_non_negative"),
+            models.CheckConstraint(
+                condition=Q(total_amount=F("items_amount") + F("shipping_fee")), name="orders_total_is_items_plus_fee"
+            ),
         ]
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="orders_customer_created_idx"),
-            # Expiry of unpaid orders and the staff list by status.
+            models.Index(fields=["customer", "status", "-created_at"], name="orders_customer_status_idx"),
+            # The staff list by status.
             models.Index(fields=["status", "created_at"], name="orders_status_created_idx"),
+            # Expiry of unpaid orders, each by its own deadline.
+            models.Index(fields=["status", "payment_due_at"], name="orders_status_due_idx"),
+            # Staff search by recipient and phone.
+            models.Index(fields=["shipping_phone"], name="orders_shipping_phone_idx"),
+            models.Index(fields=["shipping_recipient"], name="orders_shipping_recipient_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.id} ({self.status})"
+        return f"Order {self.order_number} ({self.status})"
+
+
+class OrderNumberCounter(models.Model):
+    """The last order number given out on a day (shop time): numbers are taken under its row lock."""
+
+    day = models.DateField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "order_number_counters"
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y%m%d}: {self.last_number}"
 
 
 class OrderItem(models.Model):
@@ -82,3 +119,40 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class Cart(models.Model):
+    """A customer's cart, kept between sessions (one per customer; checkout empties it)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="cart_id")
+    customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "carts"
+
+    def __str__(self) -> str:
+        return f"Cart of {self.customer_id}"
+
+
+class CartItem(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="cart_item_id")
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    # The catalog price when the line was added: the cart shows the customer a change since.
+    price_when_added = models.DecimalField(max_digits=10, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "cart_items"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_items_quantity_positive"),
+            models.UniqueConstraint(fields=["cart", "product"], name="cart_items_one_line_per_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_id}"

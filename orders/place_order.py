@@ -2,22 +2,31 @@
 
 Every action and compensation is idempotent (a retry after a crash, or a compensation of a step
 that never took effect, does nothing twice), because recovery may run any of them again.
-The payload carries what the steps need: order_id (chosen before the saga starts, so that
-creating the order can be repeated), customer_id, idempotency_key, lines with catalog prices,
-total, and payment_token (absent in the two-step flow until the customer confirms; then
-two_step_payment is true, and a declined or unanswered payment attempt leaves the saga waiting for
-the next one instead of compensating it).
+The payload carries what the steps need, decided before the saga starts so that creating the
+order can be repeated: order_id and order_number, customer_id, idempotency_key, from_cart (the
+lines were read from the customer's cart, which creating the order empties), lines with catalog
+prices, order_name (for the PG), items_amount, shipping_fee and total, the shipping snapshot and
+delivery_memo, payment_method and payment_due_at (when a PENDING order expires), and how it is paid:
+- by card, payment_token (absent in the two-step flow until the customer confirms; then
+  two_step_payment is true, and a declined or unanswered payment attempt leaves the saga waiting
+  for the next one instead of compensating it);
+- by virtual account, bank and sandbox_scenario (the fake PG's scenario): the payment step issues
+  the account and the saga waits for the deposit (payments reports it, `order_payment_changed`
+  resumes the saga) or for the order to expire at payment_due_at, the account's due date.
 """
 
+from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 
 from c4ang.actors import Actor, ActorKind
 from c4ang.db import save_fields
 from customers import selectors as customer_selectors
 from orders.constants import CancelReason, OrderStatus
-from orders.errors import OrderNotCancellable
-from orders.models import Order, OrderEvent, OrderItem
+from orders.errors import CartChanged, CartEmpty, OrderNotCancellable
+from orders.models import Cart, CartItem, Order, OrderEvent, OrderItem
 from payments import services as payment_services
+from payments.constants import PaymentMethod, PaymentStatus
 from payments.errors import OrderNotPayable, PaymentAttemptUnsettled, PaymentDeclined, PaymentTimedOut
 from products import services as product_services
 from saga import services as saga_services
@@ -28,6 +37,10 @@ PLACE_ORDER = "place_order"
 PLACE_ORDER_SAGA = Actor.system(PLACE_ORDER)
 # The payload's mark of the two-step flow (the order was placed without a payment token).
 TWO_STEP_PAYMENT = "two_step_payment"
+# The payload's mark of an order placed from the customer's cart.
+FROM_CART = "from_cart"
+# The payload's scenario of the fake PG for a virtual account (tok_va_deposit_now, ...).
+SANDBOX_SCENARIO = "sandbox_scenario"
 
 
 def set_status(order: Order, to_status: str, *, by: Actor, reason: CancelReason | str = "", note: str = "") -> None:
@@ -55,13 +68,42 @@ def _locked_order(context: SagaContext) -> Order | None:
     return Order.objects.select_for_update().filter(pk=context.payload["order_id"]).first()
 
 
+def _take_cart(context: SagaContext) -> None:
+    """Empty the customer's cart of the lines this order was priced from, under the cart's row lock:
+    of concurrent checkouts of one cart the first takes the lines, the others find them gone
+    (CartEmpty) or different (CartChanged) and leave nothing behind."""
+    payload = context.payload
+    cart = Cart.objects.select_for_update().filter(customer_id=payload["customer_id"]).first()
+    held = set(CartItem.objects.filter(cart=cart).values_list("product_id", "quantity")) if cart else set()
+    if not held:
+        raise CartEmpty(field="from_cart")
+    if held != {(UUID(line["product_id"]), line["quantity"]) for line in payload["lines"]}:
+        raise CartChanged(field="from_cart")
+    CartItem.objects.filter(cart=cart).delete()
+    cart.save(update_fields=["updated_at"])
+
+
 def create_order(context: SagaContext) -> None:
     payload = context.payload
     customer = customer_selectors.customer_get_active(customer_id=payload["customer_id"])
+    if payload.get(FROM_CART):
+        _take_cart(context)
+    shipping = payload["shipping"]
     order = Order.objects.create(
         id=payload["order_id"],
+        order_number=payload["order_number"],
         customer_id=customer.pk,
+        items_amount=Decimal(payload["items_amount"]),
+        shipping_fee=Decimal(payload["shipping_fee"]),
         total_amount=Decimal(payload["total"]),
+        payment_method=payload["payment_method"],
+        payment_due_at=datetime.fromisoformat(payload["payment_due_at"]),
+        shipping_recipient=shipping["recipient"],
+        shipping_phone=shipping["phone"],
+        shipping_postal_code=shipping["postal_code"],
+        shipping_road_address=shipping["road_address"],
+        shipping_address_detail=shipping["detail"],
+        delivery_memo=payload["delivery_memo"],
         idempotency_key=payload["idempotency_key"],
         saga_id=context.saga_id,
     )
@@ -103,6 +145,8 @@ def release_stock(context: SagaContext) -> None:
 
 
 def take_payment(context: SagaContext) -> dict | object:
+    if context.payload.get("payment_method") == PaymentMethod.VIRTUAL_ACCOUNT:
+        return _take_deposit(context)
     token = context.payload.get("payment_token")
     if not token:
         return WAIT  # the two-step flow: the customer pays at the PG, then POST /api/v1/payments/confirm
@@ -118,6 +162,35 @@ def take_payment(context: SagaContext) -> dict | object:
             raise  # one step: the order's one payment failed, the order is cancelled
         # Two-step: the order stays PENDING with its stock held, for another attempt until it expires.
         return waiting(attempt=token, code=failed.code, message=failed.message)
+    if payment.status == PaymentStatus.WAITING:
+        # The customer chose a virtual account in the PG's widget: the order is paid by its deposit
+        # and waits for it until the account's due date (not the widget's minutes).
+        due_at = payment.due_at or datetime.fromisoformat(context.payload["payment_due_at"])
+        Order.objects.filter(pk=context.payload["order_id"], status=OrderStatus.PENDING).update(
+            payment_method=PaymentMethod.VIRTUAL_ACCOUNT, payment_due_at=due_at
+        )
+        return waiting(payment_id=str(payment.pk), due_at=due_at.isoformat())
+    return {"payment_id": str(payment.pk)}
+
+
+def _take_deposit(context: SagaContext) -> dict | object:
+    """A virtual account: issued once (a repeat finds it), then the saga waits for the deposit
+    until the account's due date, the order's payment_due_at. A refused or unanswered issue fails
+    the step: the order is cancelled (its compensation settles an issue the PG never answered)."""
+    payload = context.payload
+    customer = customer_selectors.customer_get(customer_id=payload["customer_id"])
+    payment = payment_services.payment_take_virtual_account(
+        order_id=payload["order_id"],
+        customer_id=payload["customer_id"],
+        amount=Decimal(payload["total"]),
+        order_name=payload["order_name"],
+        customer_name=customer.name,
+        bank=payload["bank"],
+        due_at=datetime.fromisoformat(payload["payment_due_at"]),
+        sandbox_token=payload.get(SANDBOX_SCENARIO),
+    )
+    if payment.status == PaymentStatus.WAITING:
+        return waiting(payment_id=str(payment.pk), due_at=payload["payment_due_at"])
     return {"payment_id": str(payment.pk)}
 
 

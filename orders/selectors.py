@@ -1,6 +1,7 @@
 """Reads of the orders module."""
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -9,18 +10,41 @@ from django.conf import settings
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
+from c4ang.korea import phone_normalize
 from c4ang.selectors import get_or_raise
-from orders.constants import PAID_STATUSES
+from orders.constants import PAID_STATUSES, OrderStatus
 from orders.errors import OrderNotFound
-from orders.models import Order, OrderItem
+from orders.models import CartItem, Order, OrderItem
+from orders.pricing import MAX_ORDER_TOTAL, shipping_fee_for
+from products import selectors as product_selectors
 
 
 def _with_items(orders: QuerySet[Order]) -> QuerySet[Order]:
     return orders.prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("created_at", "id")))
 
 
-def order_list_for_customer(*, customer_id) -> QuerySet[Order]:
-    return _with_items(Order.objects.filter(customer_id=customer_id))
+def _shop_day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def _placed_between(orders: QuerySet[Order], placed_from: date | None, placed_to: date | None) -> QuerySet[Order]:
+    """The orders placed from the start of `placed_from` to the end of `placed_to`, days in shop time (KST)."""
+    if placed_from:
+        orders = orders.filter(created_at__gte=_shop_day_start(placed_from))
+    if placed_to:
+        orders = orders.filter(created_at__lt=_shop_day_start(placed_to + timedelta(days=1)))
+    return orders
+
+
+def order_list_for_customer(
+    *, customer_id: UUID, status: str | None = None, placed_from: date | None = None, placed_to: date | None = None
+) -> QuerySet[Order]:
+    """A customer's own orders, optionally of one status and placed in a period (days in shop time,
+    both inclusive)."""
+    orders = Order.objects.filter(customer_id=customer_id)
+    if status:
+        orders = orders.filter(status=status)
+    return _with_items(_placed_between(orders, placed_from, placed_to))
 
 
 def order_none() -> QuerySet[Order]:
@@ -32,14 +56,48 @@ def order_get_for_customer(*, customer_id: UUID, order_id: UUID) -> Order:
     return get_or_raise(order_list_for_customer(customer_id=customer_id), OrderNotFound, pk=order_id)
 
 
-def order_list_all(*, status: str | None = None, customer_id: UUID | None = None) -> QuerySet[Order]:
-    """Staff: every order, optionally of one status or one customer."""
-    orders = Order.objects.all()
+def _matching(orders: QuerySet[Order], q: str) -> QuerySet[Order]:
+    """Orders whose number, recipient or recipient's phone is `q`: an order number or its start
+    (20261201- is that day's), a recipient's name or its start, a phone number in any way Koreans
+    write it, or its last four digits."""
+    q = q.strip()
+    found = Q(order_number__startswith=q) | Q(shipping_recipient__startswith=q)
+    if phone := phone_normalize(q):
+        found |= Q(shipping_phone=phone)
+    elif len(q) == 4 and q.isdigit():
+        found |= Q(shipping_phone__endswith=f"-{q}")
+    return orders.filter(found)
+
+
+def order_list_all(
+    *,
+    status: str | None = None,
+    customer_id: UUID | None = None,
+    q: str | None = None,
+    placed_from: date | None = None,
+    placed_to: date | None = None,
+) -> QuerySet[Order]:
+    """Staff: every order, optionally of one status or one customer, found by `q` (see _matching),
+    placed in a period (days in shop time, both inclusive)."""
+    orders = _placed_between(Order.objects.all(), placed_from, placed_to)
     if status:
         orders = orders.filter(status=status)
     if customer_id:
         orders = orders.filter(customer_id=customer_id)
+    if q and q.strip():
+        orders = _matching(orders, q)
     return _with_items(orders)
+
+
+def cart_checkout_lines(*, customer_id: UUID) -> list[tuple[UUID, int]]:
+    """(product id, quantity) of each line of the customer's cart, oldest first: what a checkout
+    from the cart orders (none without a cart)."""
+    return list(CartItem.objects.filter(cart__customer_id=customer_id).values_list("product_id", "quantity"))
+
+
+def order_id_for_number(*, order_number: str) -> UUID | None:
+    """The id of the order with this order number (20261201-000123), or None."""
+    return Order.objects.filter(order_number=order_number.strip()).values_list("pk", flat=True).first()
 
 
 def order_get_with_events(*, order_id: UUID) -> Order:
@@ -72,6 +130,22 @@ def order_daily_totals(*, since: datetime) -> dict[date, dict]:
     return {row["day"]: {**row, "revenue": row["revenue"] or Decimal(0)} for row in rows}
 
 
+def order_totals_by_method(*, since: datetime) -> dict[str, dict]:
+    """Per payment method, orders placed since `since`: placed, paid, awaiting payment, paid revenue."""
+    rows = (
+        Order.objects.filter(created_at__gte=since)
+        .values("payment_method")
+        .annotate(
+            placed=Count("id"),
+            paid=Count("id", filter=Q(status__in=PAID_STATUSES)),
+            waiting=Count("id", filter=Q(status=OrderStatus.PENDING)),
+            revenue=Sum("total_amount", filter=Q(status__in=PAID_STATUSES)),
+        )
+        .order_by()
+    )
+    return {row["payment_method"]: {**row, "revenue": row["revenue"] or Decimal(0)} for row in rows}
+
+
 def _purchases(*, since: datetime, until: datetime) -> QuerySet[OrderItem]:
     # A purchase is an item of an order that reached PAID (and was not cancelled since), by when it was ordered.
     return OrderItem.objects.filter(order__status__in=PAID_STATUSES, created_at__gte=since, created_at__lt=until)
@@ -97,3 +171,76 @@ def purchased_product_ids(*, customer_id: UUID, limit: int) -> list[UUID]:
         .order_by("-last_bought", "product_id")[:limit]
     )
     return [row["product_id"] for row in rows]
+
+
+# --- cart ---
+
+
+@dataclass(frozen=True)
+class CartLine:
+    """A line of a cart as the customer sees it: at the current catalog price, with what changed."""
+
+    product_id: UUID
+    name: str
+    price: Decimal  # the catalog's, now
+    price_when_added: Decimal
+    quantity: int
+    available: bool  # the product is still for sale
+    stock_short: bool  # fewer units in stock than the line holds
+    added_at: datetime
+
+    @property
+    def price_changed(self) -> bool:
+        return self.price != self.price_when_added
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.price * self.quantity
+
+
+@dataclass(frozen=True)
+class CartView:
+    lines: tuple[CartLine, ...]
+    items_amount: Decimal  # of the lines still for sale
+    shipping_fee: Decimal
+    total_amount: Decimal
+    # Checkout would take it as it is: some lines, all for sale and in stock, within an order's total.
+    checkout_ready: bool
+
+
+def cart_view(*, customer_id: UUID) -> CartView:
+    """The customer's cart at current catalog prices, oldest line first (no cart reads as an empty
+    one): the amounts count the lines still for sale, with the shipping fee of that items amount.
+    Two queries, whatever the lines: the lines and, when there are any, their products."""
+    items = list(CartItem.objects.filter(cart__customer_id=customer_id))
+    products = product_selectors.product_map(product_ids=[item.product_id for item in items]) if items else {}
+    lines = tuple(
+        CartLine(
+            product_id=item.product_id,
+            name=product.name,
+            price=product.price,
+            price_when_added=item.price_when_added,
+            quantity=item.quantity,
+            available=product.is_active,
+            stock_short=product.stock < item.quantity,
+            added_at=item.created_at,
+        )
+        for item in items
+        # A product deleted since the lines were read took its line with it.
+        if (product := products.get(item.product_id)) is not None
+    )
+    items_amount = sum((line.line_total for line in lines if line.available), Decimal(0))
+    shipping_fee = shipping_fee_for(items_amount)
+    total_amount = items_amount + shipping_fee
+    checkout_ready = (
+        bool(lines)
+        and all(line.available and not line.stock_short for line in lines)
+        and total_amount <= MAX_ORDER_TOTAL
+    )
+    return CartView(
+        lines=lines,
+        items_amount=items_amount,
+        shipping_fee=shipping_fee,
+        total_amount=total_amount,
+        checkout_ready=checkout_ready,
+    )

@@ -7,32 +7,36 @@ refund or a changed payment means for an order is handled here (`order_pay`, `or
 """
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from c4ang.actors import Actor
+from customers import errors as customer_errors
+from customers import selectors as customer_selectors
 from orders import errors, metrics, selectors
 from orders.constants import CancelReason, OrderStatus
-from orders.models import Order, OrderEvent, OrderItem
-from orders.place_order import PLACE_ORDER, TWO_STEP_PAYMENT, set_status
+from orders.models import Cart, CartItem, Order, OrderEvent, OrderItem, OrderNumberCounter
+from orders.place_order import FROM_CART, PLACE_ORDER, SANDBOX_SCENARIO, TWO_STEP_PAYMENT, set_status
+from orders.pricing import MAX_ORDER_TOTAL, shipping_fee_for
 from payments import selectors as payment_selectors
 from payments import services as payment_services
-from payments.errors import PaymentAmountMismatch, PaymentNotRefundable
+from payments.constants import VIRTUAL_ACCOUNT_EXPIRED, PaymentMethod
+from payments.errors import OrderNotPayable, PaymentAmountMismatch, PaymentNotRefundable
 from products import selectors as product_selectors
-from products.errors import ProductUnavailable
+from products.errors import InsufficientStock, ProductNotFound, ProductUnavailable
+from saga import selectors as saga_selectors
 from saga import services as saga_services
 from saga.errors import SagaBusy, SagaNotWaiting
 
 ORDER_EXPIRY = Actor.system("order_expiry")
 
-# Decimal(10, 2): the largest amount an order can hold.
-MAX_ORDER_TOTAL = Decimal("99999999.99")
 CANCELLABLE = (OrderStatus.PENDING, OrderStatus.PAID)
 NEXT_STATUS = {OrderStatus.PAID: OrderStatus.SHIPPED, OrderStatus.SHIPPED: OrderStatus.DELIVERED}
 
@@ -43,62 +47,219 @@ class OrderLine:
     quantity: int
 
 
-def _replay(order: Order, lines: list[OrderLine]) -> Order:
-    ordered = {(item.product_id, item.quantity) for item in order.items.all()}
-    if ordered != {(line.product_id, line.quantity) for line in lines}:
+@dataclass(frozen=True)
+class ShippingAddress:
+    """Where an order goes. The order keeps a copy (its snapshot): editing or deleting the address
+    in the address book later never changes a placed order."""
+
+    recipient: str
+    phone: str
+    postal_code: str
+    road_address: str
+    detail: str = ""
+
+
+def shipping_address_from_book(*, customer_id: UUID, address_id: UUID) -> ShippingAddress:
+    """An address of the customer's address book, as an order's shipping address; an unknown id or
+    another customer's is AddressNotFound (404, naming address_id)."""
+    try:
+        address = customer_selectors.address_get_for_customer(customer_id=customer_id, address_id=address_id)
+    except customer_errors.AddressNotFound:
+        raise customer_errors.AddressNotFound(field="address_id") from None
+    return ShippingAddress(
+        recipient=address.recipient,
+        phone=address.phone,
+        postal_code=address.postal_code,
+        road_address=address.road_address,
+        detail=address.detail,
+    )
+
+
+def _replayed(*, customer_id: UUID, idempotency_key: str, lines: list[OrderLine] | None) -> Order | None:
+    """The order the customer placed with this Idempotency-Key, when this request repeats it: the
+    same lines, or (lines None) again from the cart for an order placed from the cart, which that
+    checkout emptied. None when the key is new; IdempotencyKeyReused when it placed another order."""
+    orders = selectors.order_list_for_customer(customer_id=customer_id)
+    order = orders.filter(idempotency_key=idempotency_key).first()
+    if order is None:
+        return None
+    if lines is None:
+        same = order.saga_id is not None and saga_selectors.saga_get(saga_id=order.saga_id).payload.get(FROM_CART)
+    else:
+        ordered = {(item.product_id, item.quantity) for item in order.items.all()}
+        same = ordered == {(line.product_id, line.quantity) for line in lines}
+    if not same:
         raise errors.IdempotencyKeyReused(field="Idempotency-Key")
     return order
 
 
-def _priced_lines(lines: list[OrderLine]) -> list[dict]:
-    """The lines with their catalog prices (never the client's); unknown or hidden products refused."""
+def _cart_lines(*, customer_id: UUID) -> list[OrderLine]:
+    lines = [
+        OrderLine(product_id=product_id, quantity=quantity)
+        for product_id, quantity in selectors.cart_checkout_lines(customer_id=customer_id)
+    ]
+    if not lines:
+        raise errors.CartEmpty(field="from_cart")
+    return lines
+
+
+def _named(product_ids: list[UUID], products: dict) -> str:
+    return ", ".join(f"{products[pk].name} ({pk})" if pk in products else str(pk) for pk in product_ids)
+
+
+def _check_cart_lines(lines: list[OrderLine], products: dict) -> None:
+    """A cart that cannot become a paid order is refused before anything happens, naming the
+    products: the cart stays as it is for the customer to fix (an order cancelled for short stock
+    would have emptied it). The saga's stock reservation stays the guarantee."""
+    unavailable = [line.product_id for line in lines if not getattr(products.get(line.product_id), "is_active", False)]
+    if unavailable:
+        raise errors.CartProductUnavailable(
+            f"No longer for sale: {_named(unavailable, products)}. Remove them from the cart.",
+            field="from_cart",
+            product_ids=[str(pk) for pk in unavailable],
+        )
+    short = [line.product_id for line in lines if products[line.product_id].stock < line.quantity]
+    if short:
+        raise InsufficientStock(
+            f"Not enough stock of: {_named(short, products)}. Lower the quantities in the cart.",
+            field="from_cart",
+            product_ids=[str(pk) for pk in short],
+        )
+
+
+def _priced_lines(lines: list[OrderLine], *, from_cart: bool) -> tuple[list[dict], str]:
+    """The lines with their catalog prices (never the client's), and the order's name for the PG
+    ("무선 이어폰 외 2건"). Unknown or hidden products are refused: on an item list naming the line
+    (400 product_unavailable), from the cart as a conflict naming the products (see _check_cart_lines)."""
     products = product_selectors.product_map(product_ids=[line.product_id for line in lines])
+    if from_cart:
+        _check_cart_lines(lines, products)
     priced = []
     for index, line in enumerate(lines):
         product = products.get(line.product_id)
         if product is None or not product.is_active:
             raise ProductUnavailable(f"No product {line.product_id} is for sale.", field=f"items.{index}.product_id")
         priced.append({"product_id": str(product.pk), "quantity": line.quantity, "price": str(product.price)})
-    return priced
+    first = products[lines[0].product_id].name
+    # Toss takes an orderName of up to 100 characters.
+    order_name = first[:100] if len(lines) == 1 else f"{first[:90]} 외 {len(lines) - 1}건"
+    return priced, order_name
+
+
+def order_number_allocate() -> str:
+    """The next order number of today (shop time), `YYYYMMDD-NNNNNN`, taken under the day's counter
+    row lock in a short transaction of its own: concurrent checkouts never get the same number, and
+    a placement that fails afterwards leaves a gap, never a duplicate."""
+    day = timezone.localdate(timezone=ZoneInfo(settings.TIME_ZONE))  # the shop's day, whatever zone is active
+    with transaction.atomic():
+        OrderNumberCounter.objects.bulk_create([OrderNumberCounter(day=day)], ignore_conflicts=True)
+        counter = OrderNumberCounter.objects.select_for_update().get(day=day)
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+    return f"{day:%Y%m%d}-{counter.last_number:06d}"
 
 
 def order_place(
-    *, customer_id: UUID, lines: list[OrderLine], payment_token: str | None, idempotency_key: str | None
+    *,
+    customer_id: UUID,
+    lines: list[OrderLine] | None = None,
+    from_cart: bool = False,
+    shipping: ShippingAddress | None = None,
+    address_id: UUID | None = None,
+    delivery_memo: str = "",
+    payment_method: str = PaymentMethod.CARD,
+    bank: str | None = None,
+    payment_token: str | None = None,
+    idempotency_key: str | None = None,
 ) -> tuple[Order, bool]:
     """Place an order through the place-order saga; returns (order, replayed).
 
-    With a payment token the saga runs to the end (PAID, or CANCELLED with the reason). Without
-    one it stops at the payment step with the order PENDING, stock held, until the customer
-    confirms the payment (`order_payment_confirm`) or the order expires. An Idempotency-Key
-    already used by this customer returns that order, also when both requests race: the order
-    row (unique per customer and key) is created in the saga's first transaction, so a losing
-    request leaves nothing behind.
+    The items are `lines` or, with `from_cart`, the customer's cart: its lines at catalog prices,
+    refused before anything happens when it is empty (CartEmpty), holds a product no longer for
+    sale (CartProductUnavailable) or more than the stock (InsufficientStock). The saga's first
+    transaction locks the cart, checks it still holds those lines (CartChanged) and empties it
+    with the order's creation: of concurrent checkouts of one cart one makes the order. A failed
+    or cancelled order does not put its lines back.
+
+    It ships to `shipping`, or to the address `address_id` of the customer's address book, copied
+    onto the order. The amounts are the server's: items at catalog prices plus the shipping fee
+    (orders.pricing). An order number is given out before the saga starts.
+
+    Paid by card: with a payment token the saga runs to the end (PAID, or CANCELLED with the
+    reason); without one it stops at the payment step with the order PENDING, stock held, until
+    the customer confirms the payment (`order_pay`) or the order expires after
+    ORDER_PAYMENT_TIMEOUT_MINUTES. By virtual account (`bank` required; `payment_token` picks a
+    scenario of the fake PG): the account is issued at once and the order waits PENDING, stock
+    held, for the deposit until ORDER_VIRTUAL_ACCOUNT_DAYS later (the account's due date).
+
+    An Idempotency-Key already used by this customer returns that order, also when both requests
+    race: the order row (unique per customer and key) is created in the saga's first transaction,
+    so a losing request leaves nothing behind.
     """
-    if idempotency_key:
-        existing = selectors.order_list_for_customer(customer_id=customer_id).filter(idempotency_key=idempotency_key)
-        if order := existing.first():
-            return _replay(order, lines), True
-    priced = _priced_lines(lines)
-    total = sum((Decimal(line["price"]) * line["quantity"] for line in priced), Decimal(0))
+    if from_cart == (lines is not None):
+        raise ValueError("An order is placed from `lines` or `from_cart`: exactly one of them.")
+    if (shipping is None) == (address_id is None):
+        raise errors.ShippingAddressRequired(field="address")
+    virtual_account = PaymentMethod(payment_method) == PaymentMethod.VIRTUAL_ACCOUNT
+    if virtual_account and not bank:
+        raise ValueError("A virtual account is issued at a bank: `bank` is required.")
+    if idempotency_key and (order := _replayed(customer_id=customer_id, idempotency_key=idempotency_key, lines=lines)):
+        return order, True
+    request_lines = lines
+    if from_cart:
+        lines = _cart_lines(customer_id=customer_id)
+    priced, order_name = _priced_lines(lines, from_cart=from_cart)
+    items_amount = sum((Decimal(line["price"]) * line["quantity"] for line in priced), Decimal(0))
+    fee = shipping_fee_for(items_amount)
+    total = items_amount + fee
     if total > MAX_ORDER_TOTAL:
-        raise errors.OrderTooLarge(field="items")
+        raise errors.OrderTooLarge(field="from_cart" if from_cart else "items")
+    if address_id is not None:
+        shipping = shipping_address_from_book(customer_id=customer_id, address_id=address_id)
+    wait = (
+        timedelta(days=settings.ORDER_VIRTUAL_ACCOUNT_DAYS)
+        if virtual_account
+        else timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
+    )
     order_id = uuid4()
     payload = {
         "order_id": str(order_id),
+        "order_number": order_number_allocate(),
         "customer_id": str(customer_id),
         "idempotency_key": idempotency_key,
+        FROM_CART: from_cart,
         "lines": priced,
+        "order_name": order_name,
+        "items_amount": str(items_amount),
+        "shipping_fee": str(fee),
         "total": str(total),
-        "payment_token": payment_token,
-        TWO_STEP_PAYMENT: not payment_token,
+        "shipping": asdict(shipping),
+        "delivery_memo": delivery_memo,
+        "payment_method": PaymentMethod(payment_method).value,
+        "payment_due_at": (timezone.now() + wait).isoformat(),
+        "bank": bank if virtual_account else None,
+        # A card is paid with a token; a virtual account's token only picks the fake PG's scenario.
+        "payment_token": None if virtual_account else payment_token,
+        SANDBOX_SCENARIO: payment_token if virtual_account else None,
+        TWO_STEP_PAYMENT: not virtual_account and not payment_token,
     }
     try:
         saga_services.saga_start(saga_type=PLACE_ORDER, payload=payload)
     except IntegrityError:
+        # The same key won a race: its order was committed while this one's insert waited on it.
         if not idempotency_key:
             raise
-        order = selectors.order_list_for_customer(customer_id=customer_id).get(idempotency_key=idempotency_key)
-        return _replay(order, lines), True
+        order = _replayed(customer_id=customer_id, idempotency_key=idempotency_key, lines=request_lines)
+        if order is None:
+            raise
+        return order, True
+    except (errors.CartEmpty, errors.CartChanged):
+        # Another checkout of this cart emptied it first: with the same key, this request's own twin.
+        if idempotency_key and (
+            order := _replayed(customer_id=customer_id, idempotency_key=idempotency_key, lines=request_lines)
+        ):
+            return order, True
+        raise
     order = selectors.order_list_for_customer(customer_id=customer_id).get(pk=order_id)
     if order.status == OrderStatus.CANCELLED:
         metrics.ORDERS_FAILED.labels(reason=order.cancel_reason).inc()
@@ -112,8 +273,11 @@ def order_pay(*, customer_id: UUID, order_id: UUID, payment_key: str, amount: De
 
     The amount must equal the order total (a tampered amount is refused before the PG is called).
     An order that is no longer waiting is left as it is: payments reports that payment's outcome.
+    An order paid by virtual account is paid by its deposit, never confirmed (OrderNotPayable).
     """
     order = selectors.order_get_for_customer(customer_id=customer_id, order_id=order_id)
+    if order.payment_method == PaymentMethod.VIRTUAL_ACCOUNT:
+        raise OrderNotPayable("The order is paid by a deposit into its virtual account.", field="orderId")
     if amount != order.total_amount:
         raise PaymentAmountMismatch(field="amount")
     if order.status == OrderStatus.PENDING:
@@ -174,13 +338,15 @@ def order_status_change(*, order_id: UUID, to_status: str, by: Actor) -> Order:
 
 
 def order_expire_unpaid(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Cancel PENDING orders older than ORDER_PAYMENT_TIMEOUT_MINUTES (their stock goes back).
+    """Cancel PENDING orders past their payment deadline (their stock goes back): each order's own
+    `payment_due_at`, ORDER_PAYMENT_TIMEOUT_MINUTES after placement when paid by card,
+    ORDER_VIRTUAL_ACCOUNT_DAYS when waiting for a deposit (whose account is then cancelled at the PG).
 
     An order whose saga is running right now (a payment in flight) is left for the next run.
     Returns how many orders expired.
     """
-    cutoff = (now or timezone.now()) - timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES)
-    stale = Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff).order_by("created_at")
+    stale = Order.objects.filter(status=OrderStatus.PENDING, payment_due_at__lt=now or timezone.now())
+    stale = stale.order_by("payment_due_at")
     expired = 0
     for order_id in stale.values_list("pk", flat=True)[:limit]:
         try:
@@ -193,18 +359,41 @@ def order_expire_unpaid(*, now: datetime | None = None, limit: int = 500) -> int
 
 def order_payment_changed(*, order_id: UUID, by: Actor) -> None:
     """The PG reported a payment change (a verified webhook): no money stays taken for a
-    cancelled order, a paid order whose payment was cancelled at the PG is cancelled, and a
-    PENDING order whose unanswered attempt the PG approved after all goes on to PAID."""
+    cancelled order (a deposit that came too late is refunded), a paid order whose payment was
+    cancelled at the PG is cancelled, and a PENDING order whose unanswered attempt the PG approved
+    after all, or whose virtual account received the deposit, goes on to PAID. A PENDING order
+    whose virtual account the PG closed (expired, cancelled in its dashboard) is cancelled at
+    once: nothing can be deposited any more."""
     order = Order.objects.get(pk=order_id)
     approved = payment_selectors.payment_approved_for_order(order_id=order_id)
+    by_deposit = order.payment_method == PaymentMethod.VIRTUAL_ACCOUNT
     if order.status == OrderStatus.CANCELLED:
         payment_services.payment_void_for_order(order_id=order_id, reason="order was cancelled")
     elif order.status == OrderStatus.PAID and approved is None:
         _cancel(order_id=order_id, by=by, reason=CancelReason.PAYMENT_CANCELLED, note="")
     elif order.status == OrderStatus.PENDING and approved is not None:
         # A runner in flight (busy) or a compensation (not waiting) finishes with that payment itself.
+        # A deposit needs no token: the payment step finds the virtual account's payment approved.
+        paid_with = {} if by_deposit else {"payment_token": approved.payment_key}
         with contextlib.suppress(SagaBusy, SagaNotWaiting):
-            saga_services.saga_resume(saga_id=order.saga_id, payload_update={"payment_token": approved.payment_key})
+            saga_services.saga_resume(saga_id=order.saga_id, payload_update=paid_with)
+    elif order.status == OrderStatus.PENDING and by_deposit and _virtual_account_closed(order_id=order_id):
+        account = payment_selectors.virtual_account_latest(order_id=order_id)
+        expired = account.failure_code == VIRTUAL_ACCOUNT_EXPIRED
+        reason = CancelReason.PAYMENT_EXPIRED if expired else CancelReason.PAYMENT_CANCELLED
+        # A runner in flight (the issue being repeated) or a cancellation under way decides instead.
+        with contextlib.suppress(SagaBusy, errors.OrderNotCancellable):
+            _cancel(order_id=order_id, by=by, reason=reason, note=account.failure_code)
+
+
+def _virtual_account_closed(*, order_id: UUID) -> bool:
+    """Whether the order's virtual account was issued and is closed for deposits: none open, none
+    whose issue is still unanswered."""
+    return (
+        payment_selectors.virtual_account_latest(order_id=order_id) is not None
+        and payment_selectors.payment_waiting_for_order(order_id=order_id) is None
+        and not payment_selectors.payment_attempts_unsettled(order_id=order_id).exists()
+    )
 
 
 @transaction.atomic
@@ -213,3 +402,94 @@ def order_backdate_for_demo(*, order_id: UUID, placed_at: datetime) -> None:
     Order.objects.filter(pk=order_id).update(created_at=placed_at, updated_at=placed_at)
     OrderItem.objects.filter(order_id=order_id).update(created_at=placed_at)
     OrderEvent.objects.filter(order_id=order_id).update(created_at=placed_at)
+
+
+# --- cart ---
+
+
+def _cart_for_update(*, customer_id: UUID, create: bool = False) -> Cart | None:
+    """The customer's cart under its row lock (created first when `create`), inside the caller's
+    transaction. Every write of a cart, and the checkout that empties it, takes this lock: they
+    apply one after the other, so the line and quantity bounds hold under concurrent requests."""
+    cart = Cart.objects.select_for_update().filter(customer_id=customer_id).first()
+    if cart is None and create:
+        # Two first adds at once: one inserts, the other's insert waits for it and then does nothing.
+        Cart.objects.bulk_create([Cart(customer_id=customer_id)], ignore_conflicts=True)
+        cart = Cart.objects.select_for_update().get(customer_id=customer_id)
+    return cart
+
+
+def _check_line_quantity(quantity: int) -> None:
+    if quantity > settings.ORDER_MAX_QUANTITY:
+        raise errors.CartQuantityLimitReached(
+            f"A cart line holds at most {settings.ORDER_MAX_QUANTITY} units.", field="quantity"
+        )
+
+
+def cart_add(*, customer_id: UUID, product_id: UUID, quantity: int) -> tuple[CartItem, bool]:
+    """Put `quantity` units of a product for sale into the customer's cart, on top of those already
+    there; returns (line, created). The cart is created on the first add.
+
+    The line records the catalog price of now as its price when added: the customer saw it to add
+    the product (again). Refused, leaving the cart as it was: a product unknown or not for sale
+    (404 `product_not_found`), a line past ORDER_MAX_QUANTITY units or a cart past ORDER_MAX_LINES
+    products (409). Stock is not checked here: the cart view flags a short line, checkout refuses it.
+    """
+    product = product_selectors.product_map(product_ids=[product_id]).get(product_id)
+    if product is None or not product.is_active:
+        raise ProductNotFound(f"No product {product_id} is for sale.", field="product_id")
+    with transaction.atomic():
+        cart = _cart_for_update(customer_id=customer_id, create=True)
+        lines = {line.product_id: line for line in CartItem.objects.filter(cart=cart)}
+        line = lines.get(product_id)
+        if line is None:
+            if len(lines) >= settings.ORDER_MAX_LINES:
+                raise errors.CartLineLimitReached(
+                    f"A cart holds at most {settings.ORDER_MAX_LINES} products.", field="product_id"
+                )
+            _check_line_quantity(quantity)
+            line = CartItem.objects.create(
+                cart=cart, product_id=product_id, quantity=quantity, price_when_added=product.price
+            )
+        else:
+            _check_line_quantity(line.quantity + quantity)
+            # Read and written under the cart's lock: no concurrent add of this line in between.
+            line.quantity += quantity
+            line.price_when_added = product.price
+            line.save(update_fields=["quantity", "price_when_added", "updated_at"])
+        cart.save(update_fields=["updated_at"])
+    return line, line.product_id not in lines
+
+
+def cart_set_quantity(*, customer_id: UUID, product_id: UUID, quantity: int) -> CartItem:
+    """Set how many units of a product in the customer's cart (1 to ORDER_MAX_QUANTITY); its price
+    when added stays. A product not in the cart is a 404 `cart_item_not_found`."""
+    _check_line_quantity(quantity)
+    with transaction.atomic():
+        cart = _cart_for_update(customer_id=customer_id)
+        line = cart and CartItem.objects.filter(cart=cart, product_id=product_id).first()
+        if line is None:
+            raise errors.CartItemNotFound()
+        line.quantity = quantity
+        line.save(update_fields=["quantity", "updated_at"])
+        cart.save(update_fields=["updated_at"])
+    return line
+
+
+def cart_remove(*, customer_id: UUID, product_id: UUID) -> None:
+    """Take a product out of the customer's cart; one not in it is a 404 `cart_item_not_found`."""
+    with transaction.atomic():
+        cart = _cart_for_update(customer_id=customer_id)
+        removed = cart and CartItem.objects.filter(cart=cart, product_id=product_id).delete()[0]
+        if not removed:
+            raise errors.CartItemNotFound()
+        cart.save(update_fields=["updated_at"])
+
+
+def cart_clear(*, customer_id: UUID) -> None:
+    """Empty the customer's cart (a customer without one has nothing to empty)."""
+    with transaction.atomic():
+        cart = _cart_for_update(customer_id=customer_id)
+        if cart is not None:
+            CartItem.objects.filter(cart=cart).delete()
+            cart.save(update_fields=["updated_at"])

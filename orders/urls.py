@@ -4,6 +4,9 @@ from orders import api
 
 urlpatterns = [
     path("", api.OrderListCreateApi.as_view(), name="orders-list"),
+    path("cart/", api.CartApi.as_view(), name="orders-cart"),
+    path("cart/items/", api.CartItemAddApi.as_view(), name="orders-cart-items"),
+    path("cart/items/<uuid:product_id>/", api.CartItemApi.as_view(), name="orders-cart-item"),
     path("<uuid:order_id>/", api.OrderDetailApi.as_view(), name="orders-detail"),
     path("<uuid:order_id>/cancel/", api.OrderCancelApi.as_view(), name="orders-cancel"),
     path("staff/", api.StaffOrderListApi.as_view(), name="orders-staff-list"),

@@ -29,9 +29,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from conftest import client_for, order_body, order_line, place_order
-from customers.models import Customer, User
-from orders.models import Order
+from conftest import SHIPPING_ADDRESS, client_for, order_body, order_line, place_order
+from customers.models import Customer, CustomerAddress, User
+from orders.models import CartItem, Order
 from payments.models import Payment, WebhookEvent
 from products.models import Category, Product, Review, StockAdjustment
 from saga.models import SagaInstance
@@ -68,6 +68,14 @@ ACCESS = {
     ("api/v1/customers/logout/", "POST"): Access(PUBLIC, fresh_refresh, ok=(204,)),
     ("api/v1/customers/me/", "GET"): Access(CUSTOMER),
     ("api/v1/customers/me/", "PATCH"): Access(CUSTOMER, lambda w: {"name": "새 이름"}),
+    ("api/v1/customers/me/addresses/", "GET"): Access(CUSTOMER),
+    ("api/v1/customers/me/addresses/", "POST"): Access(
+        CUSTOMER, lambda w: {"label": "회사", **SHIPPING_ADDRESS}, ok=(201,)
+    ),
+    ("api/v1/customers/me/addresses/<uuid:address_id>/", "GET"): Access(OWNER),
+    ("api/v1/customers/me/addresses/<uuid:address_id>/", "PATCH"): Access(OWNER, lambda w: {"detail": "13층"}),
+    ("api/v1/customers/me/addresses/<uuid:address_id>/", "DELETE"): Access(OWNER, ok=(204,)),
+    ("api/v1/customers/me/addresses/<uuid:address_id>/default/", "POST"): Access(OWNER),
     ("api/v1/customers/staff/", "GET"): Access(STAFF),
     ("api/v1/customers/staff/", "POST"): Access(STAFF, new_email, ok=(201,)),
     ("api/v1/customers/staff/<uuid:customer_id>/", "GET"): Access(STAFF),
@@ -95,6 +103,12 @@ ACCESS = {
     ("api/v1/orders/", "GET"): Access(CUSTOMER),
     ("api/v1/orders/", "POST"): Access(CUSTOMER, one_line, ok=(201,)),
     ("api/v1/orders/<uuid:order_id>/", "GET"): Access(OWNER),
+    ("api/v1/orders/cart/", "GET"): Access(CUSTOMER),
+    ("api/v1/orders/cart/", "DELETE"): Access(CUSTOMER, ok=(204,)),
+    ("api/v1/orders/cart/items/", "POST"): Access(CUSTOMER, lambda w: order_line(w.product), ok=(200, 201)),
+    # A's cart holds the product: another customer's cart has no such line.
+    ("api/v1/orders/cart/items/<uuid:product_id>/", "PATCH"): Access(OWNER, lambda w: {"quantity": 2}),
+    ("api/v1/orders/cart/items/<uuid:product_id>/", "DELETE"): Access(OWNER),
     ("api/v1/orders/<uuid:order_id>/cancel/", "POST"): Access(OWNER, lambda w: {"reason": "마음이 바뀜"}),
     ("api/v1/orders/staff/", "GET"): Access(STAFF),
     ("api/v1/orders/staff/<uuid:order_id>/", "GET"): Access(STAFF),
@@ -112,7 +126,16 @@ ACCESS = {
         PUBLIC,
         lambda w: {"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": uuid.uuid4().hex, "data": {"paymentKey": "x"}},
     ),
+    # Also unsigned: the account's secret is checked, then the payment fetched from the PG.
+    ("api/v1/payments/webhooks/toss/deposit/", "POST"): Access(
+        PUBLIC,
+        lambda w: {"createdAt": uuid.uuid4().hex, "secret": "x", "status": "DONE", "orderId": str(uuid.uuid4())},
+    ),
     ("api/v1/payments/staff/", "GET"): Access(STAFF),
+    # The fake PG's deposit into A's virtual account (staff only, and only with the fake gateway).
+    ("api/v1/payments/staff/fake-deposit/", "POST"): Access(
+        STAFF, lambda w: {"order": w.awaiting_deposit.order_number}
+    ),
     ("api/v1/payments/staff/<uuid:payment_id>/refund/", "POST"): Access(STAFF, lambda w: {"reason": "환불 요청"}),
     ("api/v1/recommendations/me/", "GET"): Access(CUSTOMER),
     ("api/v1/recommendations/<uuid:product_id>/", "GET"): Access(PUBLIC),
@@ -182,8 +205,14 @@ def world(customer_factory, staff_user, product_factory) -> SimpleNamespace:
     as_a = client_for(a.user)
     paid = place_order(as_a, [order_line(product)])
     unpaid = place_order(as_a, [order_line(reviewed)], pay_with=None)
+    awaiting_deposit = place_order(
+        as_a, [order_line(reviewed)], pay_with="tok_va_deposit_later", payment_method="virtual_account", bank="88"
+    )
     review = as_a.post(f"/api/v1/products/{reviewed.pk}/reviews/", {"rating": 5, "content": "좋아요"})
-    assert (paid.status_code, unpaid.status_code, review.status_code) == (201, 201, 201)
+    address = as_a.post("/api/v1/customers/me/addresses/", {"label": "집", **SHIPPING_ADDRESS}, format="json")
+    in_cart = as_a.post("/api/v1/orders/cart/items/", order_line(product), format="json")
+    created = (paid, unpaid, awaiting_deposit, review, address, in_cart)
+    assert [response.status_code for response in created] == [201] * len(created)
     paid_order, unpaid_order = Order.objects.get(pk=paid.json()["id"]), Order.objects.get(pk=unpaid.json()["id"])
     return SimpleNamespace(
         a=a,
@@ -191,7 +220,9 @@ def world(customer_factory, staff_user, product_factory) -> SimpleNamespace:
         staff=staff_user,
         product=product,
         unpaid=unpaid_order,
+        awaiting_deposit=Order.objects.get(pk=awaiting_deposit.json()["id"]),
         params={
+            "address_id": address.json()["id"],
             "customer_id": b.pk,  # staff deactivate this account; B has had its turn by then
             "product_id": product.pk,
             "order_id": paid_order.pk,
@@ -216,6 +247,8 @@ def snapshot() -> tuple:
         list(Product.objects.order_by("pk").values_list("pk", "stock", "price", "is_active")),
         list(Customer.objects.order_by("pk").values_list("pk", "name", "phone")),
         list(User.objects.order_by("pk").values_list("pk", "is_active")),
+        list(CustomerAddress.objects.order_by("pk").values_list("pk", "detail", "is_default")),
+        list(CartItem.objects.order_by("pk").values_list("pk", "quantity")),
         Category.objects.count(),
         StockAdjustment.objects.count(),
         WebhookEvent.objects.count(),

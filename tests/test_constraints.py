@@ -24,7 +24,7 @@ def product():
 
 @pytest.fixture
 def order(customer):
-    return OrderFactory(customer=customer, total_amount=Decimal("129000"))
+    return OrderFactory(customer=customer, items_amount=Decimal("129000"))
 
 
 def refuses(create) -> bool:
@@ -100,13 +100,24 @@ def test_payment_idempotency_key_is_unique(order):
 
 def test_idempotency_key_unique_per_customer_only(customer_factory):
     first, second = customer_factory(), customer_factory()
-    Order.objects.create(customer=first, total_amount=1, idempotency_key="key-1")
-    assert refuses(lambda: Order.objects.create(customer=first, total_amount=1, idempotency_key="key-1"))
+    OrderFactory(customer=first, idempotency_key="key-1")
+    assert refuses(lambda: OrderFactory(customer=first, idempotency_key="key-1"))
     # Another customer may use the same key; orders without a key never collide.
-    Order.objects.create(customer=second, total_amount=1, idempotency_key="key-1")
-    Order.objects.create(customer=first, total_amount=1)
-    Order.objects.create(customer=first, total_amount=1)
+    OrderFactory(customer=second, idempotency_key="key-1")
+    OrderFactory(customer=first)
+    OrderFactory(customer=first)
     assert Order.objects.count() == 4
+
+
+def test_an_order_number_is_given_once(order):
+    assert refuses(lambda: OrderFactory(order_number=order.order_number))
+
+
+def test_an_order_total_is_its_items_plus_the_shipping_fee(order):
+    assert refuses(lambda: Order.objects.filter(pk=order.pk).update(total_amount=order.total_amount + 1))
+    assert refuses(lambda: Order.objects.filter(pk=order.pk).update(shipping_fee=Decimal(3000)))
+    Order.objects.filter(pk=order.pk).update(shipping_fee=Decimal(3000), total_amount=Decimal(132000))
+    assert Order.objects.get(pk=order.pk).total_amount == Decimal(132000)
 
 
 def test_webhook_event_is_stored_once_per_pg_event(db):

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import access_token_for, live_database_url
+from conftest import SHIPPING_ADDRESS, access_token_for, live_database_url
 from customers.tests.factories import CustomerFactory, StaffFactory
 from orders import services as order_services
 from payments.models import Payment
@@ -96,6 +96,7 @@ def seed_shop() -> dict[str, str]:
     order, _ = order_services.order_place(
         customer_id=customer.pk,
         lines=[order_services.OrderLine(product_id=product.pk, quantity=1)],
+        shipping=order_services.ShippingAddress(**SHIPPING_ADDRESS),
         payment_token="tok_approve",
         idempotency_key=None,
     )

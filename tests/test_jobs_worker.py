@@ -48,7 +48,7 @@ def test_a_worker_runs_both_jobs_from_the_redis_broker(worker, customer_factory,
         for name in ("수분 크림", "토너")
     )
     reviewers = [customer_factory() for _ in range(3)]
-    order = OrderFactory(customer=reviewers[0], total_amount=Decimal("25000"), status=OrderStatus.PAID)
+    order = OrderFactory(customer=reviewers[0], items_amount=Decimal("25000"), status=OrderStatus.PAID)
     OrderItemFactory(order=order, product=cream)
     yesterday = timezone.now() - timedelta(days=1)
     Order.objects.filter(pk=order.pk).update(created_at=yesterday)

@@ -40,6 +40,7 @@ def test_staff_sign_in_and_open_the_dashboard(live_server, page, staff_login, sc
 def test_staff_refund_an_order_with_the_admin_action(
     live_server, page, staff_login, screenshot, customer, product_factory
 ):
+    from conftest import SHIPPING_ADDRESS
     from orders import services as order_services
     from orders.models import Order
     from orders.services import OrderLine
@@ -50,6 +51,7 @@ def test_staff_refund_an_order_with_the_admin_action(
     order, _ = order_services.order_place(
         customer_id=customer.id,
         lines=[OrderLine(product_id=earphones.id, quantity=2)],
+        shipping=order_services.ShippingAddress(**SHIPPING_ADDRESS),
         payment_token="tok_approve",
         idempotency_key=None,
     )

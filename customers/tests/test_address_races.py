@@ -1,13 +1,9 @@
 """Concurrent changes to one address book run one after the other (the customer's row is locked):
 real threads on PostgreSQL, each with its own connection, through the API."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 
-from conftest import client_for
+from conftest import client_for, in_threads
 from customers import services
 from customers.models import CustomerAddress
 
@@ -23,26 +19,11 @@ ADDRESS = {
 }
 
 
-def all_at_once(calls) -> list:
-    """Run the calls in threads released together; each thread closes its own connection."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            return call()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def test_concurrent_set_defaults_end_with_exactly_one_default(customer):
     addresses = [services.address_create(customer_id=customer.pk, label=f"주소 {n}", **ADDRESS) for n in range(THREADS)]
     clients = [client_for(customer.user) for _ in addresses]
 
-    responses = all_at_once(
+    responses = in_threads(
         [
             lambda client=client, address=address: client.post(f"{ADDRESSES}{address.pk}/default/")
             for client, address in zip(clients, addresses, strict=True)
@@ -56,7 +37,7 @@ def test_concurrent_set_defaults_end_with_exactly_one_default(customer):
 def test_concurrent_first_addresses_make_one_default(customer):
     clients = [client_for(customer.user) for _ in range(THREADS)]
 
-    responses = all_at_once(
+    responses = in_threads(
         [
             lambda client=client, n=n: client.post(ADDRESSES, ADDRESS | {"label": f"주소 {n}"}, format="json")
             for n, client in enumerate(clients)
@@ -85,7 +66,7 @@ def test_concurrent_creates_deletes_and_set_defaults_keep_one_default(customer):
         for client, (method, url, body) in zip(clients, requests, strict=True)
     ]
 
-    responses = all_at_once(calls)
+    responses = in_threads(calls)
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 4 + [201] * THREADS + [204] * 4, [r.content for r in responses]
@@ -98,7 +79,7 @@ def test_concurrent_creates_never_pass_the_limit(customer, settings):
     services.address_create(customer_id=customer.pk, label="집", **ADDRESS)
     clients = [client_for(customer.user) for _ in range(THREADS)]
 
-    responses = all_at_once(
+    responses = in_threads(
         [
             lambda client=client, n=n: client.post(ADDRESSES, ADDRESS | {"label": f"주소 {n}"}, format="json")
             for n, client in enumerate(clients)

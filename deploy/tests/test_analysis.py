@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from conftest import LiveProcess, shared_database_url
+from conftest import SHIPPING_ADDRESS, LiveProcess, shared_database_url
 from deploy import bluegreen
 from deploy.local.mesh import GUNICORN_CONFIG, Mesh
 from deploy.local.net import call_json, free_port
@@ -145,7 +145,7 @@ class Shopper:
 
     def order(self, token: str) -> int:
         items = [{"product_id": self.product_id, "quantity": 1}]
-        body = {"items": items, "payment_token": token}
+        body = {"items": items, "address": SHIPPING_ADDRESS, "payment_token": token}
         return call_json(f"{self.url}/api/v1/orders/", "POST", body, token=self.token).status
 
     def orders(self) -> int:

@@ -170,12 +170,12 @@ def test_the_customer_flow_is_served_by_each_modules_own_process(mesh):
         "POST",
         "/api/v1/orders/",
         201,
-        {"items": [{"product_id": in_stock["id"], "quantity": 1}], "payment_token": "tok_approve"},
+        order_body([{"product_id": in_stock["id"], "quantity": 1}]),
         token=token,
     )
     assert order["status"] == "PAID"
     payments = step("payment-api", "GET", "/api/v1/payments/", 200, token=token)["results"]
-    assert [(payment["status"], payment["amount"]) for payment in payments] == [("APPROVED", in_stock["price"])]
+    assert [(payment["status"], payment["amount"]) for payment in payments] == [("APPROVED", order["total_amount"])]
     assert step("saga-tracker", "GET", "/api/v1/saga/", 401)["code"] == "not_authenticated"
     assert "Log in | C4ang staff" in step("admin", "GET", "/admin/login/", 200)
 

@@ -5,11 +5,12 @@ from django.core.management import CommandError, call_command
 
 
 @pytest.mark.django_db
-def test_expire_orders_cancels_stale_unpaid_orders_and_returns_their_stock(customer, product_factory, settings):
+def test_expire_orders_cancels_stale_unpaid_orders_and_returns_their_stock(customer, product_factory):
     from datetime import timedelta
 
     from django.utils import timezone
 
+    from conftest import SHIPPING_ADDRESS
     from orders import services as order_services
     from orders.models import Order
     from products.models import Product
@@ -18,12 +19,12 @@ def test_expire_orders_cancels_stale_unpaid_orders_and_returns_their_stock(custo
     order, _ = order_services.order_place(
         customer_id=customer.id,
         lines=[order_services.OrderLine(product_id=speaker.id, quantity=3)],
+        shipping=order_services.ShippingAddress(**SHIPPING_ADDRESS),
         payment_token=None,
         idempotency_key=None,
     )
     assert Product.objects.get(pk=speaker.pk).stock == 1
-    stale = timezone.now() - timedelta(minutes=settings.ORDER_PAYMENT_TIMEOUT_MINUTES + 1)
-    Order.objects.filter(pk=order.pk).update(created_at=stale)
+    Order.objects.filter(pk=order.pk).update(payment_due_at=timezone.now() - timedelta(seconds=1))
 
     call_command("expire_orders")
 

@@ -2,13 +2,12 @@
 concurrent replays of one Idempotency-Key make one order and one charge."""
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 
-from conftest import ORDERS, client_for, order_line, place_order
+from conftest import ORDERS, client_for, in_threads, order_line, place_order
 from orders.models import Order
 from payments.models import Payment
 from products.models import Product
@@ -19,22 +18,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 # PostgreSQL allows 100 connections on the CI machine, shared with other test runs: the orders
 # run from a pool of this many threads, each with its own connection.
 THREADS = 32
-
-
-def in_threads(calls, workers):
-    """Run the calls at once (they start together at a barrier), each thread on its own connection."""
-    barrier = threading.Barrier(min(workers, len(calls)))
-
-    def run(call):
-        try:
-            if len(calls) <= workers:
-                barrier.wait(timeout=30)
-            return call()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run, calls))
 
 
 # An oversell is caught only in the PostgreSQL pass of CI (postgres): SQLite runs one writer at a time.
@@ -158,7 +141,7 @@ def test_two_cards_confirmed_at_once_make_one_approved_payment(customer, product
     product = product_factory(price=Decimal("15000"), stock=5)
     client = client_for(customer.user)
     order = place_order(client, [order_line(product)], pay_with=None).json()
-    cards = [toss_sandbox.widget_pay(order["id"], 15000) for _ in range(2)]
+    cards = [toss_sandbox.widget_pay(order["id"], 18000) for _ in range(2)]  # with the shipping fee
 
     def confirm(card):
         body = {"paymentKey": card, "orderId": order["id"], "amount": order["total_amount"]}

@@ -28,7 +28,7 @@ from saga.tasks import recover_sagas
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
-PRICE = 10000
+PRICE = 50000  # one item of it ships free: an order's total is PRICE
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import ORDERS, client_for, order_line, place_order
+from conftest import ORDERS, SHIPPING_ADDRESS, client_for, order_body, order_line, place_order
 from orders.models import Order, OrderEvent
 from payments.models import Payment, PaymentEvent
 from products.models import Product
@@ -51,18 +51,18 @@ def test_happy_path_pays_the_order_at_catalog_prices(customer_client, customer, 
     ]
 
 
-def test_client_prices_are_ignored(customer_client, product_factory):
-    product = product_factory(price=Decimal("50000"))
+def test_client_prices_fees_and_totals_are_ignored(customer_client, product_factory):
+    product = product_factory(price=Decimal("40000"))
 
+    tampered = {"items_amount": "1", "shipping_fee": "0", "total_amount": "1", "total": "1"}
     response = customer_client.post(
-        ORDERS,
-        {"items": [{**order_line(product), "price": "1"}], "total_amount": "1", "payment_token": "tok_approve"},
-        format="json",
+        ORDERS, order_body([{**order_line(product), "price": "1"}], **tampered), format="json"
     )
 
     assert response.status_code == 201
-    assert response.json()["total_amount"] == "50000.00"
-    assert Payment.objects.get().amount == Decimal("50000.00")
+    body = response.json()
+    assert (body["items_amount"], body["shipping_fee"], body["total_amount"]) == ("40000.00", "3000.00", "43000.00")
+    assert Payment.objects.get().amount == Decimal("43000.00")
 
 
 def test_short_stock_cancels_the_order_and_takes_nothing(customer_client, product_factory):
@@ -173,6 +173,7 @@ def test_inactive_customer_places_nothing(customer, product_factory):
         services.order_place(
             customer_id=customer.pk,
             lines=[services.OrderLine(product_id=product.pk, quantity=1)],
+            shipping=services.ShippingAddress(**SHIPPING_ADDRESS),
             payment_token="tok_approve",
             idempotency_key=None,
         )
@@ -195,6 +196,7 @@ def test_unknown_customer_places_nothing(db, product_factory):
         services.order_place(
             customer_id=uuid.uuid4(),
             lines=[services.OrderLine(product_id=product.pk, quantity=1)],
+            shipping=services.ShippingAddress(**SHIPPING_ADDRESS),
             payment_token="tok_approve",
             idempotency_key="k",
         )
@@ -228,7 +230,7 @@ def test_unknown_customer_places_nothing(db, product_factory):
 def test_bad_order_input_is_a_400_that_changes_nothing(customer_client, product_factory, body, field, code):
     product = product_factory(stock=5)
     raw = str(body).replace("'PRODUCT'", f"'{product.pk}'")
-    body = eval(raw)  # noqa: S307 - the test's own literal with the product id filled in
+    body = {"address": SHIPPING_ADDRESS, **eval(raw)}  # noqa: S307 - the test's own literal with the product id filled in
 
     response = customer_client.post(ORDERS, body, format="json")
 
@@ -270,11 +272,7 @@ def test_order_total_above_the_money_field_is_refused(customer_client, product_f
 def test_malformed_idempotency_key_is_a_400(customer_client, product_factory, key):
     product = product_factory()
 
-    response = (
-        place_order(customer_client, [order_line(product)], key=None)
-        if False
-        else customer_client.post(ORDERS, {"items": [order_line(product)]}, format="json", HTTP_IDEMPOTENCY_KEY=key)
-    )
+    response = customer_client.post(ORDERS, order_body([order_line(product)]), format="json", HTTP_IDEMPOTENCY_KEY=key)
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from conftest import order_line, place_order
+from conftest import SHIPPING_ADDRESS, order_line, place_order
 from orders import services
 from orders.models import Order
 from payments.models import Payment
@@ -39,6 +39,7 @@ def interrupted(customer, product_factory, replace_saga_step):
             services.order_place(
                 customer_id=customer.pk,
                 lines=[services.OrderLine(product_id=product.pk, quantity=2)],
+                shipping=services.ShippingAddress(**SHIPPING_ADDRESS),
                 payment_token=token,
                 idempotency_key=None,
             )
@@ -118,7 +119,7 @@ def test_unpaid_orders_expire_and_release_stock(customer_client, product_factory
     product = product_factory(stock=5)
     unpaid = [order_line(product, 2)]
     old = place_order(customer_client, unpaid, pay_with=None).json()
-    Order.objects.filter(pk=old["id"]).update(created_at=timezone.now() - timedelta(minutes=31))
+    Order.objects.filter(pk=old["id"]).update(payment_due_at=timezone.now() - timedelta(minutes=1))
     fresh = place_order(customer_client, unpaid, pay_with=None).json()
     assert stock_of(product) == 1
 

@@ -2,18 +2,15 @@
 against the Toss sandbox. One account per order however many issue at once; a deposit callback
 delivered many times at once is verified with one lookup and changes the payment once."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import order_line, place_order
+from conftest import in_threads, order_line, place_order
 from orders.models import Order
 from payments import services as payment_services
 from payments.models import Payment, PaymentEvent
@@ -22,21 +19,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 DEPOSIT_CALLBACK = "/api/v1/payments/webhooks/toss/deposit/"
 THREADS = 7
-
-
-def all_at_once(calls) -> list:
-    """Run the calls in threads released together; each thread closes its own connection."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            return call()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 @pytest.fixture
@@ -60,7 +42,7 @@ def take_virtual_account(order, customer) -> Payment:
 
 
 def test_concurrent_issues_of_one_order_make_one_account(toss_sandbox, customer, unpaid_order):
-    payments = all_at_once([lambda: take_virtual_account(unpaid_order, customer) for _ in range(THREADS)])
+    payments = in_threads([lambda: take_virtual_account(unpaid_order, customer) for _ in range(THREADS)])
 
     assert {payment.pk for payment in payments} == {Payment.objects.get().pk}
     assert {payment.status for payment in payments} == {"WAITING"}
@@ -73,7 +55,7 @@ def test_a_deposit_callback_delivered_at_once_many_times_changes_the_payment_onc
     payment = take_virtual_account(unpaid_order, customer)
     callback = toss_sandbox.deposit(payment.payment_key)
 
-    responses = all_at_once(
+    responses = in_threads(
         [lambda: APIClient().post(DEPOSIT_CALLBACK, callback, format="json") for _ in range(THREADS)]
     )
 
