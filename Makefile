@@ -31,7 +31,7 @@ $(DEMO_SENTIMENT_MODEL)/config.json: | $(INSTALLED)
 run: export SENTIMENT_MODEL ?= $(abspath $(DEMO_SENTIMENT_MODEL))
 run: install $(DEMO_SENTIMENT_MODEL)/config.json
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo_data --if-empty
+	$(BIN)/python manage.py seed_demo_data --if-empty --run-jobs
 	@echo ""
 	@echo "  C4ang is serving every module on http://127.0.0.1:$(PORT)"
 	@echo "    API docs (Swagger UI):  http://127.0.0.1:$(PORT)/api/docs/"

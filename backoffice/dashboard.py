@@ -16,6 +16,7 @@ from c4ang.admin_display import krw
 from c4ang.jobs import job_run_latest
 from orders import selectors as order_selectors
 from payments import selectors as payment_selectors
+from payments.constants import PaymentMethod
 from products import selectors as product_selectors
 from saga import selectors as saga_selectors
 from saga.constants import SagaStatus
@@ -44,6 +45,12 @@ def dashboard_view(request):
         [(day.strftime("%m-%d"), float(row["revenue"]), krw(row["revenue"])) for day, row in per_day]
     )
 
+    by_method = order_selectors.order_totals_by_method(since=since)
+    empty_method = {"placed": 0, "paid": 0, "waiting": 0, "revenue": 0}
+    method_rows = []
+    for method in PaymentMethod:
+        row = by_method.get(method.value, empty_method)
+        method_rows.append({**row, "label": method.label, "revenue": krw(row["revenue"])})
     saga_counts = saga_selectors.saga_outcome_counts(since=since)
     declines = payment_selectors.payment_decline_counts(since=since)
     most_reviewed = product_selectors.product_most_reviewed(limit=10)
@@ -61,6 +68,10 @@ def dashboard_view(request):
         ],
         "orders_chart": orders_chart,
         "revenue_chart": revenue_chart,
+        "method_rows": method_rows,
+        "method_chart": bar_chart(
+            [(row["label"], row["placed"], f"{row['placed']}건") for row in method_rows], width=360
+        ),
         "saga_chart": bar_chart(
             [(status, saga_counts.get(status, 0), str(saga_counts.get(status, 0))) for status in SAGA_OUTCOMES],
             width=360,

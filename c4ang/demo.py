@@ -124,3 +124,48 @@ def demo_review(rng: random.Random, *, positive: bool | None = None) -> DemoRevi
 def labelled_reviews(rng: random.Random, count: int) -> list[DemoReview]:
     """Balanced positive/negative reviews for training or evaluating a sentiment model."""
     return [demo_review(rng, positive=index % 2 == 0) for index in range(count)]
+
+
+# (postal code, road address): real streets of Korean cities; the building numbers are made up.
+STREETS = [
+    ("06236", "서울특별시 강남구 테헤란로"),
+    ("04524", "서울특별시 중구 세종대로"),
+    ("03925", "서울특별시 마포구 월드컵북로"),
+    ("05551", "서울특별시 송파구 올림픽로"),
+    ("13494", "경기도 성남시 분당구 판교역로"),
+    ("16489", "경기도 수원시 팔달구 효원로"),
+    ("48058", "부산광역시 해운대구 센텀중앙로"),
+    ("41911", "대구광역시 중구 동성로"),
+    ("21999", "인천광역시 연수구 컨벤시아대로"),
+    ("61945", "광주광역시 서구 상무중앙로"),
+    ("34126", "대전광역시 유성구 대학로"),
+    ("63122", "제주특별자치도 제주시 노형로"),
+]
+DELIVERY_MEMOS = [
+    "",
+    "",
+    "문 앞에 놓아주세요",
+    "경비실에 맡겨주세요",
+    "배송 전에 연락 주세요",
+    "부재 시 택배함에 넣어주세요",
+]
+
+
+@dataclass(frozen=True)
+class DemoAddress:
+    label: str
+    postal_code: str
+    road_address: str
+    detail: str
+
+
+def demo_address(rng: random.Random, *, label: str) -> DemoAddress:
+    postal_code, street = rng.choice(STREETS)
+    detail = (
+        f"{rng.randint(101, 120)}동 {rng.randint(1, 25)}{rng.randint(1, 4):02d}호"
+        if label == "집"
+        else f"{rng.randint(2, 20)}층"
+    )
+    return DemoAddress(
+        label=label, postal_code=postal_code, road_address=f"{street} {rng.randint(1, 300)}", detail=detail
+    )

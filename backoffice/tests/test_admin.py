@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -42,7 +43,7 @@ def build_shop(size: int) -> dict:
     for n in range(size):
         for reviewer in customers:
             ReviewFactory(product=products[n], customer=reviewer, rating=1 + n % 5, content="좋아요")
-        order = OrderFactory(customer=customers[n], total_amount=Decimal(2000), status="PAID")
+        order = OrderFactory(customer=customers[n], items_amount=Decimal(2000), status="PAID")
         for product in products[:2]:
             OrderItemFactory(order=order, product=product)
         OrderEvent.objects.create(order=order, from_status="PENDING", to_status="PAID", actor="system")
@@ -124,8 +125,29 @@ def test_dashboard_shows_every_panel(staff_browser):
         assert f'id="{panel}"' in html
     # 3 paid orders of ₩2,000 today; 3 completed sagas; stock alerts list the products at 0, 1 and 2 units.
     assert "₩6,000" in html
-    assert html.count('class="c4ang-bar"') == 30 + 30 + 5
+    # orders and revenue per day, saga outcomes, orders by payment method
+    assert html.count('class="c4ang-bar"') == 30 + 30 + 5 + 2
     assert "상품0" in html
+
+
+def test_dashboard_shows_orders_by_payment_method(staff_browser):
+    customer = CustomerFactory()
+    for status in ("PAID", "PAID", "CANCELLED"):
+        OrderFactory(customer=customer, status=status, items_amount=Decimal(12000))
+    for status in ("PAID", "PENDING", "PENDING"):
+        OrderFactory(customer=customer, status=status, payment_method="virtual_account", items_amount=Decimal(30000))
+
+    html = staff_browser.get(reverse("admin-dashboard")).content.decode()
+
+    assert 'id="orders-by-method"' in html
+    table = html[html.index('id="revenue-by-method"') :]
+    table = table[: table.index("</table>")]
+    cells = {row[0]: list(row[1:]) for row in re.findall(r"<tr>" + "<td>([^<]*)</td>" * 5 + "</tr>", table)}
+    # orders, paid, awaiting payment, revenue of the paid ones
+    assert cells == {
+        "Card": ["3", "2", "0", "₩24,000"],
+        "Virtual account (가상계좌)": ["3", "1", "2", "₩30,000"],
+    }
 
 
 def test_payments_cannot_be_edited_by_hand(staff_browser):

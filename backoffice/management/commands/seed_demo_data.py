@@ -4,6 +4,7 @@ import random
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
@@ -15,6 +16,7 @@ from customers import selectors as customer_selectors
 from customers import services as customer_services
 from orders import services as order_services
 from orders.constants import OrderStatus
+from payments.constants import Bank, PaymentMethod
 from products import selectors as product_selectors
 from products import services as product_services
 
@@ -26,6 +28,9 @@ BATCH = 5000
 # This many products get enough recent reviews (>= 100) for the weekly sentiment job to pick them.
 POPULAR_PRODUCTS = 12
 HISTORY_DAYS = 60
+# Of the demo orders, this share is paid by virtual account (가상계좌); the rest by card.
+VIRTUAL_ACCOUNT_SHARE = 0.15
+CARTS = 25
 DEMO_DATA = Actor.system("seed_demo_data")
 DECLINE_CODES = [
     "REJECT_CARD_PAYMENT",
@@ -37,9 +42,10 @@ DECLINE_CODES = [
 
 class Command(BaseCommand):
     help = (
-        "Create demo data: categories, brands and products priced in KRW, customers, Korean reviews "
-        "(a dozen popular products with 100+ recent reviews each) and a staff login. Bulk inserts: "
-        "--products 100000 takes seconds."
+        "Create demo data: categories, brands and products priced in KRW, customers with their "
+        "addresses, Korean reviews (a dozen popular products with 100+ recent reviews each), orders by "
+        "card and by virtual account, some carts, and a staff login. Bulk inserts: --products 100000 "
+        "takes seconds."
     )
 
     def add_arguments(self, parser):
@@ -54,6 +60,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=2026, help="random seed: the same seed gives the same data")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when products already exist")
+        parser.add_argument(
+            "--run-jobs",
+            action="store_true",
+            help="then run the recommendation and sentiment jobs once, so that their results show at once",
+        )
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
@@ -104,18 +115,55 @@ class Command(BaseCommand):
                     }
                 )
         review_count = product_services.review_bulk_import(reviews=reviews)
-        paid = self._place_orders(rng, customers, [p for p in products if p.stock > 0], options["orders"], quiet)
+        addresses = self._address_book(rng, customers, quiet)
+        in_stock = [product for product in products if product.stock > 0]
+        paid = self._place_orders(rng, customers, addresses, in_stock, options["orders"], quiet)
+        carts = self._fill_carts(rng, customers, in_stock)
 
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created {len(products)} products, {len(customers)} customers, {review_count} reviews, "
-                f"{options['orders']} orders ({paid} paid). "
+                f"Created {len(products)} products, {len(customers)} customers with their addresses, "
+                f"{review_count} reviews, {options['orders']} orders ({paid} paid), {carts} carts. "
                 f"Staff login: {STAFF_EMAIL} / {STAFF_PASSWORD}; customers: demo{first}@c4ang.com … / {DEMO_PASSWORD}"
             )
         )
+        if options["run_jobs"]:
+            # The commands themselves: the same progress bars and run reports as when ops run them.
+            for job in ("run_recommendations", "run_sentiment"):
+                call_command(job, verbosity=options["verbosity"], stdout=self.stdout, stderr=self.stderr)
 
-    def _place_orders(self, rng: random.Random, customers, products, count: int, quiet: bool) -> int:
-        """Orders through the real saga (some declined, some shipped or delivered), spread over past days."""
+    def _address_book(self, rng: random.Random, customers, quiet: bool) -> dict:
+        """Every customer gets a home address (the default), a third an office too; returns the
+        default address id of each customer."""
+        defaults = {}
+        for customer in tqdm(customers, desc="addresses", unit=" customers", disable=quiet):
+            labels = ["집", "회사"] if rng.random() < 0.33 else ["집"]
+            for label in labels:
+                address = demo.demo_address(rng, label=label)
+                created = customer_services.address_create(
+                    customer_id=customer.id,
+                    label=label,
+                    recipient=customer.name,
+                    phone=customer.phone,
+                    postal_code=address.postal_code,
+                    road_address=address.road_address,
+                    detail=address.detail,
+                )
+                defaults.setdefault(customer.id, created.id)
+        return defaults
+
+    def _fill_carts(self, rng: random.Random, customers, products) -> int:
+        """Some customers left lines in their carts; returns how many carts."""
+        shoppers = rng.sample(customers, min(len(customers), CARTS)) if products else []
+        for customer in shoppers:
+            for product in rng.sample(products, min(len(products), rng.randint(1, 3))):
+                order_services.cart_add(customer_id=customer.id, product_id=product.id, quantity=rng.randint(1, 2))
+        return len(shoppers)
+
+    def _place_orders(self, rng: random.Random, customers, addresses: dict, products, count: int, quiet: bool) -> int:
+        """Orders through the real saga to the customers' default addresses, by card (some declined)
+        and by virtual account (deposited; the first one still awaiting its deposit), some shipped or
+        delivered, spread over past days."""
         if not customers or not products:
             return 0
         now = timezone.now()
@@ -126,13 +174,28 @@ class Command(BaseCommand):
                 order_services.OrderLine(product_id=product.id, quantity=rng.randint(1, 2))
                 for product in rng.sample(products, min(len(products), rng.randint(1, 3)))
             ]
-            token = f"tok_decline_{rng.choice(DECLINE_CODES)}" if rng.random() < 0.08 else "tok_approve"
+            awaiting_deposit = index == 0
+            if awaiting_deposit or rng.random() < VIRTUAL_ACCOUNT_SHARE:
+                method, bank = PaymentMethod.VIRTUAL_ACCOUNT, rng.choice(Bank.values)
+                token = "tok_va_deposit_later" if awaiting_deposit else "tok_va_deposit_now"
+            else:
+                method, bank = PaymentMethod.CARD, None
+                token = f"tok_decline_{rng.choice(DECLINE_CODES)}" if rng.random() < 0.08 else "tok_approve"
+            customer = rng.choice(customers)
             try:
                 order, _ = order_services.order_place(
-                    customer_id=rng.choice(customers).id, lines=lines, payment_token=token, idempotency_key=None
+                    customer_id=customer.id,
+                    lines=lines,
+                    address_id=addresses[customer.id],
+                    delivery_memo=rng.choice(demo.DELIVERY_MEMOS),
+                    payment_method=method,
+                    bank=bank,
+                    payment_token=token,
                 )
             except DomainError:
                 continue  # e.g. a product sold out by earlier demo orders
+            if awaiting_deposit:
+                continue  # placed now, not in the past: its account stays open until its due date
             if order.status == OrderStatus.PAID:
                 paid += 1
                 for next_status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
