@@ -379,6 +379,12 @@ ORDER_VIRTUAL_ACCOUNT_DAYS = env_int("ORDER_VIRTUAL_ACCOUNT_DAYS", 3)
 SHIPPING_FEE = env_int("SHIPPING_FEE", 3000)
 SHIPPING_FREE_FROM = env_int("SHIPPING_FREE_FROM", 50000)
 CUSTOMER_MAX_ADDRESSES = env_int("CUSTOMER_MAX_ADDRESSES", 20)
+# After-sales: returns are requested within RETURN_WINDOW_DAYS of delivery; RETURN_SHIPPING_FEE won
+# is kept from the refund when the reason is the customer's. A refund the PG did not answer is
+# asked again (with its own Idempotency-Key) by the recovery task after REFUND_RETRY_SECONDS.
+RETURN_WINDOW_DAYS = env_int("RETURN_WINDOW_DAYS", 7)
+RETURN_SHIPPING_FEE = env_int("RETURN_SHIPPING_FEE", 3000)
+REFUND_RETRY_SECONDS = env_int("REFUND_RETRY_SECONDS", 60)
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 300)
 PROFILE_CACHE_SECONDS = env_int("PROFILE_CACHE_SECONDS", 300)
 

@@ -35,3 +35,38 @@ class CancelReason(models.TextChoices):
     ORDER_NOT_PAYABLE = "order_not_payable", "Paid after it could no longer be paid"
     RECOVERY_GAVE_UP = "recovery_gave_up", "Recovery gave up after too many attempts"
     PLACEMENT_FAILED = "placement_failed", "Placement failed"
+
+
+class Carrier(models.TextChoices):
+    """The Korean parcel carriers (택배사) orders ship with, by the codes Korea's tracking services use."""
+
+    CJ = "kr.cjlogistics", "CJ대한통운"
+    LOTTE = "kr.lotte", "롯데택배"
+    HANJIN = "kr.hanjin", "한진택배"
+    EPOST = "kr.epost", "우체국택배"
+    LOGEN = "kr.logen", "로젠택배"
+    KDEXP = "kr.kdexp", "경동택배"
+    DAESIN = "kr.daesin", "대신택배"
+    ILYANG = "kr.ilyanglogis", "일양로지스"
+    CVSNET = "kr.cvsnet", "GS Postbox 택배"
+    CUPOST = "kr.cupost", "CU 편의점택배"
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    RECEIVED = "RECEIVED"
+    REFUNDED = "REFUNDED"
+
+
+class ReturnReason(models.TextChoices):
+    CHANGED_MIND = "changed_mind", "Changed my mind"
+    DEFECTIVE = "defective", "Defective"
+    WRONG_ITEM = "wrong_item", "Wrong item delivered"
+    DAMAGED_IN_DELIVERY = "damaged_in_delivery", "Damaged in delivery"
+    OTHER = "other", "Other"
+
+
+# Reasons that are the customer's, not the shop's: the return shipping fee is kept from the refund.
+CUSTOMER_RETURN_REASONS = (ReturnReason.CHANGED_MIND, ReturnReason.OTHER)

@@ -3,7 +3,7 @@ import uuid
 from django.db import models
 from django.db.models import F, Q
 
-from orders.constants import CancelReason, OrderStatus
+from orders.constants import CancelReason, Carrier, OrderStatus, ReturnReason, ReturnStatus
 from payments.constants import PaymentMethod
 
 
@@ -26,6 +26,8 @@ class Order(models.Model):
     shipping_road_address = models.CharField(max_length=200, blank=True)
     shipping_address_detail = models.CharField(max_length=100, blank=True)
     delivery_memo = models.CharField(max_length=100, blank=True)
+    # The sum of the order's refunds that went through at the PG (payments' refund rows).
+    refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     # NULL, not "": orders placed without a key must never collide in the unique constraint.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     cancel_reason = models.CharField(max_length=30, choices=CancelReason.choices, blank=True)
@@ -48,6 +50,10 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(total_amount__gte=0), name="orders_total_non_negative"),
             models.CheckConstraint(
                 condition=Q(total_amount=F("items_amount") + F("shipping_fee")), name="orders_total_is_items_plus_fee"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0, refunded_amount__lte=F("total_amount")),
+                name="orders_refunded_within_total",
             ),
         ]
         indexes = [
@@ -85,12 +91,19 @@ class OrderItem(models.Model):
     product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
     price = models.DecimalField(max_digits=10, decimal_places=2, help_text="Unit price at order time.")
+    # Units of the line cancelled before shipping, and returned after delivery: never more than ordered.
+    cancelled_quantity = models.PositiveIntegerField(default=0)
+    returned_quantity = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "order_items"
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_items_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=F("cancelled_quantity") + F("returned_quantity")),
+                name="order_items_cancelled_and_returned_within_quantity",
+            ),
             models.CheckConstraint(condition=Q(price__gte=0), name="order_items_price_non_negative"),
             models.UniqueConstraint(fields=["order", "product"], name="order_items_one_line_per_product"),
         ]
@@ -156,3 +169,91 @@ class CartItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.product_id}"
+
+
+class Shipment(models.Model):
+    """An order on its way: the carrier and its tracking number (송장번호), when it left and arrived."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="shipment_id")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="shipment")
+    carrier = models.CharField(max_length=30, choices=Carrier.choices)
+    tracking_number = models.CharField(max_length=30)
+    shipped_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    shipped_by = models.CharField(max_length=300, help_text="Who shipped it, as kind:identity.")
+
+    class Meta:
+        db_table = "shipments"
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "tracking_number"], name="shipments_unique_tracking_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_carrier_display()} {self.tracking_number}"
+
+
+class Return(models.Model):
+    """A customer's request to send back some delivered lines, and its way to a refund."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="return_id")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    # The order's customer, kept here so that a customer's returns are listed without joining orders.
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=ReturnStatus.choices, default=ReturnStatus.REQUESTED)
+    reason = models.CharField(max_length=30, choices=ReturnReason.choices)
+    reason_text = models.CharField(max_length=500, blank=True)
+    staff_note = models.CharField(max_length=500, blank=True)
+    # Kept from the refund when the reason is the customer's (RETURN_SHIPPING_FEE at the request).
+    return_shipping_fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    refund_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "returns"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="returns_customer_created_idx"),
+            models.Index(fields=["status", "created_at"], name="returns_status_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Return {self.id} ({self.status})"
+
+
+class ReturnItem(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="items")
+    order_item = models.ForeignKey(OrderItem, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    # Staff's call when the parcel arrives: resellable units go back on the shelf. None until received.
+    resellable = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        db_table = "return_items"
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="return_items_quantity_positive"),
+            models.UniqueConstraint(fields=["return_request", "order_item"], name="return_items_one_per_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.order_item_id}"
+
+
+class ReturnEvent(models.Model):
+    """Append-only audit trail of a return's status changes."""
+
+    id = models.BigAutoField(primary_key=True)
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=10, choices=ReturnStatus.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=ReturnStatus.choices)
+    actor = models.CharField(max_length=300, help_text="Who made the change, as kind:identity.")
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "return_events"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"

@@ -11,6 +11,10 @@ class Category(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="category_id")
     name = models.CharField(max_length=100, unique=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # The ids from the root down to this category, "/<root id>/…/<own id>/": a category's descendants
+    # are the categories whose path starts with its own (one indexed query), depth 0 for a root.
+    path = models.CharField(max_length=1000, blank=True, db_index=True)
+    depth = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         db_table = "categories"
@@ -104,3 +108,32 @@ class StockAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delta:+d} {self.product_id}: {self.reason}"
+
+
+class ProductImage(models.Model):
+    """A picture of a product: the uploaded original (EXIF stripped) and the sizes made from it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="image_id")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    original = models.ImageField(upload_to="products/originals/", width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    # Storage names of the generated sizes, by size name ("thumbnail", "list", "detail").
+    variants = models.JSONField(default=dict)
+    alt_text = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "product_images"
+        ordering = ["position", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product"], condition=Q(is_primary=True), name="product_images_one_primary"
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "position"], name="product_images_position_idx")]
+
+    def __str__(self) -> str:
+        return f"Image {self.position} of {self.product_id}"
