@@ -3,16 +3,48 @@ from django.utils import timezone
 
 from c4ang.admin_actions import NoDeleteMixin
 from c4ang.admin_display import Tone, krw, status_badge
-from payments.constants import PaymentStatus
-from payments.models import Payment, PaymentEvent, WebhookEvent
+from payments.constants import PaymentStatus, RefundStatus
+from payments.models import Payment, PaymentEvent, Refund, WebhookEvent
 
 STATUS_TONES = {
     PaymentStatus.PENDING: Tone.WAITING,
     PaymentStatus.WAITING: Tone.WAITING,
     PaymentStatus.APPROVED: Tone.GOOD,
+    PaymentStatus.PARTIALLY_REFUNDED: Tone.UNDONE,
     PaymentStatus.FAILED: Tone.BAD,
     PaymentStatus.REFUNDED: Tone.UNDONE,
 }
+
+REFUND_TONES = {RefundStatus.PENDING: Tone.WAITING, RefundStatus.SUCCEEDED: Tone.GOOD, RefundStatus.FAILED: Tone.BAD}
+
+REFUND_FIELDS = [
+    "amount",
+    "reason",
+    "status",
+    "note",
+    "operation",
+    "idempotency_key",
+    "pg_transaction_key",
+    "failure_code",
+    "failure_message",
+    "requested_by",
+    "attempts",
+    "created_at",
+    "updated_at",
+]
+
+
+class RefundInline(NoDeleteMixin, admin.TabularInline):
+    """The payment's refunds with their PG ids: staff refund through the API (goodwill) or the order."""
+
+    model = Refund
+    extra = 0
+    can_delete = False
+    fields = REFUND_FIELDS
+    readonly_fields = REFUND_FIELDS
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class PaymentEventInline(NoDeleteMixin, admin.TabularInline):
@@ -39,11 +71,12 @@ class ReadOnlyAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    inlines = [PaymentEventInline]
+    inlines = [RefundInline, PaymentEventInline]
     list_display = [
         "short_id",
         "order_link",
         "amount_krw",
+        "refunded_krw",
         "status_badge",
         "method",
         "virtual_account",
@@ -69,6 +102,10 @@ class PaymentAdmin(ReadOnlyAdmin):
     def amount_krw(self, payment):
         return krw(payment.amount)
 
+    @admin.display(ordering="refunded_amount", description="refunded")
+    def refunded_krw(self, payment):
+        return krw(payment.refunded_amount)
+
     @admin.display(ordering="status", description="status")
     def status_badge(self, payment):
         return status_badge(payment.status, STATUS_TONES)
@@ -86,3 +123,44 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["provider", "event_type", "event_id", "received_at", "processed_at"]
     list_filter = ["provider", "event_type", "received_at"]
     search_fields = ["event_id"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    """Every refund: what was given back, why, and the PG's ids (its Idempotency-Key, transaction key)."""
+
+    list_display = [
+        "short_id",
+        "payment_link",
+        "order_link",
+        "amount_krw",
+        "reason",
+        "status_badge",
+        "pg_transaction_key",
+        "attempts",
+        "requested_by",
+        "created_at",
+    ]
+    list_filter = ["status", "reason", "created_at"]
+    search_fields = ["id", "order__id", "payment__id", "operation", "idempotency_key", "pg_transaction_key"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="refund")
+    def short_id(self, refund):
+        return str(refund.id)[:8]
+
+    @admin.display(description="payment")
+    def payment_link(self, refund):
+        return str(refund.payment_id)[:8]
+
+    @admin.display(description="order")
+    def order_link(self, refund):
+        return str(refund.order_id)[:8]
+
+    @admin.display(ordering="amount", description="amount")
+    def amount_krw(self, refund):
+        return krw(refund.amount)
+
+    @admin.display(ordering="status", description="status")
+    def status_badge(self, refund):
+        return status_badge(refund.status, REFUND_TONES)

@@ -6,9 +6,10 @@ orders module's answer, asked through payments.hooks: payments never imports ord
 """
 
 import hashlib
+import re
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ErrorDetail, NotFound
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -20,8 +21,10 @@ from c4ang.api.fields import MoneyField
 from c4ang.api.pagination import BoundedCursorPagination
 from c4ang.api.schema import domain_errors
 from c4ang.api.throttling import PgWebhookRateThrottle
+from c4ang.api.views import FilteredListApi
 from customers import selectors as customer_selectors
-from payments import errors, selectors, services
+from payments import errors, gateways, selectors, services
+from payments.constants import Bank, RefundReason, RefundStatus
 from payments.models import Payment
 from saga.errors import SagaBusy, SagaNotWaiting
 
@@ -40,11 +43,33 @@ class VirtualAccountOutputSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(help_text="Deposits after this are refused; the order then expires.")
 
 
+class RefundOutputSerializer(serializers.Serializer):
+    """A refund as its customer sees it."""
+
+    id = serializers.UUIDField()
+    amount = MoneyField()
+    reason = serializers.CharField(
+        help_text="partial_cancel, return, cancellation, goodwill, late_payment or pg_dashboard."
+    )
+    status = serializers.CharField(
+        help_text="PENDING (asked at the PG, its answer not known yet: asked again), SUCCEEDED, FAILED."
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
 class PaymentOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     order_id = serializers.UUIDField()
     amount = MoneyField()
-    status = serializers.CharField(help_text="PENDING, WAITING (a virtual account awaits its deposit), APPROVED, ...")
+    refunded_amount = MoneyField(
+        help_text="Reserved or given back by its refunds (PENDING ones included); never more than the amount."
+    )
+    refunds = RefundOutputSerializer(many=True, help_text="Every refund of the payment, newest first.")
+    status = serializers.CharField(
+        help_text="PENDING, WAITING (a virtual account awaits its deposit), APPROVED, PARTIALLY_REFUNDED, "
+        "REFUNDED, FAILED."
+    )
     method = serializers.CharField()
     provider = serializers.CharField()
     failure_code = serializers.CharField()
@@ -324,3 +349,107 @@ class StaffFakeDepositApi(APIView):
         data.is_valid(raise_exception=True)
         payment = services.payment_fake_deposit(order=data.validated_data["order"])
         return Response(PaymentOutputSerializer(payment).data)
+
+
+# --- refunds ---------------------------------------------------------------------------------------
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Names the refund: a repeat with the same key returns that refund instead of making another.",
+)
+
+
+class StaffRefundOutputSerializer(RefundOutputSerializer):
+    payment_id = serializers.UUIDField()
+    order_id = serializers.UUIDField()
+    note = serializers.CharField()
+    operation = serializers.CharField(
+        help_text="The business operation refunded: partial-cancel:<id>, return:<id>, ..."
+    )
+    idempotency_key = serializers.CharField(help_text="Sent to the PG with every call for this refund.")
+    pg_transaction_key = serializers.CharField(help_text="The PG's transaction key of the cancel, once answered.")
+    failure_code = serializers.CharField()
+    failure_message = serializers.CharField()
+    requested_by = serializers.CharField()
+    attempts = serializers.IntegerField(help_text="Calls made to the PG for it.")
+
+
+class StaffRefundListApi(FilteredListApi):
+    """Staff: every refund, newest first, of one order, reason or status when given."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = StaffRefundOutputSerializer
+    pagination_class = BoundedCursorPagination
+
+    class FilterSerializer(serializers.Serializer):
+        order_id = serializers.UUIDField(required=False)
+        reason = serializers.ChoiceField(choices=RefundReason.choices, required=False)
+        status = serializers.ChoiceField(choices=RefundStatus.choices, required=False)
+
+    selector = staticmethod(selectors.refund_list_all)
+
+
+class StaffGoodwillRefundApi(APIView):
+    """Staff: give part of a payment back (a goodwill refund), through the PG's partial cancel. The
+    Idempotency-Key header (required) names the refund: a repeat returns it, never a second refund.
+    201 with the refund SUCCEEDED; 202 with it PENDING when the PG did not answer (recovery asks again
+    with the same key). More than is left of the payment is 409 `refund_exceeds_paid`; the PG
+    refusing it 409 `refund_declined` (nothing moved). A deposited virtual account's money goes to
+    `refund_account` (Toss's refundReceiveAccount), which Toss requires for those."""
+
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        class RefundAccountSerializer(serializers.Serializer):
+            bank = serializers.ChoiceField(choices=Bank.choices, help_text="Toss's bank code.")
+            account_number = serializers.RegexField(r"^[0-9]{6,20}$", help_text="Digits only.")
+            holder_name = serializers.CharField(max_length=60)
+
+        amount = MoneyField(min_value=1, help_text="Whole won.")
+        note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+        refund_account = RefundAccountSerializer(required=False)
+
+        def validate_amount(self, amount):
+            if amount != amount.to_integral_value():
+                raise serializers.ValidationError("KRW has no minor unit: whole won only.", code="not_whole_won")
+            return amount
+
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: StaffRefundOutputSerializer,
+            202: StaffRefundOutputSerializer,
+            **domain_errors(
+                errors.PaymentNotFound,
+                errors.PaymentNotRefundable,
+                errors.RefundExceedsPaid,
+                errors.RefundDeclined,
+                errors.RefundOperationReused,
+                errors.RefundAmountInvalid,
+            ),
+        },
+    )
+    def post(self, request, payment_id):
+        key = request.headers.get("Idempotency-Key") or ""
+        if not IDEMPOTENCY_KEY.match(key):
+            raise serializers.ValidationError(
+                {"Idempotency-Key": [ErrorDetail("Required: 1 to 255 printable ASCII characters.", code="required")]}
+            )
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = data.validated_data.get("refund_account")
+        refund = services.payment_goodwill_refund(
+            payment_id=payment_id,
+            amount=data.validated_data["amount"],
+            by=actor_of(request),
+            idempotency_key=key,
+            note=data.validated_data["note"],
+            refund_account=gateways.RefundAccount(**account) if account else None,
+        )
+        status = 202 if refund.status == RefundStatus.PENDING else 201
+        return Response(StaffRefundOutputSerializer(refund).data, status=status)

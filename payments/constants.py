@@ -10,8 +10,35 @@ class PaymentStatus(models.TextChoices):
     # cancelled, so that no deposit can land afterwards.
     WAITING = "WAITING"
     APPROVED = "APPROVED"
+    # Approved, and part of it refunded (refunds rows): the rest can still be refunded.
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
     FAILED = "FAILED"
     REFUNDED = "REFUNDED"
+
+
+# A payment whose money the shop holds (some or all of it): what a refund is taken from.
+PAID_STATUSES = (PaymentStatus.APPROVED, PaymentStatus.PARTIALLY_REFUNDED)
+
+
+class RefundReason(models.TextChoices):
+    """Why money went back (a refund row's reason code)."""
+
+    PARTIAL_CANCEL = "partial_cancel", "Partial cancellation (부분취소)"
+    RETURN = "return", "Return (반품)"
+    CANCELLATION = "cancellation", "Order cancelled (전체취소)"
+    GOODWILL = "goodwill", "Staff goodwill refund"
+    # Money the PG took for an attempt the order did not use (approved after all, deposited too late).
+    LATE_PAYMENT = "late_payment", "Late payment of an unused attempt"
+    # A cancel made at the PG (its dashboard) that no refund of ours asked for, learnt from its webhook.
+    PG_DASHBOARD = "pg_dashboard", "Cancelled at the PG"
+
+
+class RefundStatus(models.TextChoices):
+    # Asked at the PG (or about to be), its answer not known: recovery asks again with the same key.
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    # The PG refused it: nothing moved, its amount is no longer reserved.
+    FAILED = "FAILED"
 
 
 # The failure codes of a virtual account closed without a deposit: by us (its order was cancelled,

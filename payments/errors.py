@@ -23,6 +23,28 @@ class RefundFailed(Conflict):
     message = "The payment gateway did not complete the refund; it will be retried."
 
 
+class RefundDeclined(RefundFailed):
+    """The PG answered and refused the refund: nothing moved (a repeat of the operation tries again)."""
+
+    code = "refund_declined"
+    message = "The payment gateway refused the refund."
+
+
+class RefundExceedsPaid(Conflict):
+    code = "refund_exceeds_paid"
+    message = "The refunds of a payment never add up to more than was paid: this amount is more than is left."
+
+
+class RefundAmountInvalid(DomainError):
+    code = "refund_amount_invalid"
+    message = "A refund is a positive whole number of won."
+
+
+class RefundOperationReused(Conflict):
+    code = "idempotency_key_reused"
+    message = "This operation (Idempotency-Key) already refunded another amount."
+
+
 class WebhookInvalid(DomainError):
     code = "webhook_invalid"
     message = "The webhook could not be verified with the payment gateway."

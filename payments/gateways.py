@@ -55,6 +55,24 @@ class PgVirtualAccount:
 
 
 @dataclass(frozen=True)
+class PgCancel:
+    """One cancel of a payment as the PG reports it (Toss's `cancels[]`)."""
+
+    transaction_key: str
+    amount: Decimal
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RefundAccount:
+    """Where a deposited virtual account's refund goes (Toss's refundReceiveAccount)."""
+
+    bank: str  # Toss's bank code
+    account_number: str
+    holder_name: str
+
+
+@dataclass(frozen=True)
 class PgPayment:
     """A payment as the PG reports it (Toss's Payment object, reduced to what we use)."""
 
@@ -66,6 +84,8 @@ class PgPayment:
     virtual_account: PgVirtualAccount | None = None
     # A virtual account's secret: Toss's deposit callbacks for it carry the same value.
     secret: str = ""
+    # Every cancel made of it (partial ones too), oldest first.
+    cancels: tuple[PgCancel, ...] = ()
 
 
 class GatewayDeclined(Exception):
@@ -113,7 +133,15 @@ class PaymentGateway(Protocol):
 
     def confirm(self, *, payment_key: str, order_id: str, amount: Decimal, idempotency_key: str) -> PgPayment: ...
 
-    def cancel(self, *, payment_key: str, amount: Decimal, reason: str, idempotency_key: str) -> PgPayment: ...
+    def cancel(
+        self,
+        *,
+        payment_key: str,
+        amount: Decimal,
+        reason: str,
+        idempotency_key: str,
+        refund_account: RefundAccount | None = None,
+    ) -> PgPayment: ...
 
     def fetch(self, *, payment_key: str) -> PgPayment: ...
 
@@ -154,7 +182,17 @@ class FakeGateway:
             raise self._decline(payment_key.removeprefix("tok_decline").removeprefix("_") or "REJECT_CARD_PAYMENT")
         raise self._decline("NOT_FOUND_PAYMENT_SESSION")
 
-    def cancel(self, *, payment_key: str, amount: Decimal, reason: str, idempotency_key: str) -> PgPayment:
+    def cancel(
+        self,
+        *,
+        payment_key: str,
+        amount: Decimal,
+        reason: str,
+        idempotency_key: str,
+        refund_account: RefundAccount | None = None,
+    ) -> PgPayment:
+        """A cancel of `amount` (a partial one too). The fake keeps no balance of a card payment (its
+        tokens are shared by every order): the refunds' own rows keep the sum within what was paid."""
         won(amount)
         if payment_key == "tok_refund_timeout":
             raise GatewayOutcomeUnknown("sandbox refund timeout")
@@ -162,9 +200,18 @@ class FakeGateway:
         if payment_key.startswith(self.VIRTUAL_ACCOUNT_PREFIX):
             if payment.status == "CANCELED":
                 raise GatewayDeclined(ALREADY_CANCELED, "이미 취소된 결제 입니다.")
-            # Closed for deposits; a deposit taken is given back.
-            self._keep(payment_key, cancelled=True)
-        return PgPayment(payment_key=payment_key, order_id=payment.order_id, status="CANCELED", amount=amount)
+            # Closed for deposits; a deposit taken is given back (in part: the account stays paid).
+            if payment.status != "DONE" or amount >= payment.amount:
+                self._keep(payment_key, cancelled=True)
+        # The same key always gets the same transaction, as a repeat at Toss gets its first answer.
+        transaction_key = f"fake_cancel_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]}"
+        return PgPayment(
+            payment_key=payment_key,
+            order_id=payment.order_id,
+            status="CANCELED",
+            amount=amount,
+            cancels=(PgCancel(transaction_key=transaction_key, amount=amount, reason=reason),),
+        )
 
     def fetch(self, *, payment_key: str) -> PgPayment:
         if payment_key in ("tok_approve", "tok_refund_timeout"):
@@ -290,8 +337,24 @@ class TossGateway:
             raise GatewayDeclined("ALREADY_PROCESSED_PAYMENT", f"Already processed; Toss reports it {payment.status}.")
         return payment
 
-    def cancel(self, *, payment_key: str, amount: Decimal, reason: str, idempotency_key: str) -> PgPayment:
-        body = {"cancelReason": reason[:200], "cancelAmount": won(amount)}
+    def cancel(
+        self,
+        *,
+        payment_key: str,
+        amount: Decimal,
+        reason: str,
+        idempotency_key: str,
+        refund_account: RefundAccount | None = None,
+    ) -> PgPayment:
+        """A cancel of `amount` (Toss cancels part of a payment when cancelAmount is under its balance).
+        A deposited virtual account's money goes back to `refund_account` (refundReceiveAccount)."""
+        body: dict = {"cancelReason": reason[:200], "cancelAmount": won(amount)}
+        if refund_account is not None:
+            body["refundReceiveAccount"] = {
+                "bank": refund_account.bank,
+                "accountNumber": refund_account.account_number,
+                "holderName": refund_account.holder_name,
+            }
         return self._call("POST", f"/v1/payments/{payment_key}/cancel", json=body, idempotency_key=idempotency_key)
 
     def fetch(self, *, payment_key: str) -> PgPayment:
@@ -364,9 +427,18 @@ def _pg_payment(body: dict) -> PgPayment:
             amount=Decimal(str(body["totalAmount"])),
             virtual_account=_pg_virtual_account(account) if isinstance(account, dict) else None,
             secret=str(body.get("secret") or ""),
+            cancels=tuple(_pg_cancel(cancel) for cancel in body.get("cancels") or () if isinstance(cancel, dict)),
         )
     except (KeyError, ArithmeticError, TypeError, ValueError) as error:
         raise GatewayOutcomeUnknown(f"unexpected answer from Toss: {error!r}") from None
+
+
+def _pg_cancel(cancel: dict) -> PgCancel:
+    return PgCancel(
+        transaction_key=str(cancel["transactionKey"]),
+        amount=Decimal(str(cancel["cancelAmount"])),
+        reason=str(cancel.get("cancelReason") or ""),
+    )
 
 
 def _pg_virtual_account(account: dict) -> PgVirtualAccount:

@@ -25,6 +25,10 @@ class OrderHandlers:
     # The id of the order with this order number, or None: for the tools that take an order number
     # (`manage.py fake_deposit`). Optional: without it those tools take order ids only.
     order_id_for_number: Callable[..., UUID | None] | None = None  # (*, order_number: str)
+    # A refund of one of the order's payments succeeded (also one settled by recovery, or a cancel
+    # the PG's webhook reported): the order recomputes its refunded amount from
+    # payments.selectors.refunded_total_for_order. Optional: without it nobody is told.
+    refunded: Callable[..., None] | None = None  # (*, order_id: UUID)
 
 
 _handlers: OrderHandlers | None = None
@@ -45,6 +49,12 @@ def order_payment_changed(*, order_id: UUID, by: Actor) -> None:
 
 def order_refund(*, order_id: UUID, by: Actor, note: str) -> None:
     _registered().refund(order_id=order_id, by=by, note=note)
+
+
+def order_refunded(*, order_id: UUID) -> None:
+    handler = _registered().refunded
+    if handler is not None:
+        handler(order_id=order_id)
 
 
 def order_id_for_number(*, order_number: str) -> UUID | None:

@@ -13,3 +13,9 @@ PAYMENT_PG_DURATION = Histogram(
     ["provider", "operation", "outcome"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+# Refund rows by why (RefundReason) and how they ended: succeeded, failed (the PG refused), pending
+# (no answer: recovery asks again; it counts again when it settles).
+REFUNDS = Counter("c4ang_refunds_total", "Refunds by reason and outcome.", ["reason", "outcome"])
+REFUNDED_WON = Counter(
+    "c4ang_refunds_won_total", "Won refunded (or asked for), by reason and outcome.", ["reason", "outcome"]
+)

@@ -3,7 +3,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from payments.constants import Bank, PaymentMethod, PaymentStatus
+from payments.constants import PAID_STATUSES, Bank, PaymentMethod, PaymentStatus, RefundReason, RefundStatus
 
 
 class Payment(models.Model):
@@ -14,7 +14,7 @@ class Payment(models.Model):
     # The order's customer, kept here so that a customer's payments are found without the orders table.
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(max_digits=10, decimal_places=2)
-    status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.CARD)
     provider = models.CharField(max_length=20)
     pg_transaction_id = models.CharField(max_length=200, blank=True)
@@ -31,6 +31,9 @@ class Payment(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     # The PG's secret of the account: its deposit callbacks carry it. Never shown, never logged.
     secret = models.CharField(max_length=200, blank=True)
+    # What its refunds (rows) took back, reserved when a refund is asked for and released when the
+    # PG refuses it: never more than the amount (a DB check; refunds reserve with a conditional update).
+    refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -40,7 +43,7 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["order"],
-                condition=Q(status=PaymentStatus.APPROVED),
+                condition=Q(status__in=PAID_STATUSES),
                 name="payments_one_approved_per_order",
             ),
             # One account open for deposits per order: another is issued only after it is cancelled.
@@ -52,6 +55,10 @@ class Payment(models.Model):
             # An attempt is the order paid with one paymentKey; its retries reuse the row and its key.
             models.UniqueConstraint(fields=["order", "payment_key"], name="payments_one_attempt_per_key"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="payments_amount_non_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
+                name="payments_refunded_within_amount",
+            ),
         ]
         indexes = [
             models.Index(fields=["order", "status"], name="payments_order_status_idx"),
@@ -98,6 +105,63 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.payment_id}"
+
+
+class Refund(models.Model):
+    """Money given back on a payment, or part of it: one business operation (a partial cancel, a
+    return, the cancellation, a goodwill refund, a cancel the PG reported) and its call to the PG.
+
+    Its Idempotency-Key is created and committed with the row before the PG is called and reused on
+    every retry, so that a refund whose answer was lost is asked again and never made twice.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="refund_id")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    reason = models.CharField(max_length=20, choices=RefundReason.choices)
+    note = models.CharField(max_length=200, blank=True)
+    # The business operation it refunds (partial-cancel:<id>, return:<id>, ...): one live refund each.
+    operation = models.CharField(max_length=200)
+    idempotency_key = models.CharField(max_length=300, unique=True)
+    # Toss's cancels[].transactionKey of this refund, once the PG answered.
+    pg_transaction_key = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    failure_code = models.CharField(max_length=100, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    # Where a deposited virtual account's money goes back (Toss's refundReceiveAccount), when given.
+    refund_bank = models.CharField(max_length=3, choices=Bank.choices, blank=True)
+    refund_account_number = models.CharField(max_length=30, blank=True)
+    refund_holder_name = models.CharField(max_length=100, blank=True)
+    requested_by = models.CharField(max_length=200)
+    # Calls made to the PG for it, and (PENDING) when recovery may ask again: the lease of one asker.
+    attempts = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "refunds"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refunds_amount_positive"),
+            # A refused refund moved nothing: the operation may be asked again, as a new row.
+            models.UniqueConstraint(
+                fields=["operation"],
+                condition=Q(status__in=[RefundStatus.PENDING, RefundStatus.SUCCEEDED]),
+                name="refunds_one_live_per_operation",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["order", "created_at"], name="refunds_order_created_idx"),
+            models.Index(fields=["payment", "status"], name="refunds_payment_status_idx"),
+            models.Index(fields=["status", "retry_at"], name="refunds_status_retry_idx"),
+            models.Index(fields=["created_at"], name="refunds_created_idx"),
+            models.Index(fields=["operation"], name="refunds_operation_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.id} {self.amount} ({self.status})"
 
 
 class WebhookEvent(models.Model):

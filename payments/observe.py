@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from c4ang import tracing
 from payments import metrics
-from payments.gateways import GatewayDeclined, GatewayOutcomeUnknown, PaymentGateway, PgPayment
+from payments.gateways import GatewayDeclined, GatewayOutcomeUnknown, PaymentGateway, PgPayment, RefundAccount
 
 
 class ObservedGateway:
@@ -46,7 +46,15 @@ class ObservedGateway:
             idempotency_key=idempotency_key,
         )
 
-    def cancel(self, *, payment_key: str, amount: Decimal, reason: str, idempotency_key: str) -> PgPayment:
+    def cancel(
+        self,
+        *,
+        payment_key: str,
+        amount: Decimal,
+        reason: str,
+        idempotency_key: str,
+        refund_account: RefundAccount | None = None,
+    ) -> PgPayment:
         return self._call(
             "cancel",
             self.adapter.cancel,
@@ -54,6 +62,7 @@ class ObservedGateway:
             amount=amount,
             reason=reason,
             idempotency_key=idempotency_key,
+            refund_account=refund_account,
         )
 
     def fetch(self, *, payment_key: str) -> PgPayment:

@@ -12,37 +12,46 @@ reuses, and the outcome is written after it.
 import hashlib
 import hmac
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from c4ang.actors import Actor
 from c4ang.db import save_fields
 from payments import gateways, hooks, metrics, selectors
 from payments.constants import (
+    PAID_STATUSES,
     VIRTUAL_ACCOUNT_CANCELLED,
     VIRTUAL_ACCOUNT_EXPIRED,
     PaymentMethod,
     PaymentStatus,
+    RefundReason,
+    RefundStatus,
 )
 from payments.errors import (
     DepositRefused,
     OrderNotPayable,
     PaymentAttemptUnsettled,
     PaymentDeclined,
+    PaymentNotRefundable,
     PaymentTimedOut,
+    RefundAmountInvalid,
+    RefundDeclined,
+    RefundExceedsPaid,
     RefundFailed,
+    RefundOperationReused,
     VirtualAccountNotFound,
     VirtualAccountNotWaiting,
     WebhookDeferred,
     WebhookInvalid,
 )
-from payments.models import Payment, PaymentEvent, WebhookEvent
+from payments.models import Payment, PaymentEvent, Refund, WebhookEvent
 
 # A webhook makes at most one verification call (GET the payment from the PG) per payment in each
 # window of this many seconds; shorter than Toss's first resend (1 minute), so that a delivery
@@ -428,7 +437,8 @@ def payment_refund(*, payment_id: UUID, by: Actor, note: str = "") -> Payment:
 
 
 def payment_void_for_order(*, order_id: UUID, reason: str) -> None:
-    """Make sure no money stays taken for an order: refund approved payments, close virtual
+    """Make sure no money stays taken for an order: refund what is left of approved payments (a
+    refund row each, reason cancellation: after partial refunds, exactly the balance), close virtual
     accounts still open for a deposit (so that none can land afterwards; one paid into meanwhile
     is refunded), and settle attempts the PG never answered for (refunded if the PG took the money
     after all, an account it issued after all is closed, FAILED otherwise).
@@ -437,9 +447,9 @@ def payment_void_for_order(*, order_id: UUID, reason: str) -> None:
     when the PG does not complete it; the saga retries later.
     """
     for payment in Payment.objects.filter(
-        order_id=order_id, status__in=[PaymentStatus.APPROVED, PaymentStatus.PENDING, PaymentStatus.WAITING]
+        order_id=order_id, status__in=[*PAID_STATUSES, PaymentStatus.PENDING, PaymentStatus.WAITING]
     ):
-        if payment.status == PaymentStatus.APPROVED:
+        if payment.status in PAID_STATUSES:
             _refund(gateways.gateway(payment.provider), payment, reason=reason or "order cancelled")
         else:
             _settle(payment, reason=reason or "order cancelled", keep_deposit=False)
@@ -528,31 +538,443 @@ def _close_account(pg: gateways.PaymentGateway, payment: Payment, *, reason: str
 
 
 def _refund(pg: gateways.PaymentGateway, payment: Payment, *, reason: str) -> None:
-    """Cancel the whole payment at the PG, with its own stored-derived idempotency key: REFUNDED."""
-    _record(payment, PaymentEvent.Kind.REFUND_REQUESTED, detail={"reason": reason})
-    try:
-        pg.cancel(
-            payment_key=payment.payment_key,
-            amount=payment.amount,
+    """The payment's cancellation: what is left of it (its amount less its refunds) refunded as
+    one refund row, with its own stored Idempotency-Key (`<payment key>:cancel`): REFUNDED.
+
+    Refunds still unanswered are settled first (asked again), so that the cancellation refunds
+    exactly what is left; raises RefundFailed while one stays unanswered, or the cancellation's own
+    call goes unanswered (the saga retries), RefundDeclined when the PG refuses it."""
+    for pending in selectors.refunds_pending_for_payment(payment_id=payment.pk):
+        if pending.operation != _cancellation(payment) and _ask_again(pending).status == RefundStatus.PENDING:
+            raise RefundFailed("An earlier refund of this payment has no answer from the PG yet; it is asked again.")
+    refund = selectors.refund_live_for_operation(operation=_cancellation(payment))
+    if refund is None:
+        try:
+            refund = _reserve(
+                payment,
+                amount=None,
+                reason=RefundReason.CANCELLATION if payment.status in PAID_STATUSES else RefundReason.LATE_PAYMENT,
+                note=reason,
+                operation=_cancellation(payment),
+                by=Actor.system("order_cancellation"),
+            )
+        except IntegrityError:  # a concurrent cancellation (the compensation, a webhook) made it first
+            raise RefundFailed("The payment's cancellation is under way; it is asked again.") from None
+        if refund is None:  # refunds took all of it back already
+            return
+        refund = _raise_if_failed(_ask(pg, refund))
+    elif refund.status == RefundStatus.PENDING:
+        refund = _raise_if_failed(_ask_again(refund))
+    if refund.status == RefundStatus.PENDING:
+        raise RefundFailed()
+
+
+def _cancellation(payment: Payment) -> str:
+    return f"cancellation:{payment.pk}"
+
+
+# --- refunds --------------------------------------------------------------------------------------
+
+
+def payment_refund_amount(
+    *,
+    order_id: UUID,
+    amount: Decimal,
+    reason: str,
+    by: Actor,
+    operation: str,
+    note: str = "",
+    refund_account: gateways.RefundAccount | None = None,
+) -> Refund:
+    """Give `amount` won of the order's paid payment back through the PG's partial cancel, as a
+    refund row (`reason`: a RefundReason; `operation`: the business operation it refunds, e.g.
+    `partial-cancel:<uuid>` or `return:<id>`).
+
+    The never-exceed rule: the amount is reserved on the payment by one conditional UPDATE
+    (refunded_amount + amount <= amount, the payment APPROVED or PARTIALLY_REFUNDED) in the
+    transaction that creates the PENDING row and its Idempotency-Key, committed before the PG is
+    called; nothing left for it raises RefundExceedsPaid (409) and changes nothing.
+
+    Returns the row: SUCCEEDED (the payment PARTIALLY_REFUNDED, or REFUNDED once nothing is left;
+    the order hears of it through the `refunded` hook), or PENDING when the PG did not answer:
+    recovery (`refund_recover`) asks again with the same key. The PG refusing it raises
+    RefundDeclined (409, its code): the row is FAILED and the amount free again.
+
+    The same operation again returns its row (asked again at the PG if still PENDING and no one
+    asked within REFUND_RETRY_SECONDS), never a second refund; with another amount it raises
+    RefundOperationReused. After a refusal (FAILED) the operation may be asked again: a new row
+    with a key of its own. `refund_account`: where a deposited virtual account's money goes
+    (Toss's refundReceiveAccount); without it the cancel is sent without one.
+
+    Other refusals, before anything changes: a non-positive or fractional amount
+    (RefundAmountInvalid, 400), an order never paid (PaymentNotRefundable, 409; refunded in full:
+    RefundExceedsPaid).
+    """
+    amount = Decimal(amount)
+    if not amount.is_finite() or amount <= 0 or amount != amount.to_integral_value():
+        raise RefundAmountInvalid(field="amount")
+    reason = RefundReason(reason)
+    refund = selectors.refund_live_for_operation(operation=operation)
+    if refund is None:
+        payment = selectors.payment_paid_for_order(order_id=order_id)
+        if payment is None and selectors.payment_refunded_exists(order_id=order_id):
+            raise RefundExceedsPaid("The order's payment was refunded in full: nothing is left.", field="amount")
+        if payment is None:
+            raise PaymentNotRefundable("The order has no approved payment to refund.", field="order_id")
+        try:
+            refund = _reserve(
+                payment,
+                amount=amount,
+                reason=reason,
+                note=note,
+                operation=operation,
+                by=by,
+                refund_account=refund_account,
+            )
+        except IntegrityError:  # the same operation, asked concurrently, took it first
+            refund = selectors.refund_live_for_operation(operation=operation)
+            if refund is None:
+                raise
+        else:
+            return _raise_if_failed(_ask(gateways.gateway(payment.provider), refund))
+    if refund.order_id != order_id or refund.amount != amount:
+        raise RefundOperationReused(
+            f"The operation {operation} refunded {refund.amount} won of another order or amount.", field="operation"
+        )
+    if refund.status == RefundStatus.PENDING:
+        refund = _ask_again(refund)
+    return refund
+
+
+def _raise_if_failed(refund: Refund) -> Refund:
+    if refund.status == RefundStatus.FAILED:
+        raise RefundDeclined(
+            f"The PG refused the refund: {refund.failure_code}: {refund.failure_message}", pg_code=refund.failure_code
+        )
+    return refund
+
+
+def _refund_key(payment: Payment, operation: str) -> str:
+    """The refund's Idempotency-Key: one per try of the operation (a refused try moved nothing)."""
+    tries = selectors.refunds_for_operation(operation=operation).count()
+    base = (
+        gateways.idempotency_key(payment.idempotency_key, "cancel")
+        if operation == _cancellation(payment)
+        else gateways.idempotency_key("c4ang", "refund", operation)
+    )
+    return base if tries == 0 else gateways.idempotency_key(base, str(tries + 1))
+
+
+def _reserve(
+    payment: Payment,
+    *,
+    amount: Decimal | None,
+    reason: str,
+    note: str,
+    operation: str,
+    by: Actor,
+    refund_account: gateways.RefundAccount | None = None,
+) -> Refund | None:
+    """Reserve `amount` (None: all that is left, for the cancellation) on the payment and create its
+    PENDING refund row with its Idempotency-Key, in one transaction committed before the PG is
+    called. RefundExceedsPaid when not that much is left (nothing changed); None when nothing is
+    left for a cancellation."""
+    now = timezone.now()
+    # The cancellation takes back money of an attempt the PG took after all (PENDING, WAITING,
+    # FAILED): the PG holds it, whatever our status says.
+    statuses = PAID_STATUSES if amount is not None else (payment.status, *PAID_STATUSES)
+    with transaction.atomic():
+        if amount is None:
+            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            amount = locked.amount - locked.refunded_amount
+            if amount <= 0 or locked.status not in statuses:
+                return None
+        reserved = Payment.objects.filter(
+            pk=payment.pk, status__in=statuses, refunded_amount__lte=F("amount") - amount
+        ).update(refunded_amount=F("refunded_amount") + amount, updated_at=now)
+        if not reserved:
+            left = Payment.objects.filter(pk=payment.pk).values_list("amount", "refunded_amount").get()
+            raise RefundExceedsPaid(
+                f"{amount} won is more than the {left[0] - left[1]} won left to refund of this payment.",
+                field="amount",
+            )
+        refund = Refund.objects.create(
+            payment=payment,
+            order_id=payment.order_id,
+            amount=amount,
             reason=reason,
-            idempotency_key=gateways.idempotency_key(payment.idempotency_key, "cancel"),
+            note=note[:200],
+            operation=operation,
+            idempotency_key=_refund_key(payment, operation),
+            requested_by=str(by)[:200],
+            refund_bank=refund_account.bank if refund_account else "",
+            refund_account_number=refund_account.account_number if refund_account else "",
+            refund_holder_name=refund_account.holder_name if refund_account else "",
+            attempts=1,
+            # This caller asks now; recovery asks again only after the delay (the lease of one asker).
+            retry_at=now + timedelta(seconds=settings.REFUND_RETRY_SECONDS),
+        )
+        PaymentEvent.objects.create(
+            payment=payment,
+            kind=PaymentEvent.Kind.REFUND_REQUESTED,
+            detail={"refund_id": str(refund.pk), "amount": str(amount), "reason": note or reason},
+        )
+    refund.payment = payment
+    return refund
+
+
+def _pg_reason(refund: Refund) -> str:
+    """The cancelReason the PG keeps: derived from the row, so that every retry sends the same body."""
+    if refund.reason in (RefundReason.CANCELLATION, RefundReason.LATE_PAYMENT):
+        return refund.note or refund.reason
+    return f"{refund.reason}: {refund.note}" if refund.note else refund.reason
+
+
+def _ask(pg: gateways.PaymentGateway, refund: Refund) -> Refund:
+    """Call the PG for a PENDING refund (this caller holds its lease) and record what it answered."""
+    payment = refund.payment
+    account = (
+        gateways.RefundAccount(
+            bank=refund.refund_bank, account_number=refund.refund_account_number, holder_name=refund.refund_holder_name
+        )
+        if refund.refund_account_number
+        else None
+    )
+    try:
+        answer = pg.cancel(
+            payment_key=payment.payment_key,
+            amount=refund.amount,
+            reason=_pg_reason(refund),
+            idempotency_key=refund.idempotency_key,
+            refund_account=account,
         )
     except gateways.GatewayDeclined as declined:
-        if declined.code != gateways.ALREADY_CANCELED:
-            _record(payment, PaymentEvent.Kind.REFUND_FAILED, detail={"code": declined.code})
-            raise RefundFailed(f"The PG refused the refund: {declined}") from None
+        if declined.code == gateways.ALREADY_CANCELED:
+            # Nothing is left at the PG to take back: the money is back with the customer.
+            return _refund_succeeded(refund, transaction_key="", detail={"pg_code": declined.code})
+        return _refund_failed(refund, code=declined.code, message=declined.message)
     except gateways.GatewayOutcomeUnknown as unknown:
-        _record(payment, PaymentEvent.Kind.REFUND_FAILED, detail={"error": str(unknown)[:500]})
-        raise RefundFailed() from None
-    _record(payment, PaymentEvent.Kind.REFUNDED, status=PaymentStatus.REFUNDED)
-    metrics.PAYMENT_REFUNDS.labels(provider=payment.provider).inc()
+        PaymentEvent.objects.create(
+            payment=payment,
+            kind=PaymentEvent.Kind.REFUND_FAILED,
+            detail={"refund_id": str(refund.pk), "error": str(unknown)[:500]},
+        )
+        metrics.REFUNDS.labels(reason=refund.reason, outcome="pending").inc()
+        return refund
+    return _refund_succeeded(refund, transaction_key=_transaction_key_of(answer, refund))
+
+
+def _transaction_key_of(answer: gateways.PgPayment, refund: Refund) -> str:
+    """This refund's cancel in the PG's answer: the newest (a repeat gets the first answer again)."""
+    cancels = [cancel for cancel in answer.cancels if cancel.amount == refund.amount] or list(answer.cancels)
+    return cancels[-1].transaction_key[:200] if cancels else ""
+
+
+def _ask_again(refund: Refund) -> Refund:
+    """Ask the PG again about a PENDING refund, with its own key, when no one asked within
+    REFUND_RETRY_SECONDS (taking that lease with a conditional update); else leave it as it is."""
+    now = timezone.now()
+    claimed = Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING, retry_at__lte=now).update(
+        retry_at=now + timedelta(seconds=settings.REFUND_RETRY_SECONDS), attempts=F("attempts") + 1, updated_at=now
+    )
+    refund = Refund.objects.select_related("payment").get(pk=refund.pk)
+    if not claimed:
+        return refund
+    return _ask(gateways.gateway(refund.payment.provider), refund)
+
+
+def _refund_succeeded(refund: Refund, *, transaction_key: str, detail: dict | None = None) -> Refund:
+    """SUCCEEDED, and the payment's status from its refunds: REFUNDED once nothing is left."""
+    with transaction.atomic():
+        # The payment's row first, as every refund write takes them (a reservation, then its row).
+        Payment.objects.select_for_update().filter(pk=refund.payment_id).first()
+        moved = Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+            status=RefundStatus.SUCCEEDED, pg_transaction_key=transaction_key, retry_at=None, updated_at=timezone.now()
+        )
+        if moved:
+            _payment_status_from_refunds(refund.payment_id)
+            PaymentEvent.objects.create(
+                payment_id=refund.payment_id,
+                kind=PaymentEvent.Kind.REFUNDED,
+                detail={"refund_id": str(refund.pk), "amount": str(refund.amount), **(detail or {})},
+            )
+    refund = Refund.objects.select_related("payment").get(pk=refund.pk)
+    if moved:
+        _refunded(refund)
+    return refund
+
+
+def _refunded(refund: Refund) -> None:
+    """After a refund succeeded (committed): counted, and its order told."""
+    metrics.REFUNDS.labels(reason=refund.reason, outcome="succeeded").inc()
+    metrics.REFUNDED_WON.labels(reason=refund.reason, outcome="succeeded").inc(float(refund.amount))
+    if refund.payment.status == PaymentStatus.REFUNDED:
+        metrics.PAYMENT_REFUNDS.labels(provider=refund.payment.provider).inc()
+    hooks.order_refunded(order_id=refund.order_id)
+
+
+def _payment_status_from_refunds(payment_id: UUID) -> None:
+    """Under the payment's row lock: REFUNDED when its succeeded refunds add up to its amount,
+    PARTIALLY_REFUNDED while some is left of a paid payment."""
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    refunded = selectors.refunded_total_for_payment(payment_id=payment_id)
+    if refunded >= payment.amount:
+        status = PaymentStatus.REFUNDED
+    elif refunded > 0 and payment.status in PAID_STATUSES:
+        status = PaymentStatus.PARTIALLY_REFUNDED
+    else:
+        return
+    if payment.status != status:
+        save_fields(payment, status=status)
+
+
+def _refund_failed(refund: Refund, *, code: str, message: str) -> Refund:
+    """The PG refused: FAILED, and its amount is no longer reserved on the payment."""
+    with transaction.atomic():
+        Payment.objects.select_for_update().filter(pk=refund.payment_id).first()  # the payment's row first
+        moved = Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+            status=RefundStatus.FAILED,
+            failure_code=code[:100],
+            failure_message=message[:500],
+            retry_at=None,
+            updated_at=timezone.now(),
+        )
+        if moved:
+            Payment.objects.filter(pk=refund.payment_id).update(
+                refunded_amount=F("refunded_amount") - refund.amount, updated_at=timezone.now()
+            )
+            PaymentEvent.objects.create(
+                payment_id=refund.payment_id,
+                kind=PaymentEvent.Kind.REFUND_FAILED,
+                detail={"refund_id": str(refund.pk), "code": code},
+            )
+    if moved:
+        metrics.REFUNDS.labels(reason=refund.reason, outcome="failed").inc()
+    return Refund.objects.select_related("payment").get(pk=refund.pk)
+
+
+def refund_recover(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Ask the PG again about refunds it did not answer (PENDING past their retry time), each with
+    its own Idempotency-Key, taking each one's lease first (so that concurrent runs, and a caller
+    repeating the operation, ask once). A repeat that finds the cancel made (Toss replays its
+    first answer; ALREADY_CANCELED) settles it SUCCEEDED; a refusal FAILED. Returns how many were settled."""
+    now = now or timezone.now()
+    due = list(
+        Refund.objects.filter(status=RefundStatus.PENDING, retry_at__lte=now)
+        .order_by("retry_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    settled = 0
+    for refund_id in due:
+        claimed = Refund.objects.filter(pk=refund_id, status=RefundStatus.PENDING, retry_at__lte=now).update(
+            retry_at=timezone.now() + timedelta(seconds=settings.REFUND_RETRY_SECONDS),
+            attempts=F("attempts") + 1,
+            updated_at=timezone.now(),
+        )
+        if not claimed:
+            continue  # another run (or the operation's caller) is asking
+        refund = Refund.objects.select_related("payment").get(pk=refund_id)
+        if _ask(gateways.gateway(refund.payment.provider), refund).status != RefundStatus.PENDING:
+            settled += 1
+    return settled
+
+
+def payment_goodwill_refund(
+    *,
+    payment_id: UUID,
+    amount: Decimal,
+    by: Actor,
+    idempotency_key: str,
+    note: str = "",
+    refund_account: gateways.RefundAccount | None = None,
+) -> Refund:
+    """Staff give part of a payment back (goodwill), whatever its order's state; the request's
+    Idempotency-Key names the operation (a repeat returns its refund). See payment_refund_amount."""
+    payment = selectors.payment_get(payment_id=payment_id)
+    if payment.status not in PAID_STATUSES:
+        raise PaymentNotRefundable(f"The payment is {payment.status}: nothing was paid to refund.", field="payment_id")
+    return payment_refund_amount(
+        order_id=payment.order_id,
+        amount=amount,
+        reason=RefundReason.GOODWILL,
+        by=by,
+        operation=f"goodwill:{payment.pk}:{idempotency_key}",
+        note=note,
+        refund_account=refund_account,
+    )
+
+
+def _record_pg_balance_cancelled(payment: Payment) -> None:
+    """The PG reports the payment CANCELED without its cancels: what is left is recorded refunded."""
+    payment.refresh_from_db()
+    balance = payment.amount - payment.refunded_amount
+    if balance > 0 and not selectors.refunds_pending_for_payment(payment_id=payment.pk).exists():
+        _record_pg_cancels(
+            payment,
+            gateways.PgPayment(
+                payment_key=payment.payment_key,
+                order_id=str(payment.order_id),
+                status="CANCELED",
+                amount=payment.amount,
+                cancels=(gateways.PgCancel(transaction_key=f"{payment.payment_key}:balance", amount=balance),),
+            ),
+        )
+
+
+def _record_pg_cancels(payment: Payment, verified: gateways.PgPayment) -> None:
+    """Cancels the PG reports of a payment that no refund of ours made (its dashboard) become
+    SUCCEEDED refund rows (reason pg_dashboard), by their transactionKey, once each. A cancel that
+    may be our own refund still unanswered is not told apart from one made elsewhere: the delivery is
+    deferred (Toss resends it), by when recovery has settled ours."""
+    known = set(selectors.refund_transaction_keys(payment_id=payment.pk))
+    unknown = [cancel for cancel in verified.cancels if cancel.transaction_key not in known]
+    if not unknown:
+        return
+    if selectors.refunds_pending_for_payment(payment_id=payment.pk).exists():
+        raise WebhookDeferred("A refund of this payment is still unanswered; this delivery is processed when resent.")
+    for cancel in unknown:
+        operation = f"pg:{cancel.transaction_key}"
+        try:
+            refund = _record_pg_cancel(payment, cancel, operation=operation)
+        except IntegrityError:  # the same delivery, processed concurrently, recorded it
+            continue
+        if refund is not None:
+            _refunded(refund)
+
+
+def _record_pg_cancel(payment: Payment, cancel: gateways.PgCancel, *, operation: str) -> Refund | None:
+    """One cancel made at the PG, recorded SUCCEEDED with what it took back reserved, together."""
+    with transaction.atomic():
+        reserved = Payment.objects.filter(pk=payment.pk, refunded_amount__lte=F("amount") - cancel.amount).update(
+            refunded_amount=F("refunded_amount") + cancel.amount, updated_at=timezone.now()
+        )
+        if not reserved:
+            return None  # more than our books leave: never recorded past the amount
+        refund = Refund.objects.create(
+            payment=payment,
+            order_id=payment.order_id,
+            amount=cancel.amount,
+            reason=RefundReason.PG_DASHBOARD,
+            note=cancel.reason[:200],
+            operation=operation,
+            idempotency_key=gateways.idempotency_key("pg", payment.provider, cancel.transaction_key),
+            pg_transaction_key=cancel.transaction_key[:200],
+            status=RefundStatus.SUCCEEDED,
+            requested_by=str(Actor.pg(payment.provider)),
+        )
+        _payment_status_from_refunds(payment.pk)
+        PaymentEvent.objects.create(
+            payment=payment,
+            kind=PaymentEvent.Kind.SYNCED,
+            detail={"refund_id": str(refund.pk), "amount": str(cancel.amount), "pg_status": "CANCELED"},
+        )
+    return Refund.objects.select_related("payment").get(pk=refund.pk)
 
 
 # (PG status, our status) -> (the event, our new status, the failure code of a closed account)
 _SYNC = {
     ("DONE", PaymentStatus.PENDING): (PaymentEvent.Kind.SYNCED, PaymentStatus.APPROVED, ""),
     ("DONE", PaymentStatus.WAITING): (PaymentEvent.Kind.DEPOSITED, PaymentStatus.APPROVED, ""),
-    ("CANCELED", PaymentStatus.APPROVED): (PaymentEvent.Kind.SYNCED, PaymentStatus.REFUNDED, ""),
     ("CANCELED", PaymentStatus.WAITING): (PaymentEvent.Kind.SYNCED, PaymentStatus.FAILED, VIRTUAL_ACCOUNT_CANCELLED),
     ("ABORTED", PaymentStatus.PENDING): (PaymentEvent.Kind.SYNCED, PaymentStatus.FAILED, ""),
     ("EXPIRED", PaymentStatus.PENDING): (PaymentEvent.Kind.SYNCED, PaymentStatus.FAILED, ""),
@@ -582,14 +1004,26 @@ def _verified(*, provider: str, payment_key: str, claimed_status: str) -> gatewa
             verified = gateways.gateway(provider).fetch(payment_key=payment_key)
         except (gateways.GatewayDeclined, gateways.GatewayOutcomeUnknown) as error:
             raise WebhookInvalid(f"The PG did not confirm this payment: {error}") from None
-        answer = {"order_id": verified.order_id, "status": verified.status, "amount": str(verified.amount)}
+        answer = {
+            "order_id": verified.order_id,
+            "status": verified.status,
+            "amount": str(verified.amount),
+            "cancels": [[cancel.transaction_key, str(cancel.amount), cancel.reason] for cancel in verified.cancels],
+        }
         cache.set(key, answer, timeout=2 * WEBHOOK_VERIFY_WINDOW_S)
         return verified
     answer = cache.get(key)
     if not answer or answer["status"] != claimed_status:
         raise WebhookDeferred()
     return gateways.PgPayment(
-        payment_key=payment_key, order_id=answer["order_id"], status=answer["status"], amount=Decimal(answer["amount"])
+        payment_key=payment_key,
+        order_id=answer["order_id"],
+        status=answer["status"],
+        amount=Decimal(answer["amount"]),
+        cancels=tuple(
+            gateways.PgCancel(transaction_key=key, amount=Decimal(amount), reason=reason)
+            for key, amount, reason in answer.get("cancels", ())
+        ),
     )
 
 
@@ -676,7 +1110,12 @@ def _sync(*, provider: str, payment: Payment, verified: gateways.PgPayment) -> N
     if payment.amount != verified.amount:
         return
     move = _SYNC.get((verified.status, payment.status))
-    if move is not None:
+    if verified.status in ("CANCELED", "PARTIAL_CANCELED") and payment.status in PAID_STATUSES:
+        # Cancelled (in part) at the PG: the cancels no refund of ours made are recorded as refunds.
+        _record_pg_cancels(payment, verified)
+        if verified.status == "CANCELED" and not verified.cancels:
+            _record_pg_balance_cancelled(payment)
+    elif move is not None:
         kind, to_status, failure_code = move
         closed = {"failure_code": failure_code, "failure_message": f"The PG reports the account {verified.status}."}
         moved = _move(

@@ -199,16 +199,16 @@ def test_payment_list_and_detail_query_budgets(customer_client, pending_order, d
     order, _ = pending_order
     payment = confirm(customer_client, order).json()
 
-    with django_assert_num_queries(3):  # user, customer, page
+    with django_assert_num_queries(4):  # user, customer, page, its refunds
         customer_client.get(PAYMENTS)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         customer_client.get(f"{PAYMENTS}{payment['id']}/")
 
 
 def test_staff_payment_list_budget(staff_client, customer_client, pending_order, django_assert_num_queries):
     confirm(customer_client, pending_order[0])
 
-    with django_assert_num_queries(2):  # staff user, page
+    with django_assert_num_queries(3):  # staff user, page, its refunds
         listed = staff_client.get(f"{PAYMENTS}staff/")
 
     assert [p["status"] for p in listed.json()["results"]] == ["APPROVED"]
@@ -233,7 +233,8 @@ def test_staff_refund_runs_the_compensation(customer_client, staff_client, pendi
 def test_refunding_a_shipped_order_is_refused(customer_client, staff_client, pending_order):
     order, product = pending_order
     payment = confirm(customer_client, order).json()
-    staff_client.post(f"{ORDERS}staff/{order['id']}/status/", {"status": "SHIPPED"}, format="json")
+    ship = {"status": "SHIPPED", "carrier": "kr.cjlogistics", "tracking_number": "123456789012"}
+    assert staff_client.post(f"{ORDERS}staff/{order['id']}/status/", ship, format="json").status_code == 200
 
     response = staff_client.post(f"{PAYMENTS}staff/{payment['id']}/refund/", {}, format="json")
 

@@ -34,7 +34,9 @@ The tests drive what happens around our calls:
   lost) or "hold" (done, the answer held until `release()`; `wait_held` sees them arrive);
 - `cancel_in_dashboard`, `expire`, `deposit(callback_url=)` and `notify(url)`: what happens at
   Toss outside our calls, and the webhooks (PAYMENT_STATUS_CHANGED, DEPOSIT_CALLBACK) it sends;
-- `calls(endpoint)`, `charges`, `refunds`, `payment(key)`: what it was asked and what money moved.
+- `calls(endpoint, idempotency_key=)`, `calls_per_key(endpoint)`, `charges`, `refunds`,
+  `cancels_done(key)`, `payment(key)`: what it was asked (per Idempotency-Key) and what money moved.
+  A fault can target one key (`idempotency_key=`) or partial cancels only (`partial=True`).
 """
 
 import base64
@@ -118,6 +120,8 @@ class Fault:
     kind: str
     times: int
     payment_key: str | None
+    idempotency_key: str | None = None
+    partial: bool = False  # a cancel of part of the balance only
 
 
 @dataclass
@@ -236,12 +240,22 @@ class TossSandbox:
             }
             return key
 
-    def fault(self, endpoint: str, kind: str, *, times: int = 1, payment_key: str | None = None) -> None:
-        """The next `times` calls of `endpoint` (of `payment_key` only, if given) misbehave as `kind`."""
+    def fault(
+        self,
+        endpoint: str,
+        kind: str,
+        *,
+        times: int = 1,
+        payment_key: str | None = None,
+        idempotency_key: str | None = None,
+        partial: bool = False,
+    ) -> None:
+        """The next `times` calls of `endpoint` (of `payment_key`, with `idempotency_key`, and for a
+        cancel `partial`: of part of the balance only, when given) misbehave as `kind`."""
         if endpoint not in ENDPOINTS or kind not in FAULT_KINDS:
             raise ValueError(f"no fault {kind!r} of {endpoint!r}: endpoints {ENDPOINTS}, kinds {FAULT_KINDS}")
         with self.lock:
-            self.state.faults.append(Fault(endpoint, kind, times, payment_key))
+            self.state.faults.append(Fault(endpoint, kind, times, payment_key, idempotency_key, partial))
 
     def release(self) -> None:
         """Let every answer held by a "hold" fault go."""
@@ -315,9 +329,28 @@ class TossSandbox:
         with self.lock:
             return copy.deepcopy(self.state.payments)
 
-    def calls(self, endpoint: str | None = None) -> list[Call]:
+    def calls(self, endpoint: str | None = None, *, idempotency_key: str | None = None) -> list[Call]:
+        """The calls made (of `endpoint`, with `idempotency_key`, when given), in order."""
         with self.lock:
-            return [call for call in self.state.calls if endpoint is None or call.endpoint == endpoint]
+            return [
+                call
+                for call in self.state.calls
+                if (endpoint is None or call.endpoint == endpoint)
+                and (idempotency_key is None or call.headers.get("idempotency-key") == idempotency_key)
+            ]
+
+    def calls_per_key(self, endpoint: str | None = None) -> dict[str, int]:
+        """How many calls (of `endpoint`) carried each Idempotency-Key."""
+        counts: dict[str, int] = {}
+        for call in self.calls(endpoint):
+            key = call.headers.get("idempotency-key", "")
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def cancels_done(self, payment_key: str) -> list[dict]:
+        """The cancels Toss made of a payment (each took money back once), oldest first."""
+        with self.lock:
+            return copy.deepcopy(self.state.payments[payment_key]["cancels"] or [])
 
     @property
     def charges(self) -> list[str]:
@@ -375,9 +408,18 @@ class TossSandbox:
         key = _payment_key_of(call)
         for fault in self.state.faults:
             if fault.times > 0 and fault.endpoint == call.endpoint and fault.payment_key in (None, key):
+                if fault.idempotency_key not in (None, call.headers.get("idempotency-key")):
+                    continue
+                if fault.partial and not self._partial_cancel(key, call.body):
+                    continue
                 fault.times -= 1
                 return fault.kind
         return None
+
+    def _partial_cancel(self, key: str | None, body: Any) -> bool:
+        payment = self.state.payments.get(key or "")
+        amount = body.get("cancelAmount") if isinstance(body, dict) else None
+        return payment is not None and type(amount) is int and amount < payment["balanceAmount"]
 
     def _idempotent(self, call: Call) -> tuple[int, dict]:
         key = call.headers.get("idempotency-key")
