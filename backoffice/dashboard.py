@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -52,10 +53,14 @@ def dashboard_view(request):
         row = by_method.get(method.value, empty_method)
         method_rows.append({**row, "label": method.label, "revenue": krw(row["revenue"])})
     saga_counts = saga_selectors.saga_outcome_counts(since=since)
+    refunds = payment_selectors.refund_daily_totals(since=since)
+    refunds_per_day = [(day, refunds.get(day, {"count": 0, "amount": 0})) for day in days]
+    open_returns = order_selectors.return_open_counts()
     declines = payment_selectors.payment_decline_counts(since=since)
     most_reviewed = product_selectors.product_most_reviewed(limit=10)
     sentiments = sentiment_selectors.sentiment_for_products(product_ids=[row["id"] for row in most_reviewed])
 
+    returns_url = reverse("admin:orders_return_changelist")
     context = {
         **admin.site.each_context(request),
         "title": "Dashboard",
@@ -79,6 +84,17 @@ def dashboard_view(request):
         "decline_chart": bar_chart(
             [(row["failure_code"] or "(none)", row["count"], str(row["count"])) for row in declines[:8]], width=360
         ),
+        "refunds_chart": bar_chart(
+            [
+                (day.strftime("%m-%d"), float(row["amount"]), f"{krw(row['amount'])} ({row['count']}건)")
+                for day, row in refunds_per_day
+            ]
+        ),
+        "refunds_total": krw(sum(row["amount"] for _, row in refunds_per_day)),
+        "refunds_count": sum(row["count"] for _, row in refunds_per_day),
+        "open_returns": [
+            (status, count, f"{returns_url}?status__exact={status}") for status, count in open_returns.items()
+        ],
         "low_stock": product_selectors.product_low_stock(threshold=settings.C4ANG_LOW_STOCK_THRESHOLD, limit=10),
         "low_stock_threshold": settings.C4ANG_LOW_STOCK_THRESHOLD,
         "job_runs": job_run_latest(limit=8),

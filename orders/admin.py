@@ -1,14 +1,26 @@
-from django.contrib import admin
+import csv
+import io
+import uuid
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
-from django.urls import reverse
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from c4ang.actors import actor_of
 from c4ang.admin_actions import NoDeleteMixin, run_for_each
 from c4ang.admin_display import Tone, krw, status_badge
-from orders import selectors, services
-from orders.constants import OrderStatus
-from orders.models import Cart, Order, OrderEvent, OrderItem
+from c4ang.errors import DomainError
+from orders import carriers, errors, selectors, services
+from orders.constants import Carrier, OrderStatus, ReturnStatus
+from orders.models import Cart, Order, OrderEvent, OrderItem, Return, ReturnEvent, ReturnItem, Shipment
 
 STATUS_TONES = {
     OrderStatus.PENDING: Tone.WAITING,
@@ -23,7 +35,7 @@ class OrderItemInline(NoDeleteMixin, admin.TabularInline):
     model = OrderItem
     extra = 0
     can_delete = False
-    fields = ["product", "quantity", "unit_price", "created_at"]
+    fields = ["product", "quantity", "cancelled_quantity", "returned_quantity", "unit_price", "created_at"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -70,8 +82,19 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
         (None, {"fields": ["order_number", "id", "customer", "status", "cancel_reason", "cancel_note"]}),
         (
             "Amounts and payment",
-            {"fields": ["items_amount", "shipping_fee", "total_amount", "payment_method", "payment_due_at"]},
+            {
+                "fields": [
+                    "items_amount",
+                    "shipping_fee",
+                    "total_amount",
+                    "refunded_amount",
+                    "payment_method",
+                    "payment_due_at",
+                ]
+            },
         ),
+        # The parcel, once shipped (orders.admin's fulfilment section), and the partial cancellation.
+        ("Shipment", {"fields": ["shipment_carrier", "shipment_tracking", "shipment_dates", "cancel_lines_link"]}),
         (
             "Shipping (as it was at checkout)",
             {
@@ -102,17 +125,10 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
             "Cancelled",
         )
 
-    @admin.action(description="Mark shipped")
+    @admin.action(description="Ship with carrier and tracking number …")
     def mark_shipped(self, request, queryset):
-        run_for_each(
-            self,
-            request,
-            queryset,
-            lambda order: services.order_status_change(
-                order_id=order.pk, to_status=OrderStatus.SHIPPED, by=actor_of(request)
-            ),
-            "Marked shipped",
-        )
+        # Each order needs its own tracking number: the bulk-ship page, with the selected orders' rows.
+        return bulk_ship_page(self, request, initial_orders=queryset)
 
     @admin.action(description="Mark delivered")
     def mark_delivered(self, request, queryset):
@@ -120,14 +136,32 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda order: services.order_status_change(
-                order_id=order.pk, to_status=OrderStatus.DELIVERED, by=actor_of(request)
-            ),
+            lambda order: services.order_mark_delivered(order_id=order.pk, by=actor_of(request)),
             "Marked delivered",
         )
 
+    def get_urls(self):
+        return fulfilment_urls(self) + super().get_urls()
+
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("customer").annotate(item_count=Count("items"))
+        orders = super().get_queryset(request).select_related("customer", "shipment")
+        return orders.annotate(item_count=Count("items"))
+
+    @admin.display(description="carrier")
+    def shipment_carrier(self, order):
+        return carrier_name(shipment_of(order))
+
+    @admin.display(description="tracking number")
+    def shipment_tracking(self, order):
+        return tracking_link(shipment_of(order))
+
+    @admin.display(description="shipped / delivered")
+    def shipment_dates(self, order):
+        return shipment_dates(shipment_of(order))
+
+    @admin.display(description="partial cancellation")
+    def cancel_lines_link(self, order):
+        return cancel_lines_link(order)
 
     @admin.display(ordering="shipping_recipient", description="recipient")
     def recipient(self, order):
@@ -263,3 +297,348 @@ class CartAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- returns ---
+
+RETURN_STATUS_TONES = {
+    ReturnStatus.REQUESTED: Tone.WAITING,
+    ReturnStatus.APPROVED: Tone.MOVING,
+    ReturnStatus.REJECTED: Tone.BAD,
+    ReturnStatus.RECEIVED: Tone.WORKING,
+    ReturnStatus.REFUNDED: Tone.DONE,
+}
+
+
+class ReturnItemInline(NoDeleteMixin, admin.TabularInline):
+    model = ReturnItem
+    extra = 0
+    can_delete = False
+    fields = ["product", "quantity", "unit_price", "resellable"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_item__product")
+
+    @admin.display(description="product")
+    def product(self, item):
+        return item.order_item.product
+
+    @admin.display(description="unit price")
+    def unit_price(self, item):
+        return krw(item.order_item.price)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReturnEventInline(NoDeleteMixin, admin.TabularInline):
+    """The return's status audit trail: append-only."""
+
+    model = ReturnEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReturnNoteForm(forms.Form):
+    note = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to the customer.")
+
+
+@admin.register(Return)
+class ReturnAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """The returns queue: filter by status (REQUESTED waits for a decision, APPROVED for its parcel,
+    RECEIVED for its refund); every step goes through the return services."""
+
+    list_display = ["__str__", "order_link", "customer_email", "status_badge", "reason", "refund", "created_at"]
+    list_filter = ["status", "reason", "created_at"]
+    list_select_related = ["order", "customer"]
+    search_fields = ["id", "order__order_number", "customer__email"]
+    date_hierarchy = "created_at"
+    fields = [
+        "id",
+        "order",
+        "customer",
+        "status",
+        "reason",
+        "reason_text",
+        "staff_note",
+        "return_shipping_fee",
+        "refund_amount",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+    inlines = [ReturnItemInline, ReturnEventInline]
+    list_per_page = 50
+    actions = ["approve", "reject", "receive_resellable", "receive_not_resellable", "refund_return"]
+
+    @admin.action(description="Approve (the customer sends the parcel back)")
+    def approve(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda found: services.return_approve(return_id=found.pk, by=actor_of(request)),
+            "Approved",
+        )
+
+    @admin.action(description="Reject, with a note for the customer")
+    def reject(self, request, queryset):
+        form = ReturnNoteForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            run_for_each(
+                self,
+                request,
+                queryset,
+                lambda found: services.return_reject(
+                    return_id=found.pk, by=actor_of(request), note=form.cleaned_data["note"]
+                ),
+                "Rejected",
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject returns",
+            "form": form,
+            "returns": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/orders/reject_returns.html", context)
+
+    def _receive(self, request, queryset, *, resellable: bool, done: str) -> None:
+        def receive(found):
+            lines = selectors.return_get(return_id=found.pk).items.all()
+            decisions = {line.order_item_id: resellable for line in lines}
+            services.return_receive(return_id=found.pk, resellable=decisions, by=actor_of(request))
+
+        run_for_each(self, request, queryset, receive, done)
+
+    @admin.action(description="Mark received, every line resellable (back in stock)")
+    def receive_resellable(self, request, queryset):
+        self._receive(request, queryset, resellable=True, done="Received, back in stock")
+
+    @admin.action(description="Mark received, no line resellable (written off)")
+    def receive_not_resellable(self, request, queryset):
+        self._receive(request, queryset, resellable=False, done="Received, written off")
+
+    @admin.action(description="Refund (the items less the return shipping fee, at the PG)")
+    def refund_return(self, request, queryset):
+        def refund(found):
+            if services.return_refund(return_id=found.pk, by=actor_of(request)).status != ReturnStatus.REFUNDED:
+                self.message_user(request, f"{found}: the PG has not answered yet; recovery retries it.", messages.INFO)
+
+        run_for_each(self, request, queryset, refund, "Refund asked for")
+
+    @admin.display(ordering="order__order_number", description="order")
+    def order_link(self, found):
+        url = reverse("admin:orders_order_change", args=[found.order_id])
+        return format_html('<a href="{}">{}</a>', url, found.order.order_number)
+
+    @admin.display(ordering="customer__email", description="customer")
+    def customer_email(self, found):
+        return found.customer.email
+
+    @admin.display(ordering="status", description="status")
+    def status_badge(self, found):
+        return status_badge(found.status, RETURN_STATUS_TONES)
+
+    @admin.display(ordering="refund_amount", description="refund")
+    def refund(self, found):
+        return krw(found.refund_amount)
+
+    # Customers ask for returns (the API); staff move them on through the actions, never by editing.
+    def has_add_permission(self, request):
+        return False
+
+
+class OrderReturnInline(NoDeleteMixin, admin.TabularInline):
+    """The order's returns, each linked to its page in the returns queue."""
+
+    model = Return
+    extra = 0
+    can_delete = False
+    fields = ["return_link", "status", "reason", "refund_amount", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description="return")
+    def return_link(self, found):
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_return_change", args=[found.pk]), found)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+# The order page lists its returns below its items and audit trail.
+OrderAdmin.inlines = [*OrderAdmin.inlines, OrderReturnInline]
+
+
+# --- fulfilment ---
+
+
+def shipment_of(order: Order) -> Shipment | None:
+    # Selected with the order (get_queryset): no query, also when it has none.
+    return getattr(order, "shipment", None)
+
+
+def carrier_name(shipment: Shipment | None) -> str:
+    return "-" if shipment is None else shipment.get_carrier_display()
+
+
+def tracking_link(shipment: Shipment | None) -> str:
+    if shipment is None:
+        return "-"
+    url = carriers.tracking_url(carrier=shipment.carrier, tracking_number=shipment.tracking_number)
+    return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, shipment.tracking_number)
+
+
+def shipment_dates(shipment: Shipment | None) -> str:
+    if shipment is None:
+        return "not shipped"
+    delivered = date_format(localtime(shipment.delivered_at), "Y-m-d H:i") if shipment.delivered_at else "on its way"
+    return f"{date_format(localtime(shipment.shipped_at), 'Y-m-d H:i')} / {delivered} (by {shipment.shipped_by})"
+
+
+def cancel_lines_link(order: Order) -> str:
+    if order.status != OrderStatus.PAID:
+        return "only a PAID order's lines can be cancelled"
+    url = reverse("admin:orders_order_cancel_lines", args=[order.pk])
+    return format_html('<a class="button" href="{}">Cancel lines …</a>', url)
+
+
+class BulkShipForm(forms.Form):
+    rows = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
+        help_text="One order a line: order_number,carrier,tracking_number (the carrier by code or name).",
+    )
+    file = forms.FileField(required=False, help_text="Or a CSV file of those rows (UTF-8, or CP949 as Excel saves it).")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("rows", "").strip() and not data.get("file"):
+            raise forms.ValidationError("Paste the rows or choose a CSV file.")
+        return data
+
+    def csv_rows(self) -> list[list[str]]:
+        upload = self.cleaned_data.get("file")
+        if upload is None:
+            text = self.cleaned_data["rows"]
+        else:
+            raw = upload.read(BULK_SHIP_MAX_BYTES + 1)
+            if len(raw) > BULK_SHIP_MAX_BYTES:
+                raise forms.ValidationError(f"A bulk-ship file is at most {BULK_SHIP_MAX_BYTES // 1024} KB.")
+            text = _decoded(raw)
+        return list(csv.reader(io.StringIO(text)))
+
+
+# A thousand rows of order number, carrier and tracking number fit in well under this.
+BULK_SHIP_MAX_BYTES = 256 * 1024
+
+
+def _decoded(raw: bytes) -> str:
+    """Excel saves a Korean CSV in CP949 unless told UTF-8 (then with a byte-order mark)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return raw.decode("cp949")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file is neither UTF-8 nor CP949 text.") from None
+
+
+def bulk_ship_page(modeladmin, request, initial_orders=None):
+    """Ship orders from pasted or uploaded CSV rows, each through order_ship, with a result a row.
+    Opened from the changelist's action, it starts with a row of each selected order to complete."""
+    if not modeladmin.has_change_permission(request):
+        raise PermissionDenied
+    results = None
+    if initial_orders is not None:
+        rows = "".join(f"{order.order_number},,\n" for order in initial_orders.order_by("order_number"))
+        form = BulkShipForm(initial={"rows": rows})
+    else:
+        form = BulkShipForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                results = services.order_ship_bulk(rows=form.csv_rows(), by=actor_of(request))
+            except forms.ValidationError as refused:
+                form.add_error("file", refused)
+            except errors.BulkShipTooLarge as refused:
+                form.add_error(None, refused.message)
+            else:
+                shipped = sum(result.ok for result in results)
+                level = messages.SUCCESS if shipped == len(results) else messages.WARNING
+                modeladmin.message_user(request, f"Shipped {shipped} of {len(results)} rows.", level)
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Ship orders",
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "results": results,
+        "carriers": Carrier.choices,
+        "max_rows": services.BULK_SHIP_MAX_ROWS,
+    }
+    return TemplateResponse(request, "admin/orders/bulk_ship.html", context)
+
+
+def _units_asked(request, items) -> dict:
+    """The units to cancel a line, from the form's number inputs (empty is none)."""
+    lines = {}
+    for item in items:
+        units = request.POST.get(f"cancel_{item.pk}", "").strip() or "0"
+        if not units.isdigit():
+            raise errors.CancelQuantityExceeded(f"{item.product.name}: {units!r} is not a number of units.")
+        if int(units):
+            lines[item.pk] = int(units)
+    if not lines:
+        raise errors.CancelQuantityExceeded("Give the units to cancel of at least one line.")
+    return lines
+
+
+def cancel_lines_page(modeladmin, request, object_id):
+    """Staff cancel units of a PAID order's lines (order_cancel_lines): a quantity a line, a reason."""
+    if not modeladmin.has_change_permission(request):
+        raise PermissionDenied
+    try:
+        order = selectors.order_get_with_events(order_id=uuid.UUID(object_id))
+    except (ValueError, errors.OrderNotFound):
+        raise Http404("No such order.") from None
+    items = list(order.items.select_related("product").order_by("created_at", "id"))
+    if request.method == "POST":
+        try:
+            lines = _units_asked(request, items)
+            order = services.order_cancel_lines(
+                order_id=order.pk, lines=lines, by=actor_of(request), note=request.POST.get("reason", "")[:150]
+            )
+        except DomainError as refused:
+            modeladmin.message_user(request, f"{order}: {refused.code}: {refused.message}", messages.ERROR)
+        else:
+            done = "The order was cancelled whole." if order.status == OrderStatus.CANCELLED else "Lines cancelled."
+            modeladmin.message_user(request, done, messages.SUCCESS)
+            return redirect("admin:orders_order_change", order.pk)
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"Cancel lines of {order.order_number}",
+        "opts": modeladmin.model._meta,
+        "order": order,
+        "lines": [(item, item.quantity - item.cancelled_quantity - item.returned_quantity) for item in items],
+    }
+    return TemplateResponse(request, "admin/orders/cancel_lines.html", context)
+
+
+def fulfilment_urls(modeladmin) -> list:
+    """Before the model admin's own: its `<object_id>/` pattern would take `ship/`."""
+    site = modeladmin.admin_site
+    return [
+        path("ship/", site.admin_view(lambda request: bulk_ship_page(modeladmin, request)), name="orders_order_ship"),
+        path(
+            "<path:object_id>/cancel-lines/",
+            site.admin_view(lambda request, object_id: cancel_lines_page(modeladmin, request, object_id)),
+            name="orders_order_cancel_lines",
+        ),
+    ]

@@ -18,8 +18,9 @@ from c4ang.api.schema import domain_errors
 from c4ang.api.views import FilteredListApi
 from customers import errors as customer_errors
 from customers import selectors as customer_selectors
-from orders import errors, selectors, services
-from orders.constants import CancelReason, OrderStatus
+from orders import carriers, errors, selectors, services
+from orders.constants import CancelReason, Carrier, OrderStatus, ReturnReason, ReturnStatus
+from payments import errors as payment_errors
 from payments import selectors as payment_selectors
 from payments.constants import Bank, PaymentMethod
 from products import errors as product_errors
@@ -38,6 +39,8 @@ class OrderItemOutputSerializer(serializers.Serializer):
     product_id = serializers.UUIDField()
     quantity = serializers.IntegerField()
     price = MoneyField()
+    cancelled_quantity = serializers.IntegerField(help_text="Units cancelled before shipping (partial cancellation).")
+    returned_quantity = serializers.IntegerField(help_text="Units returned after delivery.")
 
 
 class OrderShippingOutputSerializer(serializers.Serializer):
@@ -59,6 +62,20 @@ class OrderVirtualAccountOutputSerializer(serializers.Serializer):
     account_number = serializers.CharField()
     holder_name = serializers.CharField(help_text="The account holder's name the bank shows.")
     due_at = serializers.DateTimeField()
+
+
+class ShipmentOutputSerializer(serializers.Serializer):
+    """The parcel on its way: the carrier, its tracking number (송장번호) and the carrier's tracking page."""
+
+    carrier = serializers.ChoiceField(choices=Carrier.choices, help_text="The carrier's code, e.g. kr.cjlogistics.")
+    carrier_name = serializers.CharField(source="get_carrier_display", help_text="e.g. CJ대한통운")
+    tracking_number = serializers.CharField()
+    tracking_url = serializers.SerializerMethodField(help_text="The carrier's public tracking page of the parcel.")
+    shipped_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+
+    def get_tracking_url(self, shipment) -> str:
+        return carriers.tracking_url(carrier=shipment.carrier, tracking_number=shipment.tracking_number)
 
 
 # The context key of the orders' virtual accounts, read once for a whole list.
@@ -85,6 +102,7 @@ class OrderOutputSerializer(serializers.Serializer):
     items_amount = MoneyField(help_text="The items at their prices when ordered.")
     shipping_fee = MoneyField()
     total_amount = MoneyField(help_text="items_amount + shipping_fee: what is paid.")
+    refunded_amount = MoneyField(help_text="What went back to the customer: refunds the PG completed.")
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
     payment_due_at = serializers.DateTimeField(help_text="A PENDING order not paid by then is cancelled.")
     shipping = OrderShippingOutputSerializer(source="*")
@@ -94,11 +112,18 @@ class OrderOutputSerializer(serializers.Serializer):
     cancel_reason = serializers.ChoiceField(choices=CancelReason.choices, allow_blank=True)
     cancel_note = serializers.CharField()
     items = OrderItemOutputSerializer(many=True)
+    shipment = serializers.SerializerMethodField(help_text="Once shipped: carrier and tracking; null before.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
     class Meta:
         list_serializer_class = OrderListOutputSerializer
+
+    @extend_schema_field(ShipmentOutputSerializer(allow_null=True))
+    def get_shipment(self, order) -> dict | None:
+        # Selected with the order (orders.selectors): no query, also when it has none.
+        shipment = getattr(order, "shipment", None)
+        return None if shipment is None else ShipmentOutputSerializer(shipment).data
 
     @extend_schema_field(OrderVirtualAccountOutputSerializer(allow_null=True))
     def get_virtual_account(self, order) -> dict | None:
@@ -325,23 +350,60 @@ class StaffOrderDetailApi(APIView):
 
 
 class StaffOrderStatusApi(APIView):
-    """Staff: move a paid order along: PAID -> SHIPPED -> DELIVERED."""
+    """Staff: move a paid order along: PAID -> SHIPPED with the carrier and its tracking number (the
+    whole order ships), then SHIPPED -> DELIVERED."""
 
     permission_classes = [IsAdminUser]
 
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=[OrderStatus.SHIPPED, OrderStatus.DELIVERED])
+        carrier = serializers.ChoiceField(
+            choices=Carrier.choices, required=False, help_text="SHIPPED: the carrier's code (required)."
+        )
+        tracking_number = serializers.CharField(
+            max_length=40,
+            required=False,
+            help_text="SHIPPED: the carrier's tracking number, digits of its length; hyphens and spaces are "
+            "ignored (required).",
+        )
+
+        def validate(self, data):
+            shipping = data["status"] == OrderStatus.SHIPPED
+            refused = {}
+            for name in ("carrier", "tracking_number"):
+                if shipping and name not in data:
+                    refused[name] = ErrorDetail("Shipping names the carrier and its tracking number.", code="required")
+                elif not shipping and name in data:
+                    refused[name] = ErrorDetail("Only a shipment has a carrier and tracking.", code="not_applicable")
+            if refused:
+                raise serializers.ValidationError(refused)
+            return data
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: StaffOrderDetailOutputSerializer, **domain_errors(errors.InvalidStatusTransition)},
+        responses={
+            200: StaffOrderDetailOutputSerializer,
+            **domain_errors(
+                errors.InvalidTrackingNumber,
+                errors.InvalidStatusTransition,
+                errors.OrderNotShippable,
+                errors.TrackingNumberInUse,
+            ),
+        },
     )
     def post(self, request, order_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.order_status_change(
-            order_id=order_id, to_status=data.validated_data["status"], by=actor_of(request)
-        )
+        given = data.validated_data
+        if given["status"] == OrderStatus.SHIPPED:
+            order = services.order_ship(
+                order_id=order_id,
+                carrier=given["carrier"],
+                tracking_number=given["tracking_number"],
+                by=actor_of(request),
+            )
+        else:
+            order = services.order_mark_delivered(order_id=order_id, by=actor_of(request))
         return Response(StaffOrderDetailOutputSerializer(order).data)
 
 
@@ -472,3 +534,302 @@ class CartItemApi(APIView):
         customer = customer_selectors.customer_for_user(user=request.user)
         services.cart_remove(customer_id=customer.pk, product_id=product_id)
         return _cart_response(customer.pk)
+
+
+# --- returns ---
+
+
+class ReturnItemOutputSerializer(serializers.Serializer):
+    order_item_id = serializers.UUIDField()
+    product_id = serializers.UUIDField(source="order_item.product_id")
+    quantity = serializers.IntegerField()
+    price = MoneyField(source="order_item.price", help_text="Unit price at order time.")
+    resellable = serializers.BooleanField(
+        allow_null=True, help_text="Staff's decision when the parcel arrived (back on the shelf); null until then."
+    )
+
+
+class ReturnOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    order_id = serializers.UUIDField()
+    order_number = serializers.CharField(source="order.order_number")
+    status = serializers.ChoiceField(choices=ReturnStatus.choices)
+    reason = serializers.ChoiceField(choices=ReturnReason.choices)
+    reason_text = serializers.CharField()
+    staff_note = serializers.CharField(help_text="Staff's words, e.g. why a return was rejected.")
+    items = ReturnItemOutputSerializer(many=True)
+    return_shipping_fee = MoneyField(help_text="Kept from the refund when the reason is the customer's.")
+    refund_amount = MoneyField(help_text="The items at their order prices less return_shipping_fee (at least 0).")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ReturnEventOutputSerializer(serializers.Serializer):
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    actor = serializers.CharField()
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class StaffReturnOutputSerializer(ReturnOutputSerializer):
+    customer_id = serializers.UUIDField()
+
+
+class StaffReturnDetailOutputSerializer(StaffReturnOutputSerializer):
+    events = ReturnEventOutputSerializer(many=True)
+
+
+class OrderReturnCreateApi(APIView):
+    """Ask to return units of some lines of an own delivered order, within RETURN_WINDOW_DAYS of delivery."""
+
+    class InputSerializer(serializers.Serializer):
+        class LineSerializer(serializers.Serializer):
+            order_item_id = serializers.UUIDField()
+            quantity = serializers.IntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
+
+        items = LineSerializer(many=True, allow_empty=False, max_length=settings.ORDER_MAX_LINES)
+        reason = serializers.ChoiceField(choices=ReturnReason.choices)
+        reason_text = serializers.CharField(
+            max_length=500, required=False, allow_blank=True, default="", help_text="Required with reason other."
+        )
+
+        def validate_items(self, items):
+            item_ids = [line["order_item_id"] for line in items]
+            if len(set(item_ids)) != len(item_ids):
+                raise serializers.ValidationError("Each order line may appear once only.", code="duplicate_line")
+            return items
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: ReturnOutputSerializer,
+            **domain_errors(
+                errors.OrderNotDelivered,
+                errors.ReturnWindowClosed,
+                errors.ReturnItemNotInOrder,
+                errors.ReturnLineCancelled,
+                errors.ReturnQuantityExceeded,
+                errors.ReturnReasonTextRequired,
+            ),
+        },
+    )
+    def post(self, request, order_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        given = data.validated_data
+        customer = customer_selectors.customer_for_user(user=request.user)
+        created = services.return_request(
+            order_id=order_id,
+            customer_id=customer.pk,
+            lines={line["order_item_id"]: line["quantity"] for line in given["items"]},
+            reason=given["reason"],
+            reason_text=given["reason_text"],
+            by=actor_of(request),
+        )
+        return Response(ReturnOutputSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class ReturnListApi(FilteredListApi):
+    """The signed-in customer's own returns, newest first, optionally of one status."""
+
+    serializer_class = ReturnOutputSerializer
+    pagination_class = BoundedCursorPagination
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=ReturnStatus.choices, required=False)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no signed-in customer
+            return selectors.return_none()
+        filters = self.FilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        customer = customer_selectors.customer_for_user(user=self.request.user)
+        return selectors.return_list_for_customer(customer_id=customer.pk, **filters.validated_data)
+
+
+class ReturnDetailApi(APIView):
+    @extend_schema(responses=ReturnOutputSerializer)
+    def get(self, request, return_id):
+        customer = customer_selectors.customer_for_user(user=request.user)
+        found = selectors.return_get_for_customer(customer_id=customer.pk, return_id=return_id)
+        return Response(ReturnOutputSerializer(found).data)
+
+
+class StaffReturnListApi(FilteredListApi):
+    """Staff: the returns queue, newest first; `?status=REQUESTED` is what waits for a decision."""
+
+    permission_classes = [IsAdminUser]
+    serializer_class = StaffReturnOutputSerializer
+    pagination_class = BoundedCursorPagination
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=ReturnStatus.choices, required=False)
+        order_id = serializers.UUIDField(required=False)
+        customer_id = serializers.UUIDField(required=False)
+
+    selector = staticmethod(selectors.return_list_all)
+
+
+class StaffReturnDetailApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses=StaffReturnDetailOutputSerializer)
+    def get(self, request, return_id):
+        return Response(StaffReturnDetailOutputSerializer(selectors.return_get(return_id=return_id)).data)
+
+
+class ReturnNoteInputSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class StaffReturnApproveApi(APIView):
+    """Staff: accept a REQUESTED return (APPROVED): the customer sends the parcel back."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        request=ReturnNoteInputSerializer,
+        responses={200: StaffReturnDetailOutputSerializer, **domain_errors(errors.InvalidReturnTransition)},
+    )
+    def post(self, request, return_id):
+        data = ReturnNoteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        approved = services.return_approve(return_id=return_id, by=actor_of(request), **data.validated_data)
+        return Response(StaffReturnDetailOutputSerializer(approved).data)
+
+
+class StaffReturnRejectApi(APIView):
+    """Staff: refuse a REQUESTED return (REJECTED), saying why: the customer sees the note."""
+
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        note = serializers.CharField(max_length=500)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: StaffReturnDetailOutputSerializer, **domain_errors(errors.InvalidReturnTransition)},
+    )
+    def post(self, request, return_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rejected = services.return_reject(return_id=return_id, by=actor_of(request), **data.validated_data)
+        return Response(StaffReturnDetailOutputSerializer(rejected).data)
+
+
+class StaffReturnReceiveApi(APIView):
+    """Staff: the parcel of an APPROVED return arrived (RECEIVED): per line, whether it goes back on
+    the shelf (a stock adjustment records it)."""
+
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        class LineSerializer(serializers.Serializer):
+            order_item_id = serializers.UUIDField()
+            resellable = serializers.BooleanField()
+
+        lines = LineSerializer(many=True, allow_empty=False, help_text="One decision for each line of the return.")
+        note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: StaffReturnDetailOutputSerializer,
+            **domain_errors(errors.InvalidReturnTransition, errors.ReturnLinesMismatch),
+        },
+    )
+    def post(self, request, return_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lines = data.validated_data["lines"]
+        resellable = {line["order_item_id"]: line["resellable"] for line in lines}
+        if len(resellable) != len(lines):
+            raise serializers.ValidationError({"lines": ["Each line of the return may appear once only."]})
+        received = services.return_receive(
+            return_id=return_id, resellable=resellable, by=actor_of(request), note=data.validated_data["note"]
+        )
+        return Response(StaffReturnDetailOutputSerializer(received).data)
+
+
+class StaffReturnRefundApi(APIView):
+    """Staff: refund a RECEIVED return its refund_amount through the PG's partial cancel: 200 when
+    it is REFUNDED, 202 when the PG has not answered (the return stays RECEIVED; recovery, or the
+    same call again, finishes it, never refunding twice)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: StaffReturnDetailOutputSerializer,
+            202: StaffReturnDetailOutputSerializer,
+            **domain_errors(
+                errors.InvalidReturnTransition, payment_errors.RefundExceedsPaid, payment_errors.RefundFailed
+            ),
+        },
+    )
+    def post(self, request, return_id):
+        refunded = services.return_refund(return_id=return_id, by=actor_of(request))
+        done = refunded.status == ReturnStatus.REFUNDED
+        answer = status.HTTP_200_OK if done else status.HTTP_202_ACCEPTED
+        return Response(StaffReturnDetailOutputSerializer(refunded).data, status=answer)
+
+
+# --- fulfilment ---
+
+
+class CancelLinesInputSerializer(serializers.Serializer):
+    class LineSerializer(serializers.Serializer):
+        order_item_id = serializers.UUIDField(help_text="The line's id: items[].id of the order.")
+        quantity = serializers.IntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY)
+
+    lines = LineSerializer(many=True, allow_empty=False, max_length=settings.ORDER_MAX_LINES)
+    reason = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+    def validate_lines(self, lines):
+        item_ids = [line["order_item_id"] for line in lines]
+        if len(set(item_ids)) != len(item_ids):
+            raise serializers.ValidationError("Each line may appear once.", code="duplicate_line")
+        return lines
+
+
+CANCEL_LINES_ERRORS = domain_errors(
+    errors.OrderLineNotFound, errors.OrderLinesNotCancellable, errors.CancelQuantityExceeded
+)
+
+
+def _cancel_lines(request, order_id, customer_id=None):
+    data = CancelLinesInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    given = data.validated_data
+    return services.order_cancel_lines(
+        order_id=order_id,
+        lines={line["order_item_id"]: line["quantity"] for line in given["lines"]},
+        by=actor_of(request),
+        customer_id=customer_id,
+        note=given["reason"],
+    )
+
+
+class OrderCancelLinesApi(APIView):
+    """Cancel some units of some lines of an own PAID order before it ships (부분취소): their stock goes
+    back and they are refunded (the shipping fee kept when the rest drops under free shipping).
+    Cancelling every unit left cancels the order."""
+
+    @extend_schema(request=CancelLinesInputSerializer, responses={200: OrderOutputSerializer, **CANCEL_LINES_ERRORS})
+    def post(self, request, order_id):
+        customer = customer_selectors.customer_for_user(user=request.user)
+        return Response(OrderOutputSerializer(_cancel_lines(request, order_id, customer_id=customer.pk)).data)
+
+
+class StaffOrderCancelLinesApi(APIView):
+    """Staff: cancel some units of some lines of a PAID order before it ships, as the customer may."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        request=CancelLinesInputSerializer, responses={200: StaffOrderDetailOutputSerializer, **CANCEL_LINES_ERRORS}
+    )
+    def post(self, request, order_id):
+        return Response(StaffOrderDetailOutputSerializer(_cancel_lines(request, order_id)).data)

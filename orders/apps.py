@@ -21,6 +21,7 @@ class OrdersConfig(AppConfig):
                 payment_changed=services.order_payment_changed,
                 refund=services.order_refund,
                 order_id_for_number=selectors.order_id_for_number,
+                refunded=services.order_refunded_amount_sync,
             )
         )
         product_hooks.purchase_check_register(selectors.customer_has_bought)

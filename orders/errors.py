@@ -62,3 +62,94 @@ class CartLineLimitReached(Conflict):
 class CartQuantityLimitReached(Conflict):
     code = "cart_quantity_limit_reached"
     message = "A cart line cannot hold more units than an order line may."
+
+
+# --- returns ---
+
+
+class ReturnNotFound(NotFound):
+    code = "return_not_found"
+    message = "Return not found."
+
+
+class OrderNotDelivered(Conflict):
+    code = "order_not_delivered"
+    message = "Only a delivered order can be returned."
+
+
+class ReturnWindowClosed(Conflict):
+    code = "return_window_closed"
+    message = "The return window of this order has closed."
+
+
+class ReturnItemNotInOrder(DomainError):
+    code = "return_item_not_in_order"
+    message = "This line is not an item of the order."
+
+
+class ReturnLineCancelled(Conflict):
+    code = "return_line_cancelled"
+    message = "This line was cancelled before shipping: there is nothing of it to return."
+
+
+class ReturnQuantityExceeded(Conflict):
+    code = "return_quantity_exceeded"
+    message = "More units than were delivered and are not returned (or being returned) already."
+
+
+class ReturnReasonTextRequired(DomainError):
+    code = "return_reason_text_required"
+    message = "Say why in reason_text when the reason is `other`."
+
+
+class InvalidReturnTransition(Conflict):
+    code = "invalid_return_transition"
+    message = "The return cannot move to this status."
+
+
+class ReturnLinesMismatch(DomainError):
+    code = "return_lines_mismatch"
+    message = "Give a resellable decision for each line of the return, and for no other line."
+
+
+# --- fulfilment ---
+
+
+class UnknownCarrier(DomainError):
+    code = "unknown_carrier"
+    message = "No such carrier."
+
+
+class InvalidTrackingNumber(DomainError):
+    code = "invalid_tracking_number"
+    message = "This is not a tracking number of the carrier."
+
+
+class TrackingNumberInUse(Conflict):
+    code = "tracking_number_in_use"
+    message = "Another order already ships with this carrier's tracking number."
+
+
+class OrderNotShippable(Conflict):
+    code = "order_not_shippable"
+    message = "Only a paid order that has not shipped can ship."
+
+
+class BulkShipTooLarge(DomainError):
+    code = "bulk_ship_too_large"
+    message = "Too many rows in one bulk shipment."
+
+
+class OrderLinesNotCancellable(Conflict):
+    code = "order_lines_not_cancellable"
+    message = "Lines can be cancelled only on a paid order that has not shipped."
+
+
+class OrderLineNotFound(DomainError):
+    code = "order_line_not_found"
+    message = "This is not a line of the order."
+
+
+class CancelQuantityExceeded(Conflict):
+    code = "cancel_quantity_exceeded"
+    message = "More units than the line has left to cancel."

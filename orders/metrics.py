@@ -7,3 +7,10 @@ ORDERS_FAILED = Counter(
 ORDERS_CANCELLED = Counter(
     "c4ang_orders_cancelled_total", "Orders cancelled after placement (customer, staff, expiry)."
 )
+
+# --- returns ---
+RETURNS = Counter(
+    "c4ang_returns_total",
+    "Return transitions, by the status reached (REQUESTED when asked for, then each step).",
+    ["status"],
+)

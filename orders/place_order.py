@@ -139,7 +139,9 @@ def release_stock(context: SagaContext) -> None:
     order = _locked_order(context)
     if order is None or not order.stock_reserved:
         return
-    product_services.stock_release(quantities={item.product_id: item.quantity for item in order.items.all()})
+    # Units cancelled before (a partial cancellation) went back on the shelf then: only the rest now.
+    left = {item.product_id: item.quantity - item.cancelled_quantity for item in order.items.all()}
+    product_services.stock_release(quantities={product_id: units for product_id, units in left.items() if units})
     order.stock_reserved = False
     order.save(update_fields=["stock_reserved", "updated_at"])
 

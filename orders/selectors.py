@@ -7,20 +7,22 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 
 from c4ang.korea import phone_normalize
 from c4ang.selectors import get_or_raise
-from orders.constants import PAID_STATUSES, OrderStatus
-from orders.errors import OrderNotFound
-from orders.models import CartItem, Order, OrderItem
+from orders.constants import PAID_STATUSES, OrderStatus, ReturnStatus
+from orders.errors import OrderNotFound, ReturnNotFound
+from orders.models import CartItem, Order, OrderEvent, OrderItem, Return, ReturnItem, Shipment
 from orders.pricing import MAX_ORDER_TOTAL, shipping_fee_for
 from products import selectors as product_selectors
 
 
 def _with_items(orders: QuerySet[Order]) -> QuerySet[Order]:
-    return orders.prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("created_at", "id")))
+    # The shipment (none before the order ships) comes in the same query as the order.
+    items = Prefetch("items", queryset=OrderItem.objects.order_by("created_at", "id"))
+    return orders.select_related("shipment").prefetch_related(items)
 
 
 def _shop_day_start(day: date) -> datetime:
@@ -111,6 +113,7 @@ def customer_has_bought(*, customer_id: UUID, product_id: UUID) -> bool:
         order__customer_id=customer_id,
         product_id=product_id,
         order__status__in=PAID_STATUSES,
+        cancelled_quantity__lt=F("quantity"),  # a line cancelled whole before shipping was not bought
     ).exists()
 
 
@@ -148,7 +151,9 @@ def order_totals_by_method(*, since: datetime) -> dict[str, dict]:
 
 def _purchases(*, since: datetime, until: datetime) -> QuerySet[OrderItem]:
     # A purchase is an item of an order that reached PAID (and was not cancelled since), by when it was ordered.
-    return OrderItem.objects.filter(order__status__in=PAID_STATUSES, created_at__gte=since, created_at__lt=until)
+    # A line cancelled whole before shipping (partial cancellation) is no purchase.
+    paid = OrderItem.objects.filter(order__status__in=PAID_STATUSES, cancelled_quantity__lt=F("quantity"))
+    return paid.filter(created_at__gte=since, created_at__lt=until)
 
 
 def purchase_count(*, since: datetime, until: datetime) -> int:
@@ -165,7 +170,9 @@ def purchase_counts_by_product(*, since: datetime, until: datetime) -> dict[UUID
 def purchased_product_ids(*, customer_id: UUID, limit: int) -> list[UUID]:
     """The products a customer has bought, the most recently bought first."""
     rows = (
-        OrderItem.objects.filter(order__customer_id=customer_id, order__status__in=PAID_STATUSES)
+        OrderItem.objects.filter(
+            order__customer_id=customer_id, order__status__in=PAID_STATUSES, cancelled_quantity__lt=F("quantity")
+        )
         .values("product_id")
         .annotate(last_bought=Max("created_at"))
         .order_by("-last_bought", "product_id")[:limit]
@@ -244,3 +251,87 @@ def cart_view(*, customer_id: UUID) -> CartView:
         total_amount=total_amount,
         checkout_ready=checkout_ready,
     )
+
+
+# --- returns ---
+
+# Returns whose units are not yet back (REQUESTED, APPROVED): they hold those units against another
+# return of the line. From RECEIVED on, the units count in the line's returned_quantity.
+RETURN_HOLDING_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.APPROVED)
+# Returns waiting for staff: to approve or reject, to receive, to refund.
+RETURN_OPEN_STATUSES = (ReturnStatus.REQUESTED, ReturnStatus.APPROVED, ReturnStatus.RECEIVED)
+
+
+def _with_return_items(returns: QuerySet[Return]) -> QuerySet[Return]:
+    items = ReturnItem.objects.select_related("order_item").order_by("id")
+    return returns.select_related("order").prefetch_related(Prefetch("items", queryset=items))
+
+
+def return_list_for_customer(*, customer_id: UUID, status: str | None = None) -> QuerySet[Return]:
+    """A customer's own returns, optionally of one status, with their lines (two queries a page)."""
+    returns = Return.objects.filter(customer_id=customer_id)
+    if status:
+        returns = returns.filter(status=status)
+    return _with_return_items(returns)
+
+
+def return_none() -> QuerySet[Return]:
+    return Return.objects.none()
+
+
+def return_get_for_customer(*, customer_id: UUID, return_id: UUID) -> Return:
+    """A customer's own return; another customer's id is a 404, like an unknown one."""
+    return get_or_raise(return_list_for_customer(customer_id=customer_id), ReturnNotFound, pk=return_id)
+
+
+def return_list_all(
+    *, status: str | None = None, order_id: UUID | None = None, customer_id: UUID | None = None
+) -> QuerySet[Return]:
+    """Staff: every return, optionally of one status, one order or one customer, with their lines."""
+    returns = Return.objects.all()
+    if status:
+        returns = returns.filter(status=status)
+    if order_id:
+        returns = returns.filter(order_id=order_id)
+    if customer_id:
+        returns = returns.filter(customer_id=customer_id)
+    return _with_return_items(returns)
+
+
+def return_get(*, return_id: UUID) -> Return:
+    """Staff: one return with its lines and its status audit trail."""
+    return get_or_raise(_with_return_items(Return.objects.prefetch_related("events")), ReturnNotFound, pk=return_id)
+
+
+def order_items_returnable(*, order_id: UUID) -> dict[UUID, OrderItem]:
+    """The order's lines, each annotated with `returnable`: units delivered (ordered, less those
+    cancelled) and neither returned nor held by a return under way. One statement, so that what it
+    counts is one consistent snapshot (the caller holds the order's row lock against other requests)."""
+    held = (
+        ReturnItem.objects.filter(order_item=OuterRef("pk"), return_request__status__in=RETURN_HOLDING_STATUSES)
+        .values("order_item")
+        .annotate(units=Sum("quantity"))
+        .values("units")
+    )
+    items = OrderItem.objects.filter(order_id=order_id).annotate(
+        held_by_returns=Coalesce(Subquery(held), 0),
+        returnable=F("quantity") - F("cancelled_quantity") - F("returned_quantity") - F("held_by_returns"),
+    )
+    return {item.pk: item for item in items}
+
+
+def order_delivered_at(*, order_id: UUID) -> datetime | None:
+    """When the order was delivered: its shipment's delivered_at or, for an order delivered before
+    shipments were recorded, its DELIVERED audit event's time; None when it was not delivered."""
+    delivered_at = Shipment.objects.filter(order_id=order_id).values_list("delivered_at", flat=True).first()
+    if delivered_at is not None:
+        return delivered_at
+    events = OrderEvent.objects.filter(order_id=order_id, to_status=OrderStatus.DELIVERED).order_by("-created_at")
+    return events.values_list("created_at", flat=True).first()
+
+
+def return_open_counts() -> dict[str, int]:
+    """How many returns wait for staff, by status (REQUESTED, APPROVED, RECEIVED; 0 when none)."""
+    rows = Return.objects.filter(status__in=RETURN_OPEN_STATUSES).values("status").annotate(count=Count("id"))
+    counts = {row["status"]: row["count"] for row in rows.order_by()}
+    return {status: counts.get(status, 0) for status in RETURN_OPEN_STATUSES}

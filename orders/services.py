@@ -10,26 +10,42 @@ import contextlib
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from c4ang.actors import Actor
+from c4ang.errors import DomainError
 from customers import errors as customer_errors
 from customers import selectors as customer_selectors
-from orders import errors, metrics, selectors
-from orders.constants import CancelReason, OrderStatus
-from orders.models import Cart, CartItem, Order, OrderEvent, OrderItem, OrderNumberCounter
+from orders import carriers, errors, metrics, selectors
+from orders.constants import CUSTOMER_RETURN_REASONS, CancelReason, OrderStatus, ReturnReason, ReturnStatus
+from orders.models import (
+    Cart,
+    CartItem,
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderNumberCounter,
+    Return,
+    ReturnEvent,
+    ReturnItem,
+    Shipment,
+)
 from orders.place_order import FROM_CART, PLACE_ORDER, SANDBOX_SCENARIO, TWO_STEP_PAYMENT, set_status
-from orders.pricing import MAX_ORDER_TOTAL, shipping_fee_for
+from orders.pricing import MAX_ORDER_TOTAL, charge_for_remaining, shipping_fee_for
+from payments import errors as payment_errors
 from payments import selectors as payment_selectors
 from payments import services as payment_services
-from payments.constants import VIRTUAL_ACCOUNT_EXPIRED, PaymentMethod
-from payments.errors import OrderNotPayable, PaymentAmountMismatch, PaymentNotRefundable
+from payments.constants import VIRTUAL_ACCOUNT_EXPIRED, PaymentMethod, RefundReason, RefundStatus
+from payments.errors import OrderNotPayable, PaymentAmountMismatch, PaymentNotRefundable, RefundExceedsPaid
 from products import selectors as product_selectors
+from products import services as product_services
 from products.errors import InsufficientStock, ProductNotFound, ProductUnavailable
 from saga import selectors as saga_selectors
 from saga import services as saga_services
@@ -38,7 +54,6 @@ from saga.errors import SagaBusy, SagaNotWaiting
 ORDER_EXPIRY = Actor.system("order_expiry")
 
 CANCELLABLE = (OrderStatus.PENDING, OrderStatus.PAID)
-NEXT_STATUS = {OrderStatus.PAID: OrderStatus.SHIPPED, OrderStatus.SHIPPED: OrderStatus.DELIVERED}
 
 
 @dataclass(frozen=True)
@@ -323,20 +338,6 @@ def _cancel(*, order_id: UUID, by: Actor, reason: CancelReason, note: str, custo
     return selectors.order_get_with_events(order_id=order_id)
 
 
-def order_status_change(*, order_id: UUID, to_status: str, by: Actor) -> Order:
-    """Staff: PAID -> SHIPPED -> DELIVERED; any other move is refused."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None:
-            raise errors.OrderNotFound()
-        if NEXT_STATUS.get(order.status) != to_status:
-            raise errors.InvalidStatusTransition(
-                f"An order that is {order.status} cannot become {to_status}.", field="status"
-            )
-        set_status(order, to_status, by=by)
-    return selectors.order_get_with_events(order_id=order_id)
-
-
 def order_expire_unpaid(*, now: datetime | None = None, limit: int = 500) -> int:
     """Cancel PENDING orders past their payment deadline (their stock goes back): each order's own
     `payment_due_at`, ORDER_PAYMENT_TIMEOUT_MINUTES after placement when paid by card,
@@ -402,6 +403,12 @@ def order_backdate_for_demo(*, order_id: UUID, placed_at: datetime) -> None:
     Order.objects.filter(pk=order_id).update(created_at=placed_at, updated_at=placed_at)
     OrderItem.objects.filter(order_id=order_id).update(created_at=placed_at)
     OrderEvent.objects.filter(order_id=order_id).update(created_at=placed_at)
+    # Shipped the next day, delivered two days later (never after now).
+    now = timezone.now()
+    shipped_at = min(placed_at + timedelta(days=1), now)
+    Shipment.objects.filter(order_id=order_id).update(shipped_at=shipped_at)
+    delivered = Shipment.objects.filter(order_id=order_id, delivered_at__isnull=False)
+    delivered.update(delivered_at=min(shipped_at + timedelta(days=2), now))
 
 
 # --- cart ---
@@ -493,3 +500,459 @@ def cart_clear(*, customer_id: UUID) -> None:
         if cart is not None:
             CartItem.objects.filter(cart=cart).delete()
             cart.save(update_fields=["updated_at"])
+
+
+# --- returns ---
+
+# Each step of a return, from the status it leaves: REQUESTED -> APPROVED/REJECTED -> RECEIVED -> REFUNDED.
+RETURN_STEPS = {
+    ReturnStatus.APPROVED: (ReturnStatus.REQUESTED,),
+    ReturnStatus.REJECTED: (ReturnStatus.REQUESTED,),
+    ReturnStatus.RECEIVED: (ReturnStatus.APPROVED,),
+    ReturnStatus.REFUNDED: (ReturnStatus.RECEIVED,),
+}
+
+
+def _return_event(return_row: Return, to_status: str, *, by: Actor | str, note: str = "") -> None:
+    """Move a return (its row lock held; a new one is REQUESTED already) and append the audit
+    event. The caller counts the step (metrics.RETURNS) once its transaction committed."""
+    from_status = "" if to_status == ReturnStatus.REQUESTED else return_row.status
+    if from_status:
+        return_row.status = to_status
+        return_row.save(update_fields=["status", "staff_note", "updated_at"])
+    ReturnEvent.objects.create(
+        return_request=return_row, from_status=from_status, to_status=to_status, actor=str(by), note=note[:500]
+    )
+
+
+def _return_for_step(return_id: UUID, to_status: str) -> Return:
+    """The return under its row lock (inside the caller's transaction), refused unless it can take
+    the step to `to_status` from where it is."""
+    return_row = Return.objects.select_for_update().filter(pk=return_id).first()
+    if return_row is None:
+        raise errors.ReturnNotFound()
+    if return_row.status not in RETURN_STEPS[to_status]:
+        raise errors.InvalidReturnTransition(
+            f"A return that is {return_row.status} cannot become {to_status}.", field="status"
+        )
+    return return_row
+
+
+def return_request(
+    *,
+    order_id: UUID,
+    customer_id: UUID,
+    lines: dict[UUID, int],
+    reason: str,
+    reason_text: str = "",
+    by: Actor,
+) -> Return:
+    """A customer asks to send back units of some lines of their own delivered order (`lines`:
+    order item id -> units, named in errors as items.<index> in their order).
+
+    Only within RETURN_WINDOW_DAYS of the delivery (409 return_window_closed) and of what was
+    delivered: a line's units less those cancelled, returned or held by another return under way
+    (409 naming the line). The refund it will get is fixed now: the units at their order price,
+    less RETURN_SHIPPING_FEE when the reason is the customer's (CUSTOMER_RETURN_REASONS), never
+    below zero. Decided under the order's row lock: concurrent requests for one order take turns,
+    so that together they never return more than was delivered.
+    """
+    reason = ReturnReason(reason)
+    if not lines or min(lines.values()) < 1:
+        raise ValueError("A return holds at least one line, each of at least one unit.")
+    if reason == ReturnReason.OTHER and not reason_text.strip():
+        raise errors.ReturnReasonTextRequired(field="reason_text")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id, customer_id=customer_id).first()
+        if order is None:
+            raise errors.OrderNotFound()
+        if order.status != OrderStatus.DELIVERED:
+            raise errors.OrderNotDelivered(f"The order is {order.status}: only a delivered one is returned.")
+        delivered_at = selectors.order_delivered_at(order_id=order_id)
+        closes_at = delivered_at + timedelta(days=settings.RETURN_WINDOW_DAYS) if delivered_at else None
+        if closes_at is None or timezone.now() > closes_at:
+            raise errors.ReturnWindowClosed(f"Returns are taken within {settings.RETURN_WINDOW_DAYS} days of delivery.")
+        items = selectors.order_items_returnable(order_id=order_id)
+        items_amount = Decimal(0)
+        for index, (order_item_id, quantity) in enumerate(lines.items()):
+            item = items.get(order_item_id)
+            if item is None:
+                raise errors.ReturnItemNotInOrder(field=f"items.{index}.order_item_id")
+            if item.cancelled_quantity >= item.quantity:
+                raise errors.ReturnLineCancelled(field=f"items.{index}.order_item_id")
+            if quantity > item.returnable:
+                raise errors.ReturnQuantityExceeded(
+                    f"At most {item.returnable} units of this line can be returned.",
+                    field=f"items.{index}.quantity",
+                    returnable=item.returnable,
+                )
+            items_amount += item.price * quantity
+        fee = Decimal(settings.RETURN_SHIPPING_FEE) if reason in CUSTOMER_RETURN_REASONS else Decimal(0)
+        created = Return.objects.create(
+            order=order,
+            customer_id=customer_id,
+            reason=reason,
+            reason_text=reason_text,
+            return_shipping_fee=fee,
+            refund_amount=max(items_amount - fee, Decimal(0)),
+        )
+        ReturnItem.objects.bulk_create(
+            ReturnItem(return_request=created, order_item_id=order_item_id, quantity=quantity)
+            for order_item_id, quantity in lines.items()
+        )
+        _return_event(created, ReturnStatus.REQUESTED, by=by)
+    metrics.RETURNS.labels(status=ReturnStatus.REQUESTED).inc()
+    return selectors.return_get(return_id=created.pk)
+
+
+def _return_decide(*, return_id: UUID, to_status: str, by: Actor, note: str) -> Return:
+    with transaction.atomic():
+        return_row = _return_for_step(return_id, to_status)
+        if note:
+            return_row.staff_note = note[:500]
+        _return_event(return_row, to_status, by=by, note=note)
+    metrics.RETURNS.labels(status=to_status).inc()
+    return selectors.return_get(return_id=return_id)
+
+
+def return_approve(*, return_id: UUID, by: Actor, note: str = "") -> Return:
+    """Staff accept a REQUESTED return: the customer sends the parcel back (APPROVED)."""
+    return _return_decide(return_id=return_id, to_status=ReturnStatus.APPROVED, by=by, note=note)
+
+
+def return_reject(*, return_id: UUID, by: Actor, note: str) -> Return:
+    """Staff refuse a REQUESTED return, saying why (the note, shown to the customer): REJECTED,
+    and its units can be asked for again (within the window)."""
+    return _return_decide(return_id=return_id, to_status=ReturnStatus.REJECTED, by=by, note=note)
+
+
+def return_receive(*, return_id: UUID, resellable: dict[UUID, bool], by: Actor, note: str = "") -> Return:
+    """Staff received an APPROVED return's parcel: RECEIVED, with a decision per line (`resellable`:
+    order item id -> bool, one for each line of the return and no other, else 400 naming `lines`).
+
+    The units count as returned on their order lines from now (returned_quantity), and resellable
+    units go back on the shelf through the catalog's stock adjustment (a record with the reason
+    and the actor); the others are written off by staying off it. One transaction: all or nothing.
+    """
+    with transaction.atomic():
+        return_row = _return_for_step(return_id, ReturnStatus.RECEIVED)
+        items = ReturnItem.objects.filter(return_request=return_row).select_related("order_item")
+        items = list(items.order_by("order_item_id"))
+        if {item.order_item_id for item in items} != set(resellable):
+            raise errors.ReturnLinesMismatch(field="lines")
+        restock: dict[UUID, int] = {}
+        for item in items:
+            item.resellable = resellable[item.order_item_id]
+            item.save(update_fields=["resellable"])
+            # Locks the order lines in primary-key order; the table's check keeps it within the line.
+            returned = F("returned_quantity") + item.quantity
+            OrderItem.objects.filter(pk=item.order_item_id).update(returned_quantity=returned)
+            if item.resellable:
+                product_id = item.order_item.product_id
+                restock[product_id] = restock.get(product_id, 0) + item.quantity
+        for product_id in sorted(restock):
+            product_services.stock_adjust(
+                product_id=product_id, delta=restock[product_id], reason=f"Return {return_id}: resellable", by=by
+            )
+        if note:
+            return_row.staff_note = note[:500]
+        _return_event(return_row, ReturnStatus.RECEIVED, by=by, note=note)
+    metrics.RETURNS.labels(status=ReturnStatus.RECEIVED).inc()
+    return selectors.return_get(return_id=return_id)
+
+
+def return_refund(*, return_id: UUID, by: Actor) -> Return:
+    """Staff refund a RECEIVED return its `refund_amount` through the PG's partial cancel
+    (payments' refund row, operation `return:<id>`): REFUNDED once the PG took it.
+
+    The PG is called outside any transaction. The operation makes a repeat safe: concurrent or
+    repeated calls make one refund, and the return becomes REFUNDED once. A refund the PG did not
+    answer stays PENDING in payments (the return stays RECEIVED): recovery asks again, and its
+    success (payments' `refunded` hook, `return_refunds_settle`) or a later call of this finishes it.
+    A return with nothing to refund (the fee took it all) becomes REFUNDED without a PG call.
+    """
+    with transaction.atomic():
+        return_row = _return_for_step(return_id, ReturnStatus.REFUNDED)
+    if return_row.refund_amount > 0:
+        refund_this = partial(
+            payment_services.payment_refund_amount,
+            order_id=return_row.order_id,
+            amount=return_row.refund_amount,
+            reason=RefundReason.RETURN,
+            by=by,
+            operation=_return_operation(return_id),
+            note=f"Return {return_id}",
+        )
+        try:
+            refund = refund_this()
+        except RefundExceedsPaid:
+            # A concurrent call of this operation may have reserved the amount first (the payment
+            # has no room for it twice): asked again, the operation answers with that refund; a
+            # refund that really exceeds what is left is refused again.
+            refund = refund_this()
+        if refund.status != RefundStatus.SUCCEEDED:
+            return selectors.return_get(return_id=return_id)
+    _return_refunded(return_id=return_id, by=by)
+    return selectors.return_get(return_id=return_id)
+
+
+def _return_operation(return_id: UUID) -> str:
+    return f"return:{return_id}"
+
+
+def _return_refunded(*, return_id: UUID, by: Actor | str) -> bool:
+    """RECEIVED -> REFUNDED once its refund went through (`by`: who asked for it, an Actor or its
+    audit string); a return already REFUNDED (a concurrent call or the hook came first) is left
+    as it is. Returns whether it moved."""
+    with transaction.atomic():
+        return_row = Return.objects.select_for_update().get(pk=return_id)
+        moved = return_row.status == ReturnStatus.RECEIVED
+        if moved:
+            _return_event(return_row, ReturnStatus.REFUNDED, by=by)
+    if moved:
+        metrics.RETURNS.labels(status=ReturnStatus.REFUNDED).inc()
+    return moved
+
+
+def return_refunds_settle(*, order_id: UUID) -> int:
+    """The order's RECEIVED returns whose refund has gone through become REFUNDED, by whoever asked
+    for the refund; returns how many did. Called by payments' `refunded` hook (after the refund
+    call itself, or when recovery settled a refund the PG had not answered)."""
+    received = Return.objects.filter(order_id=order_id, status=ReturnStatus.RECEIVED).values_list("pk", flat=True)
+    if not received:
+        return 0
+    refunded = {
+        refund.operation: refund.requested_by
+        for refund in payment_selectors.refunds_for_order(order_id=order_id)
+        if refund.status == RefundStatus.SUCCEEDED
+    }
+    settled = 0
+    for return_id in received:
+        requested_by = refunded.get(_return_operation(return_id))
+        if requested_by is not None:
+            settled += _return_refunded(return_id=return_id, by=requested_by)
+    return settled
+
+
+# --- fulfilment ---
+
+# The rows one bulk shipment takes (each row is a transaction of its own).
+BULK_SHIP_MAX_ROWS = 1000
+# The first cell of a bulk-ship file's header row, when it has one.
+BULK_SHIP_HEADERS = ("order_number", "주문번호")
+
+
+def _order_locked(order_id: UUID) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise errors.OrderNotFound()
+    return order
+
+
+def _ship(*, order_id: UUID, carrier: str, tracking_number: str, by: Actor) -> None:
+    carrier = carriers.carrier_from(carrier)
+    number = carriers.tracking_number_clean(carrier=carrier, tracking_number=tracking_number)
+    try:
+        with transaction.atomic():
+            order = _order_locked(order_id)
+            if order.status != OrderStatus.PAID:
+                raise errors.OrderNotShippable(f"An order that is {order.status} cannot ship.", field="status")
+            if Shipment.objects.filter(carrier=carrier, tracking_number=number).exists():
+                raise errors.TrackingNumberInUse(field="tracking_number")
+            Shipment.objects.create(
+                order=order, carrier=carrier, tracking_number=number, shipped_at=timezone.now(), shipped_by=str(by)
+            )
+            set_status(order, OrderStatus.SHIPPED, by=by, note=f"{carrier.label} {number}")
+    except IntegrityError:
+        # Another order took the number between the look and the insert (unique carrier + number).
+        raise errors.TrackingNumberInUse(field="tracking_number") from None
+
+
+def order_ship(*, order_id: UUID, carrier: str, tracking_number: str, by: Actor) -> Order:
+    """Staff hand a PAID order to a carrier: the whole order ships (split shipments are left out),
+    recorded as its Shipment with the carrier (code or Korean name) and tracking number, and the
+    order becomes SHIPPED, with an audit event.
+
+    Refused, changing nothing: an unknown carrier (400 unknown_carrier), a number not of the
+    carrier's format (400 invalid_tracking_number), a number another order ships with (409
+    tracking_number_in_use), an order that is not PAID (409 order_not_shippable: PENDING is not
+    paid, CANCELLED never ships, SHIPPED and DELIVERED shipped already). Taken under the order's
+    row lock, like a cancellation: of a ship and a cancel racing, exactly one happens.
+    """
+    _ship(order_id=order_id, carrier=carrier, tracking_number=tracking_number, by=by)
+    return selectors.order_get_with_events(order_id=order_id)
+
+
+def order_mark_delivered(*, order_id: UUID, by: Actor) -> Order:
+    """Staff: a SHIPPED order arrived: DELIVERED, its shipment's delivered_at now (the returns
+    window counts from it). Any other order is 409 invalid_status_transition."""
+    with transaction.atomic():
+        order = _order_locked(order_id)
+        if order.status != OrderStatus.SHIPPED:
+            raise errors.InvalidStatusTransition(
+                f"An order that is {order.status} cannot become DELIVERED.", field="status"
+            )
+        Shipment.objects.filter(order=order).update(delivered_at=timezone.now())
+        set_status(order, OrderStatus.DELIVERED, by=by)
+    return selectors.order_get_with_events(order_id=order_id)
+
+
+@dataclass(frozen=True)
+class BulkShipResult:
+    """What became of one row of a bulk shipment: shipped (code empty), or refused with the code and
+    message of the error that refused it."""
+
+    line: int  # the row's line in the file, 1 the first
+    order_number: str
+    carrier: str
+    tracking_number: str
+    order_id: UUID | None = None
+    code: str = ""
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.code
+
+
+def order_ship_bulk(*, rows: list[list[str]], by: Actor) -> list[BulkShipResult]:
+    """Ship many orders from rows of `order_number,carrier,tracking_number` (a CSV staff paste or
+    upload; the carrier by code or Korean name), each row through order_ship in a transaction of its
+    own: a refused row never stops the others. A header row and blank rows are skipped; a row with
+    another number of cells is refused as `malformed_row`. One result per row, in the file's order;
+    more than BULK_SHIP_MAX_ROWS rows is BulkShipTooLarge (400) and nothing ships."""
+    numbered = [(line, [cell.strip() for cell in row]) for line, row in enumerate(rows, start=1)]
+    numbered = [(line, cells) for line, cells in numbered if any(cells)]
+    if numbered and numbered[0][1][0].lstrip("\ufeff").casefold() in BULK_SHIP_HEADERS:
+        numbered = numbered[1:]
+    if len(numbered) > BULK_SHIP_MAX_ROWS:
+        raise errors.BulkShipTooLarge(
+            f"{len(numbered)} rows: ship at most {BULK_SHIP_MAX_ROWS} orders at a time.", field="rows"
+        )
+    results = []
+    for line, cells in numbered:
+        order_number, carrier, number = (*cells, "", "", "")[:3]
+        given = {"line": line, "order_number": order_number, "carrier": carrier, "tracking_number": number}
+        if len(cells) != 3:
+            message = f"A row is order_number,carrier,tracking_number: this one has {len(cells)} cells."
+            results.append(BulkShipResult(**given, code="malformed_row", message=message))
+            continue
+        order_id = selectors.order_id_for_number(order_number=order_number)
+        try:
+            if order_id is None:
+                raise errors.OrderNotFound(f"No order is numbered {order_number!r}.", field="order_number")
+            _ship(order_id=order_id, carrier=carrier, tracking_number=number, by=by)
+        except DomainError as refused:
+            results.append(BulkShipResult(**given, order_id=order_id, code=refused.code, message=refused.message))
+        else:
+            results.append(BulkShipResult(**given, order_id=order_id))
+    return results
+
+
+def _remaining_items(items) -> Decimal:
+    return sum((item.price * (item.quantity - item.cancelled_quantity) for item in items), Decimal(0))
+
+
+def order_cancel_lines(
+    *, order_id: UUID, lines: dict[UUID, int], by: Actor, customer_id: UUID | None = None, note: str = ""
+) -> Order:
+    """A customer (given customer_id, only their own order is found) or staff cancel some units of
+    some lines of a PAID order before it ships (부분취소): `lines` maps order item ids to units.
+
+    Under the order's row lock each line must be the order's (400 order_line_not_found) with the
+    units left (409 cancel_quantity_exceeded), both naming the line as `lines.<index>` in the given
+    order; else nothing changes. The units are cancelled (the lines' cancelled_quantity), their stock
+    goes back on the shelf and an audit event (PAID → PAID) says what was cancelled and refunded.
+    After the commit, outside any transaction, the refund goes back through the PG's partial cancel
+    (payments, operation `partial-cancel:<uuid>`): what the customer paid for the order before less
+    what they pay after (orders.pricing.charge_for_remaining): the units at their prices, less
+    SHIPPING_FEE again when the rest of an order that shipped free drops under SHIPPING_FREE_FROM.
+    A refund the PG does not answer stays PENDING for the payments recovery; one it refuses is a
+    FAILED refund row for staff to settle (a goodwill refund): the lines stay cancelled either way.
+
+    Cancelling every unit left is the full cancellation (order_cancel): the order is CANCELLED and
+    the saga's compensation releases the rest of the stock and refunds what was not refunded yet,
+    the shipping fee included. Only a PAID order's lines are cancelled (409
+    order_lines_not_cancellable): a PENDING one was not paid, so there is nothing to refund part
+    of (it is cancelled whole); a shipped one is returned instead.
+    """
+    if not lines:
+        raise ValueError("Name the lines to cancel: at least one.")
+    orders = Order.objects.filter(customer_id=customer_id) if customer_id is not None else Order.objects.all()
+    if not orders.filter(pk=order_id).exists():
+        raise errors.OrderNotFound()
+    reason = CancelReason.CUSTOMER_CANCELLED if customer_id is not None else CancelReason.STAFF_CANCELLED
+    operation = f"partial-cancel:{uuid4()}"
+    with transaction.atomic():
+        order = _order_locked(order_id)
+        if order.status != OrderStatus.PAID:
+            raise errors.OrderLinesNotCancellable(
+                f"An order that is {order.status} has no lines to cancel: only a PAID one has.", field="status"
+            )
+        items = {item.pk: item for item in OrderItem.objects.filter(order=order)}
+        for index, (item_id, units) in enumerate(lines.items()):
+            item = items.get(item_id)
+            if item is None:
+                raise errors.OrderLineNotFound(f"{item_id} is not a line of this order.", field=f"lines.{index}")
+            left = item.quantity - item.cancelled_quantity - item.returned_quantity
+            if not 0 < units <= left:
+                raise errors.CancelQuantityExceeded(
+                    f"Line {item_id} has {left} unit(s) left to cancel, not {units}.", field=f"lines.{index}"
+                )
+        units_left = sum(item.quantity - item.cancelled_quantity for item in items.values()) - sum(lines.values())
+        if units_left > 0:
+            before = _remaining_items(items.values())
+            for item_id, units in lines.items():
+                items[item_id].cancelled_quantity += units
+                items[item_id].save(update_fields=["cancelled_quantity"])
+            product_services.stock_release(quantities={items[pk].product_id: units for pk, units in lines.items()})
+            after = _remaining_items(items.values())
+            amounts = {"items_amount": order.items_amount, "shipping_fee": order.shipping_fee}
+            refund = charge_for_remaining(**amounts, remaining_items=before) - charge_for_remaining(
+                **amounts, remaining_items=after
+            )
+            summary = f"{sum(lines.values())} unit(s) of {len(lines)} line(s) cancelled, {refund:.0f} won refunded"
+            OrderEvent.objects.create(
+                order=order,
+                from_status=order.status,
+                to_status=order.status,
+                actor=str(by),
+                reason=reason,
+                note=f"{summary} ({operation}){': ' + note if note else ''}"[:200],
+            )
+            order.save(update_fields=["updated_at"])
+    if units_left == 0:
+        # Nothing would be left to ship: the whole order is cancelled (the saga compensates it).
+        return _cancel(order_id=order_id, by=by, reason=reason, note=note, customer_id=customer_id)
+    if refund > 0:
+        _refund_cancelled_lines(order_id=order_id, amount=refund, by=by, operation=operation, note=note)
+    return selectors.order_get_with_events(order_id=order_id)
+
+
+def _refund_cancelled_lines(*, order_id: UUID, amount: Decimal, by: Actor, operation: str, note: str) -> None:
+    """The partial cancel's refund, after its commit. Unanswered, the row stays PENDING for recovery.
+    The lines stay cancelled whatever the PG says: a refusal is the FAILED row staff see and settle;
+    an order cancelled meanwhile had its full refund take what was left, these lines' too (nothing
+    paid is left, or not this much)."""
+    with contextlib.suppress(
+        payment_errors.RefundDeclined, payment_errors.RefundExceedsPaid, payment_errors.PaymentNotRefundable
+    ):
+        payment_services.payment_refund_amount(
+            order_id=order_id,
+            amount=amount,
+            reason=RefundReason.PARTIAL_CANCEL,
+            by=by,
+            operation=operation,
+            note=note[:200],
+        )
+
+
+# --- refunds ---
+
+
+def order_refunded_amount_sync(*, order_id: UUID) -> None:
+    """payments' `refunded` hook: the order's refunded_amount becomes what its succeeded refunds
+    gave back (recomputed, not added to: a repeat of the hook changes nothing)."""
+    refunded = payment_selectors.refunded_total_for_order(order_id=order_id)
+    Order.objects.filter(pk=order_id).update(refunded_amount=refunded, updated_at=timezone.now())
+    return_refunds_settle(order_id=order_id)  # a return waiting for this refund is REFUNDED now

@@ -29,9 +29,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from c4ang.actors import Actor, ActorKind
 from conftest import SHIPPING_ADDRESS, client_for, order_body, order_line, place_order
 from customers.models import Customer, CustomerAddress, User
-from orders.models import CartItem, Order
+from orders import services as order_services
+from orders.models import CartItem, Order, OrderItem, Return
+from orders.tests.factories import OrderFactory, OrderItemFactory, ShipmentFactory
 from payments.models import Payment, WebhookEvent
 from products.models import Category, Product, Review, StockAdjustment
 from saga.models import SagaInstance
@@ -59,6 +62,16 @@ def fresh_refresh(world) -> dict:
 
 def one_line(world) -> dict:
     return order_body([order_line(world.product)], pay_with=None)
+
+
+def one_unit_of_a_line(world) -> dict:
+    item = OrderItem.objects.filter(order_id=world.params["order_id"]).get()
+    return {"lines": [{"order_item_id": str(item.pk), "quantity": 1}], "reason": "일부 취소"}
+
+
+def one_returned_unit(world) -> dict:
+    item = OrderItem.objects.filter(order_id=world.params["order_id"]).get()
+    return {"items": [{"order_item_id": str(item.pk), "quantity": 1}], "reason": "defective"}
 
 
 ACCESS = {
@@ -95,11 +108,22 @@ ACCESS = {
         ok=(201,),
     ),
     ("api/v1/products/staff/categories/", "POST"): Access(STAFF, lambda w: {"name": "새 카테고리"}, ok=(201,)),
+    ("api/v1/products/staff/categories/<uuid:category_id>/", "PATCH"): Access(STAFF, lambda w: {"name": "새 분류"}),
     ("api/v1/products/staff/<uuid:product_id>/", "GET"): Access(STAFF),
     ("api/v1/products/staff/<uuid:product_id>/", "PATCH"): Access(STAFF, lambda w: {"price": "12000"}),
     ("api/v1/products/staff/<uuid:product_id>/", "DELETE"): Access(STAFF),
     ("api/v1/products/staff/<uuid:product_id>/stock/", "POST"): Access(STAFF, lambda w: {"delta": 5, "reason": "입고"}),
     ("api/v1/products/staff/reviews/<uuid:review_id>/", "PATCH"): Access(STAFF, lambda w: {"status": "REJECTED"}),
+    # Images: uploads are multipart (this matrix posts JSON: staff get as far as the parser) and the
+    # world has no image (no files written here); products/tests/test_images.py does both for real.
+    ("api/v1/products/staff/<uuid:product_id>/images/", "GET"): Access(STAFF),
+    ("api/v1/products/staff/<uuid:product_id>/images/", "POST"): Access(
+        STAFF, lambda w: {"alt_text": "정면"}, ok=(415,)
+    ),
+    ("api/v1/products/staff/<uuid:product_id>/images/<uuid:image_id>/", "PATCH"): Access(
+        STAFF, lambda w: {"alt_text": "측면"}, ok=(404,)
+    ),
+    ("api/v1/products/staff/<uuid:product_id>/images/<uuid:image_id>/", "DELETE"): Access(STAFF, ok=(404,)),
     ("api/v1/orders/", "GET"): Access(CUSTOMER),
     ("api/v1/orders/", "POST"): Access(CUSTOMER, one_line, ok=(201,)),
     ("api/v1/orders/<uuid:order_id>/", "GET"): Access(OWNER),
@@ -112,8 +136,26 @@ ACCESS = {
     ("api/v1/orders/<uuid:order_id>/cancel/", "POST"): Access(OWNER, lambda w: {"reason": "마음이 바뀜"}),
     ("api/v1/orders/staff/", "GET"): Access(STAFF),
     ("api/v1/orders/staff/<uuid:order_id>/", "GET"): Access(STAFF),
-    ("api/v1/orders/staff/<uuid:order_id>/status/", "POST"): Access(STAFF, lambda w: {"status": "SHIPPED"}),
+    ("api/v1/orders/staff/<uuid:order_id>/status/", "POST"): Access(
+        STAFF, lambda w: {"status": "SHIPPED", "carrier": "kr.cjlogistics", "tracking_number": "123456789012"}
+    ),
+    # A's paid order has one line of one unit: cancelling it cancels the order.
+    ("api/v1/orders/<uuid:order_id>/cancel-lines/", "POST"): Access(OWNER, lambda w: one_unit_of_a_line(w)),
+    ("api/v1/orders/staff/<uuid:order_id>/cancel-lines/", "POST"): Access(STAFF, lambda w: one_unit_of_a_line(w)),
     ("api/v1/orders/staff/<uuid:order_id>/cancel/", "POST"): Access(STAFF, lambda w: {"reason": "품절"}),
+    # A's order in the path is paid, not delivered: A gets through to the refusal of the rule.
+    ("api/v1/orders/<uuid:order_id>/returns/", "POST"): Access(OWNER, one_returned_unit, ok=(409,)),
+    ("api/v1/orders/returns/", "GET"): Access(CUSTOMER),
+    ("api/v1/orders/returns/<uuid:return_id>/", "GET"): Access(OWNER),
+    ("api/v1/orders/staff/returns/", "GET"): Access(STAFF),
+    ("api/v1/orders/staff/returns/<uuid:return_id>/", "GET"): Access(STAFF),
+    # A's return is REQUESTED: approved or rejected at once; received and refunded only later (409).
+    ("api/v1/orders/staff/returns/<uuid:return_id>/approve/", "POST"): Access(STAFF, lambda w: {"note": "승인"}),
+    ("api/v1/orders/staff/returns/<uuid:return_id>/reject/", "POST"): Access(STAFF, lambda w: {"note": "불가"}),
+    ("api/v1/orders/staff/returns/<uuid:return_id>/receive/", "POST"): Access(
+        STAFF, lambda w: {"lines": [{"order_item_id": str(w.returned_item.pk), "resellable": True}]}, ok=(409,)
+    ),
+    ("api/v1/orders/staff/returns/<uuid:return_id>/refund/", "POST"): Access(STAFF, ok=(409,)),
     ("api/v1/payments/", "GET"): Access(CUSTOMER),
     ("api/v1/payments/<uuid:payment_id>/", "GET"): Access(OWNER),
     # A's unpaid order is named in the body, not the path: still A's alone to pay.
@@ -137,6 +179,12 @@ ACCESS = {
         STAFF, lambda w: {"order": w.awaiting_deposit.order_number}
     ),
     ("api/v1/payments/staff/<uuid:payment_id>/refund/", "POST"): Access(STAFF, lambda w: {"reason": "환불 요청"}),
+    ("api/v1/payments/staff/refunds/", "GET"): Access(STAFF),
+    # A goodwill refund needs its Idempotency-Key header, which the matrix does not send: staff get
+    # through to the 400 naming it (the refund itself: payments/tests/test_refunds.py).
+    ("api/v1/payments/staff/<uuid:payment_id>/refunds/", "POST"): Access(
+        STAFF, lambda w: {"amount": "1000"}, ok=(400,)
+    ),
     ("api/v1/recommendations/me/", "GET"): Access(CUSTOMER),
     ("api/v1/recommendations/<uuid:product_id>/", "GET"): Access(PUBLIC),
     ("api/v1/saga/", "GET"): Access(STAFF),
@@ -146,6 +194,8 @@ ACCESS = {
     ("api/v1/saga/<uuid:saga_id>/compensate/", "POST"): Access(STAFF, lambda w: {"reason": "멈춤"}),
     ("api/schema/", "GET"): Access(PUBLIC),
     ("api/docs/", "GET"): Access(PUBLIC),
+    # The uploaded images of the embedded default (var/media/), public as the bucket is in production.
+    ("media/<path:path>", "GET"): Access(PUBLIC, ok=(404,)),
 }
 ADMIN_PREFIX = "admin/"
 ADMIN_PUBLIC = {"admin/login/"}
@@ -214,21 +264,37 @@ def world(customer_factory, staff_user, product_factory) -> SimpleNamespace:
     created = (paid, unpaid, awaiting_deposit, review, address, in_cart)
     assert [response.status_code for response in created] == [201] * len(created)
     paid_order, unpaid_order = Order.objects.get(pk=paid.json()["id"]), Order.objects.get(pk=unpaid.json()["id"])
+    # A's delivered order and the return A asked for of it (REQUESTED).
+    delivered = OrderFactory(customer=a, status="DELIVERED")
+    returned_item = OrderItemFactory(order=delivered, product=product)
+    ShipmentFactory(order=delivered, delivered_at=delivered.created_at)
+    requested = order_services.return_request(
+        order_id=delivered.pk,
+        customer_id=a.pk,
+        lines={returned_item.pk: 1},
+        reason="defective",
+        by=Actor(ActorKind.CUSTOMER, a.user.email),
+    )
     return SimpleNamespace(
         a=a,
         b=b,
         staff=staff_user,
         product=product,
+        returned_item=returned_item,
         unpaid=unpaid_order,
         awaiting_deposit=Order.objects.get(pk=awaiting_deposit.json()["id"]),
         params={
             "address_id": address.json()["id"],
+            "category_id": product.category_id,
             "customer_id": b.pk,  # staff deactivate this account; B has had its turn by then
             "product_id": product.pk,
             "order_id": paid_order.pk,
             "payment_id": Payment.objects.get(order=paid_order).pk,
             "review_id": review.json()["id"],
             "saga_id": unpaid_order.saga_id,  # waiting for its payment
+            "image_id": uuid.uuid4(),
+            "path": "products/originals/none.jpg",
+            "return_id": requested.pk,
         },
     )
 
@@ -249,6 +315,7 @@ def snapshot() -> tuple:
         list(User.objects.order_by("pk").values_list("pk", "is_active")),
         list(CustomerAddress.objects.order_by("pk").values_list("pk", "detail", "is_default")),
         list(CartItem.objects.order_by("pk").values_list("pk", "quantity")),
+        list(Return.objects.order_by("pk").values_list("pk", "status", "staff_note")),
         Category.objects.count(),
         StockAdjustment.objects.count(),
         WebhookEvent.objects.count(),

@@ -121,11 +121,13 @@ def test_dashboard_shows_every_panel(staff_browser):
         "payment-declines",
         "stock-alerts",
         "sentiment",
+        "refunds-per-day",
+        "open-returns",
     ):
         assert f'id="{panel}"' in html
     # 3 paid orders of ₩2,000 today; 3 completed sagas; stock alerts list the products at 0, 1 and 2 units.
     assert "₩6,000" in html
-    # orders and revenue per day, saga outcomes, orders by payment method
+    # orders and revenue per day, saga outcomes, orders by payment method (no refunds yet: no bars)
     assert html.count('class="c4ang-bar"') == 30 + 30 + 5 + 2
     assert "상품0" in html
 
@@ -182,15 +184,19 @@ def test_adjust_stock_action_asks_for_a_reason_then_records_it(staff_browser):
     ]
 
 
-def test_ship_action_refuses_an_invalid_transition_with_its_code(staff_browser):
+def test_ship_action_asks_for_tracking_then_refuses_an_unpaid_order_with_its_code(staff_browser):
     shop = build_shop(1)
     order = shop["order"]
     Order.objects.filter(pk=order.pk).update(status="PENDING")
     url = reverse("admin:orders_order_changelist")
 
-    response = staff_browser.post(url, {"action": "mark_shipped", "_selected_action": [str(order.pk)]}, follow=True)
+    form_page = staff_browser.post(url, {"action": "mark_shipped", "_selected_action": [str(order.pk)]})
+    assert f"{order.order_number},,".encode() in form_page.content  # a row to complete for each order
+    response = staff_browser.post(
+        reverse("admin:orders_order_ship"), {"rows": f"{order.order_number},CJ대한통운,123456789012"}
+    )
 
-    assert "invalid_status_transition" in response.content.decode()
+    assert "order_not_shippable" in response.content.decode()
     order.refresh_from_db()
     assert order.status == "PENDING"
 

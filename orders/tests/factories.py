@@ -8,8 +8,8 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from customers.tests.factories import CustomerFactory
-from orders.constants import OrderStatus
-from orders.models import Cart, CartItem, Order, OrderItem
+from orders.constants import Carrier, OrderStatus
+from orders.models import Cart, CartItem, Order, OrderItem, Shipment
 from products.tests.factories import ProductFactory
 
 
@@ -57,3 +57,17 @@ class CartItemFactory(DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     quantity = 1
     price_when_added = factory.SelfAttribute("product.price")
+
+
+class ShipmentFactory(DjangoModelFactory):
+    """A CJ대한통운 parcel of a (shipped) order, sent a day ago; give delivered_at for a delivered one."""
+
+    class Meta:
+        model = Shipment
+
+    order = factory.SubFactory(OrderFactory, status=OrderStatus.SHIPPED)
+    carrier = Carrier.CJ
+    tracking_number = factory.Sequence(lambda n: f"{600000000000 + n}")
+    shipped_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    delivered_at = None
+    shipped_by = "staff:staff@c4ang.com"

@@ -90,7 +90,11 @@ def test_cancel_racing_ship_ends_consistent(customer, staff_user, product_factor
     cancel, ship = in_threads(
         [
             lambda: customer_client.post(f"{ORDERS}{order['id']}/cancel/", {}, format="json"),
-            lambda: staff_client.post(f"{ORDERS}staff/{order['id']}/status/", {"status": "SHIPPED"}, format="json"),
+            lambda: staff_client.post(
+                f"{ORDERS}staff/{order['id']}/status/",
+                {"status": "SHIPPED", "carrier": "kr.cjlogistics", "tracking_number": "123456789012"},
+                format="json",
+            ),
         ],
         2,
     )

@@ -13,6 +13,9 @@ from saga.models import SagaEvent, SagaInstance
 
 pytestmark = pytest.mark.django_db
 
+# Staff ship an order with its carrier and tracking number.
+SHIP = {"status": "SHIPPED", "carrier": "kr.cjlogistics", "tracking_number": "123456789012"}
+
 
 def stock_of(product) -> int:
     return Product.objects.get(pk=product.pk).stock
@@ -339,7 +342,7 @@ def test_customer_cancels_a_paid_order_refund_and_stock_back(customer_client, pr
 def test_a_shipped_order_cannot_be_cancelled(customer_client, staff_client, product_factory):
     product = product_factory(stock=5)
     order = place_order(customer_client, [order_line(product, 2)]).json()
-    staff_client.post(f"{ORDERS}staff/{order['id']}/status/", {"status": "SHIPPED"}, format="json")
+    staff_client.post(f"{ORDERS}staff/{order['id']}/status/", SHIP, format="json")
 
     response = customer_client.post(f"{ORDERS}{order['id']}/cancel/", {}, format="json")
 
@@ -355,15 +358,15 @@ def test_staff_moves_paid_orders_to_shipped_then_delivered(customer_client, staf
     url = f"{ORDERS}staff/{order['id']}/status/"
 
     skipped = staff_client.post(url, {"status": "DELIVERED"}, format="json")
-    shipped = staff_client.post(url, {"status": "SHIPPED"}, format="json")
-    again = staff_client.post(url, {"status": "SHIPPED"}, format="json")
+    shipped = staff_client.post(url, SHIP, format="json")
+    again = staff_client.post(url, {**SHIP, "tracking_number": "123456789013"}, format="json")
     delivered = staff_client.post(url, {"status": "DELIVERED"}, format="json")
     bogus = staff_client.post(url, {"status": "PAID"}, format="json")
 
     assert skipped.status_code == 409
     assert skipped.json()["code"] == "invalid_status_transition"
     assert shipped.status_code == 200
-    assert again.status_code == 409
+    assert (again.status_code, again.json()["code"]) == (409, "order_not_shippable")
     assert delivered.json()["status"] == "DELIVERED"
     assert bogus.status_code == 400
     assert [(e["from_status"], e["to_status"]) for e in delivered.json()["events"]] == [
@@ -378,9 +381,9 @@ def test_staff_moves_paid_orders_to_shipped_then_delivered(customer_client, staf
 def test_pending_order_cannot_ship(customer_client, staff_client, product_factory):
     order = place_order(customer_client, [order_line(product_factory())], pay_with=None).json()
 
-    response = staff_client.post(f"{ORDERS}staff/{order['id']}/status/", {"status": "SHIPPED"}, format="json")
+    response = staff_client.post(f"{ORDERS}staff/{order['id']}/status/", SHIP, format="json")
 
-    assert response.status_code == 409
+    assert (response.status_code, response.json()["code"]) == (409, "order_not_shippable")
     assert Order.objects.get().status == "PENDING"
 
 

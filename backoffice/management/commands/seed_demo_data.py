@@ -1,12 +1,15 @@
 """Fill the shop with a realistic Korean demo catalog, customers, reviews and a staff login."""
 
+import io
 import random
+import zlib
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from PIL import Image, ImageColor, ImageDraw
 from tqdm import tqdm
 
 from c4ang import demo
@@ -31,6 +34,10 @@ HISTORY_DAYS = 60
 # Of the demo orders, this share is paid by virtual account (가상계좌); the rest by card.
 VIRTUAL_ACCOUNT_SHARE = 0.15
 CARTS = 25
+# The first products get a picture drawn here (each through the upload service, with its sizes):
+# enough to fill the first list pages, few enough that `make run` stays quick (about 20 ms each).
+PICTURES = 40
+PICTURE_SIDE = 480
 DEMO_DATA = Actor.system("seed_demo_data")
 DECLINE_CODES = [
     "REJECT_CARD_PAYMENT",
@@ -58,6 +65,12 @@ class Command(BaseCommand):
             default=300,
             help=f"orders placed through the saga over the last {HISTORY_DAYS} days (default 300)",
         )
+        parser.add_argument(
+            "--images",
+            type=int,
+            default=PICTURES,
+            help=f"the first N products get a drawn picture (default {PICTURES})",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="random seed: the same seed gives the same data")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when products already exist")
         parser.add_argument(
@@ -69,7 +82,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo_data creates published demo logins; it never runs with C4ANG_ENV=production")
-        for name in ("products", "customers", "reviews", "orders"):
+        for name in ("products", "customers", "reviews", "orders", "images"):
             if options[name] < 0:
                 raise CommandError(f"--{name} must be zero or more, got {options[name]}")
         if options["if_empty"] and product_selectors.product_list_public().exists():
@@ -101,6 +114,10 @@ class Command(BaseCommand):
                 products += product_services.product_bulk_import(products=[vars(spec) for spec in specs])
                 bar.update(count)
 
+        # A generator of its own: the pictures leave the rest of the data as the seed has always made it.
+        pictures = random.Random(f"pictures-{options['seed']}")
+        pictured = self._draw_pictures(pictures, products[: options["images"]], quiet)
+
         reviews = []
         for index, product in enumerate(tqdm(products, desc="reviews", unit=" products", disable=quiet)):
             wanted = rng.randint(100, 140) if index < POPULAR_PRODUCTS else rng.randint(0, options["reviews"])
@@ -122,7 +139,8 @@ class Command(BaseCommand):
 
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created {len(products)} products, {len(customers)} customers with their addresses, "
+                f"Created {len(products)} products ({pictured} with a picture), {len(customers)} customers with "
+                "their addresses, "
                 f"{review_count} reviews, {options['orders']} orders ({paid} paid), {carts} carts. "
                 f"Staff login: {STAFF_EMAIL} / {STAFF_PASSWORD}; customers: demo{first}@c4ang.com … / {DEMO_PASSWORD}"
             )
@@ -131,6 +149,13 @@ class Command(BaseCommand):
             # The commands themselves: the same progress bars and run reports as when ops run them.
             for job in ("run_recommendations", "run_sentiment"):
                 call_command(job, verbosity=options["verbosity"], stdout=self.stdout, stderr=self.stderr)
+
+    def _draw_pictures(self, rng: random.Random, products, quiet: bool) -> int:
+        """A drawn product shot for each product, uploaded as staff upload one; returns how many."""
+        for product in tqdm(products, desc="pictures", unit=" products", disable=quiet):
+            picture = io.BytesIO(_product_picture(rng, category=product.category.name))
+            product_services.product_image_upload(product_id=product.id, image=picture, alt_text=product.name)
+        return len(products)
 
     def _address_book(self, rng: random.Random, customers, quiet: bool) -> dict:
         """Every customer gets a home address (the default), a third an office too; returns the
@@ -201,10 +226,45 @@ class Command(BaseCommand):
                 for next_status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
                     if rng.random() < 0.5:
                         break
-                    order_services.order_status_change(order_id=order.id, to_status=next_status, by=DEMO_DATA)
+                    if next_status == OrderStatus.SHIPPED:
+                        # A tracking number of the carrier's length, unique by the order number's digits.
+                        order_services.order_ship(
+                            order_id=order.id,
+                            carrier=("kr.cjlogistics", "kr.lotte", "kr.hanjin")[index % 3],
+                            tracking_number=order.order_number.replace("-", "")[-12:],
+                            by=DEMO_DATA,
+                        )
+                    else:
+                        order_services.order_mark_delivered(order_id=order.id, by=DEMO_DATA)
             placed_at = now - timedelta(days=rng.randrange(HISTORY_DAYS), minutes=rng.randrange(24 * 60))
             if index % 20 == 0:
                 # Some orders yesterday (shop time): the daily recommendation job needs yesterday's purchases.
                 placed_at = yesterday + timedelta(minutes=rng.randrange(24 * 60))
             order_services.order_backdate_for_demo(order_id=order.id, placed_at=placed_at)
         return paid
+
+
+def _product_picture(rng: random.Random, *, category: str) -> bytes:
+    """A JPEG of an object on a soft backdrop in its category's colour: a box, a bottle or a round thing."""
+    hue = zlib.crc32(category.encode()) % 360
+    side = PICTURE_SIDE
+    image = Image.new("RGB", (side, side), ImageColor.getrgb(f"hsl({hue}, 35%, 93%)"))
+    draw = ImageDraw.Draw(image)
+    body = ImageColor.getrgb(
+        f"hsl({(hue + rng.randint(-25, 25)) % 360}, {rng.randint(45, 70)}%, {rng.randint(40, 60)}%)"
+    )
+    accent = ImageColor.getrgb(f"hsl({(hue + 180) % 360}, 60%, 65%)")
+    draw.ellipse((side * 0.2, side * 0.78, side * 0.8, side * 0.88), fill=ImageColor.getrgb(f"hsl({hue}, 20%, 80%)"))
+    shape = rng.choice(("box", "bottle", "round"))
+    if shape == "box":
+        draw.rounded_rectangle((side * 0.25, side * 0.25, side * 0.75, side * 0.82), radius=side // 16, fill=body)
+        draw.rectangle((side * 0.25, side * 0.45, side * 0.75, side * 0.52), fill=accent)
+    elif shape == "bottle":
+        draw.rounded_rectangle((side * 0.44, side * 0.12, side * 0.56, side * 0.3), radius=side // 40, fill=accent)
+        draw.rounded_rectangle((side * 0.33, side * 0.28, side * 0.67, side * 0.82), radius=side // 10, fill=body)
+    else:
+        draw.ellipse((side * 0.22, side * 0.2, side * 0.78, side * 0.76), fill=body)
+        draw.ellipse((side * 0.4, side * 0.32, side * 0.52, side * 0.44), fill=accent)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
