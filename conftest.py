@@ -26,6 +26,16 @@ ROOT = Path(__file__).resolve().parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory):
+    """The run's uploaded files (product images) go to a temporary folder, never var/media: in this
+    process and in the servers and workers the tests start (they read MEDIA_ROOT)."""
+    root = tmp_path_factory.mktemp("media")
+    os.environ["MEDIA_ROOT"] = str(root)
+    with override_settings(MEDIA_ROOT=root):
+        yield root
+
+
 def pytest_collection_modifyitems(config, items):
     on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: runs in the DATABASE_URL=postgres://... pass of CI")

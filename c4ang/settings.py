@@ -347,7 +347,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1/",
     # One name for a choice set that several fields use (by dotted path: settings import no app).
-    "ENUM_NAME_OVERRIDES": {"CancelReasonEnum": "orders.constants.CancelReason"},
+    "ENUM_NAME_OVERRIDES": {
+        "CancelReasonEnum": "orders.constants.CancelReason",
+        "ReturnReasonEnum": "orders.constants.ReturnReason",
+        "ReturnStatusEnum": "orders.constants.ReturnStatus",
+    },
 }
 
 # --- Domain -------------------------------------------------------------------------------------
@@ -426,8 +430,42 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Outside production (no collectstatic step) WhiteNoise serves straight from the apps' static folders.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# --- Product images (media) ----------------------------------------------------------------------
+
+# Embedded default: files under var/media/, served by the app at MEDIA_URL (c4ang.media). Production:
+# an S3 bucket through django-storages, read through the CDN of MEDIA_S3_CUSTOM_DOMAIN; the pods that
+# write (the products API, the admin) get the bucket through their IRSA role (deploy/README.md).
+MEDIA_STORAGE = env_choice("MEDIA_STORAGE", "filesystem", {"filesystem", "s3"})
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = env_str("MEDIA_URL", "/media/")
+if MEDIA_STORAGE == "s3":
+    if not env_str("MEDIA_S3_BUCKET", ""):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET")
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("MEDIA_S3_BUCKET", ""),
+            "region_name": env_str("MEDIA_S3_REGION", env_str("AWS_REGION", "ap-northeast-2")),
+            "custom_domain": env_str("MEDIA_S3_CUSTOM_DOMAIN", "") or None,
+            "endpoint_url": env_str("MEDIA_S3_ENDPOINT_URL", "") or None,
+            # Image URLs go into cached catalog bodies: plain URLs (the CDN or a public-read policy
+            # serves them), not signed ones that would expire inside a cached page.
+            "querystring_auth": False,
+            # Every name holds its image's id: never taken, so no HEAD request to look for a free one.
+            "file_overwrite": True,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Uploads are checked by decoding them (products.images): at most this many bytes and pixels (a
+# decompression bomb is refused before it is decoded), at most PRODUCT_IMAGES_MAX per product.
+PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+PRODUCT_IMAGE_MAX_PIXELS = env_int("PRODUCT_IMAGE_MAX_PIXELS", 40_000_000)
+PRODUCT_IMAGES_MAX = env_int("PRODUCT_IMAGES_MAX", 20)
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION

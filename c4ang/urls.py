@@ -1,13 +1,15 @@
 """Module-scoped URL mounting: a process serves only the prefixes of the modules in C4ANG_MODULES.
 
-Every process also answers /healthz, /readyz and /metrics (see c4ang.health) and the OpenAPI
-schema of what it mounts.
+Every process also answers /healthz, /readyz and /metrics (see c4ang.health), the OpenAPI
+schema of what it mounts and, with the files on its own disk, the uploaded images (c4ang.media).
 """
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from c4ang.media import media_urlpatterns
 
 MODULE_PREFIXES = {
     "customers": "api/v1/customers/",
@@ -32,6 +34,8 @@ urlpatterns = [
     *module_urlpatterns(settings.C4ANG_MODULES),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The product images in the embedded default (var/media/); S3 serves them in production.
+    *media_urlpatterns(),
 ]
 
 handler400 = "c4ang.api.errors.bad_request"

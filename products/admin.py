@@ -1,5 +1,10 @@
+import math
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
@@ -7,9 +12,10 @@ from django.utils.html import format_html
 from c4ang.actors import actor_of
 from c4ang.admin_actions import NoDeleteMixin, run_for_each
 from c4ang.admin_display import Tone, krw, status_badge
-from products import services
+from products import images, selectors, services
 from products.constants import ReviewStatus
-from products.models import Category, Product, Review, StockAdjustment
+from products.errors import ImageRejected
+from products.models import Category, Product, ProductImage, Review, StockAdjustment
 
 REVIEW_TONES = {ReviewStatus.PENDING: Tone.WAITING, ReviewStatus.APPROVED: Tone.GOOD, ReviewStatus.REJECTED: Tone.BAD}
 
@@ -74,15 +80,137 @@ class StockAdjustmentForm(forms.Form):
     reason = forms.CharField(max_length=200, help_text="Why: goods received, damaged, stock count correction …")
 
 
+# --- images ---
+
+
+class ProductImageInlineForm(forms.ModelForm):
+    """One image row: a new row takes a file (decoded and checked here, as the API checks it);
+    `place` and `primary` are applied by the services after every row is validated."""
+
+    upload = forms.FileField(required=False, label="image", help_text="JPEG, PNG or WebP")
+    place = forms.IntegerField(min_value=0, required=False, label="position", help_text="0 is first; blank: last")
+    primary = forms.BooleanField(required=False, label="primary")
+
+    class Meta:
+        model = ProductImage
+        fields = ["alt_text"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.processed: images.ProcessedImage | None = None
+        self.stored = not self.instance._state.adding  # the uuid primary key is set on new rows too
+        if self.stored:
+            self.fields["upload"].disabled = True  # an image's file is replaced by deleting it and adding another
+            self.fields["place"].initial = self.instance.position
+            self.fields["primary"].initial = self.instance.is_primary
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        if self.stored:
+            return None
+        if upload is None:
+            raise ValidationError("Choose an image file.")
+        try:
+            self.processed = images.image_process(upload)
+        except ImageRejected as refused:
+            raise ValidationError(refused.message, code=refused.code) from None
+        return upload
+
+
+class ProductImageInlineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
+        chosen = [form for form in kept if form.cleaned_data.get("primary")]
+        if len(chosen) > 1:
+            raise ValidationError("Tick the primary box of one image only.")
+        if not chosen and any(form.stored and form.instance.is_primary for form in kept):
+            raise ValidationError(
+                "A product with images always has a primary one: tick the primary box of another image instead."
+            )
+
+
+class ProductImageInline(admin.TabularInline):
+    """The product's pictures: add (checked and resized as through the API), reorder, choose the
+    primary, alt text, delete (with the files). Every change goes through the services."""
+
+    model = ProductImage
+    form = ProductImageInlineForm
+    formset = ProductImageInlineFormSet
+    extra = 1
+    fields = ["preview", "upload", "alt_text", "place", "primary", "size"]
+    readonly_fields = ["preview", "size"]
+    verbose_name_plural = "images"
+
+    def get_max_num(self, request, obj=None, **kwargs):
+        return settings.PRODUCT_IMAGES_MAX
+
+    @admin.display(description="preview")
+    def preview(self, image):
+        if image._state.adding or "thumbnail" not in image.variants:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="{}" style="max-width:100px;max-height:100px">',
+            default_storage.url(image.variants["thumbnail"]),
+            image.alt_text,
+        )
+
+    @admin.display(description="original")
+    def size(self, image):
+        if image._state.adding:
+            return "—"
+        return format_html('<a href="{}">{} x {} px</a>', image.original.url, image.width, image.height)
+
+
+def _save_image_rows(product: Product, formset: ProductImageInlineFormSet) -> None:
+    """Apply the image rows through the services: deletions, then alt texts and new images, then
+    the primary chosen, then the order typed (rows left blank go last). Records what changed as a
+    formset's save() would, for the admin's history."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    for form in formset.deleted_forms:
+        if form.stored:
+            services.product_image_delete(product_id=product.pk, image_id=form.instance.pk)
+            formset.deleted_objects.append(form.instance)
+    placed, moved, primary = [], bool(formset.deleted_forms), None
+    for index, form in enumerate(formset.forms):
+        if form in formset.deleted_forms or not form.cleaned_data:
+            continue
+        data = form.cleaned_data
+        if form.stored:
+            image = form.instance
+            if "alt_text" in form.changed_data:
+                services.product_image_update(product_id=product.pk, image_id=image.pk, alt_text=data["alt_text"])
+            if form.changed_data:
+                formset.changed_objects.append((image, form.changed_data))
+        elif form.processed is not None:
+            image = services.product_image_add(
+                product_id=product.pk, processed=form.processed, alt_text=data.get("alt_text", "")
+            )
+            formset.new_objects.append(image)
+            moved = True
+        else:
+            continue
+        if data.get("primary") and not image.is_primary:
+            primary = image
+        moved = moved or "place" in form.changed_data
+        place = data.get("place")
+        placed.append((math.inf if place is None else place, index, image.pk))
+    if primary is not None:
+        services.product_image_update(product_id=product.pk, image_id=primary.pk, is_primary=True)
+    if moved:
+        services.product_image_reorder(product_id=product.pk, image_ids=[pk for _, _, pk in sorted(placed)])
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "category", "brand", "price_krw", "stock_level", "is_active", "updated_at"]
+    list_display = ["thumbnail", "name", "category", "brand", "price_krw", "stock_level", "is_active", "updated_at"]
+    list_display_links = ["thumbnail", "name"]
     list_select_related = ["category"]
     list_filter = ["is_active", "category", "brand", "created_at"]
     search_fields = ["name", "brand"]
     readonly_fields = ["id", "stock", "created_at", "updated_at"]
     fields = ["id", "name", "category", "brand", "price", "stock", "is_active", "created_at", "updated_at"]
-    inlines = [StockAdjustmentInline, LatestReviewInline]
+    inlines = [ProductImageInline, StockAdjustmentInline, LatestReviewInline]
     list_per_page = 50
     actions = ["deactivate", "adjust_stock"]
 
@@ -113,6 +241,40 @@ class ProductAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/products/adjust_stock.html", context)
+
+    def get_queryset(self, request):
+        return selectors.products_with_primary_image(products=super().get_queryset(request))
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ProductImage:
+            _save_image_rows(form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
+    def delete_model(self, request, obj):
+        self._delete_images([obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        self._delete_images(queryset)
+        super().delete_queryset(request, queryset)
+
+    def _delete_images(self, products) -> None:
+        # Through the service: a cascade would delete the rows and leave their files in the storage.
+        for product in products:
+            for image in selectors.product_image_list(product_id=product.pk):
+                services.product_image_delete(product_id=product.pk, image_id=image.pk)
+
+    @admin.display(description="")
+    def thumbnail(self, product):
+        primary = product.primary_images[0] if getattr(product, "primary_images", None) else None
+        if primary is None or "thumbnail" not in primary.variants:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="{}" style="max-width:48px;max-height:48px">',
+            default_storage.url(primary.variants["thumbnail"]),
+            primary.alt_text,
+        )
 
     @admin.display(ordering="price", description="price")
     def price_krw(self, product):
@@ -161,3 +323,56 @@ class ReviewAdmin(admin.ModelAdmin):
     @admin.display(ordering="status", description="status")
     def status_badge(self, review):
         return status_badge(review.status, REVIEW_TONES)
+
+
+# --- search ---
+
+
+class CategoryTreeForm(forms.ModelForm):
+    """Name and parent; path and depth follow from the parent (the services write them). A parent
+    that would make a cycle or too deep a tree is refused here, before anything is saved."""
+
+    class Meta:
+        model = Category
+        fields = ["name", "parent"]
+
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        category = self.instance
+        if parent is None:
+            return parent
+        saved = not category._state.adding  # a new one has its (default) id already
+        if saved and (parent.pk == category.pk or (category.path and parent.path.startswith(category.path))):
+            raise ValidationError("A category cannot be moved under itself or one of its descendants.")
+        height = selectors.category_subtree_height(category_id=category.pk) if saved else 0
+        if parent.depth + 1 + height >= services.CATEGORY_MAX_DEPTH:
+            raise ValidationError(f"The category tree is at most {services.CATEGORY_MAX_DEPTH} levels deep.")
+        return parent
+
+
+class CategoryTreeAdmin(CategoryAdmin):
+    """Categories as a tree (grouped by subtree, indented by depth); saved through the services,
+    which keep every path and depth right when a category moves."""
+
+    form = CategoryTreeForm
+    list_display = ["indented_name", "parent", "depth", "product_count"]
+    fields = ["name", "parent", "path", "depth"]
+    readonly_fields = ["path", "depth"]
+    ordering = ["path", "name"]
+
+    @admin.display(ordering="path", description="name")
+    def indented_name(self, category):
+        return format_html('<span style="padding-left:{}em">{}</span>', 1.5 * category.depth, category.name)
+
+    def save_model(self, request, obj, form, change):
+        parent_id = obj.parent_id
+        if change:
+            saved = services.category_update(category_id=obj.pk, name=obj.name, parent_id=parent_id)
+        else:
+            saved = services.category_create(name=obj.name, parent_id=parent_id)
+        obj.pk, obj.path, obj.depth = saved.pk, saved.path, saved.depth
+        obj._state.adding = False
+
+
+admin.site.unregister(Category)
+admin.site.register(Category, CategoryTreeAdmin)

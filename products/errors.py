@@ -39,3 +39,71 @@ class ReviewAlreadyExists(Conflict):
 class ReviewNotFound(NotFound):
     code = "review_not_found"
     message = "Review not found."
+
+
+# --- images ---
+
+
+class ImageRejected(DomainError):
+    """An upload that is not a picture the shop can store; raised with field="image"."""
+
+    code = "image_invalid"
+    message = "The file is not an image the shop can use."
+
+
+class ImageEmpty(ImageRejected):
+    code = "image_empty"
+    message = "The file is empty."
+
+
+class ImageTooBig(ImageRejected):
+    code = "image_too_big"
+    message = "The file is larger than the upload limit."
+
+
+class ImageTooManyPixels(ImageRejected):
+    code = "image_too_many_pixels"
+    message = "The image has more pixels than the limit."
+
+
+class ImageUnsupportedFormat(ImageRejected):
+    code = "image_unsupported_format"
+    message = "Upload a JPEG, PNG or WebP image."
+
+
+class ImageAnimated(ImageRejected):
+    code = "image_animated"
+    message = "Animated images are not taken: upload a still JPEG, PNG or WebP."
+
+
+class ImageCorrupt(ImageRejected):
+    code = "image_corrupt"
+    message = "The image cannot be decoded: the file is damaged or cut short."
+
+
+class ProductImageNotFound(NotFound):
+    code = "product_image_not_found"
+    message = "Product image not found."
+
+
+class ProductImageLimitReached(Conflict):
+    code = "product_image_limit_reached"
+    message = "The product has as many images as it may have."
+
+
+class ProductImagePrimaryRequired(DomainError):
+    code = "product_image_primary_required"
+    message = "A product with images always has a primary one: make another image primary instead."
+
+
+# --- search ---
+
+
+class CategoryCycle(Conflict):
+    code = "category_cycle"
+    message = "A category cannot be moved under itself or one of its descendants."
+
+
+class CategoryTooDeep(Conflict):
+    code = "category_too_deep"
+    message = "The category tree would be deeper than its limit."

@@ -1,13 +1,36 @@
 """Reads of the catalog: other modules look products up here."""
 
+import re
+from collections import defaultdict
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    Expression,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.db.models.lookups import StartsWith
 
 from c4ang.selectors import get_or_raise
-from products.errors import CategoryNotFound, ProductNotFound, ReviewNotFound
-from products.models import Category, Product, Review
+from products.errors import CategoryNotFound, ProductImageNotFound, ProductNotFound, ReviewNotFound
+from products.models import Category, Product, ProductImage, Review
+from products.search import ProductSearch, is_short, key_pattern, raw_typo_patterns, search_key, typos
 
 
 def product_list_public() -> QuerySet[Product]:
@@ -102,3 +125,211 @@ def review_contents(*, product_id: UUID, since: datetime) -> list[str]:
         .order_by("created_at", "id")
         .values_list("content", flat=True)
     )
+
+
+# --- images ---
+
+
+def product_get_for_update(*, product_id: UUID) -> Product:
+    """The product, its row locked until the transaction ends (writes of its images queue on it)."""
+    return get_or_raise(Product.objects.select_for_update(), ProductNotFound, pk=product_id)
+
+
+def product_image_list(*, product_id: UUID) -> QuerySet[ProductImage]:
+    """A product's images in their order (`position`, then upload order)."""
+    return ProductImage.objects.filter(product_id=product_id).order_by("position", "created_at", "id")
+
+
+def product_image_list_staff(*, product_id: UUID) -> QuerySet[ProductImage]:
+    """Staff: the images of any product (for sale or not); an unknown product is a 404."""
+    product_get(product_id=product_id)
+    return product_image_list(product_id=product_id)
+
+
+def product_image_get(*, product_id: UUID, image_id: UUID) -> ProductImage:
+    """One image of this product; an image of another product is a 404 like an unknown one."""
+    return get_or_raise(ProductImage.objects.filter(product_id=product_id), ProductImageNotFound, pk=image_id)
+
+
+def products_with_primary_image(*, products: QuerySet[Product]) -> QuerySet[Product]:
+    """The products with their primary image (None without images) as `primary_images` (a list of
+    at most one), in one more query for the whole page."""
+    primary = ProductImage.objects.filter(is_primary=True)
+    return products.prefetch_related(Prefetch("images", queryset=primary, to_attr="primary_images"))
+
+
+def product_get_public_with_images(*, product_id: UUID) -> Product:
+    """A product for sale with its images in order (`images`) and its primary one (`primary_images`)."""
+    product = product_get_public(product_id=product_id)
+    ordered = ProductImage.objects.order_by("position", "created_at", "id")
+    prefetch_related_objects([product], Prefetch("images", queryset=ordered))
+    product.primary_images = [image for image in product.images.all() if image.is_primary]
+    return product
+
+
+# --- search ---
+
+
+class _SearchKey(Expression):
+    """products.search_key: the key of name and brand that the migration products/0007 adds on
+    PostgreSQL as a generated column (not a model field; products.search)."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection):
+        return f'{compiler.quote_name_unless_alias(compiler.query.get_initial_alias())}."search_key"', []
+
+
+class _SearchKeyRechecked(_SearchKey):
+    """The same column, as an expression no index serves: for the checks of the rows found."""
+
+    def as_sql(self, compiler, connection):
+        sql, params = super().as_sql(compiler, connection)
+        return f"({sql} || '')", params
+
+
+class _Matches(Func):
+    """`expression <operator> pattern` (LIKE, ~) as a condition; the pattern is a constant, so that
+    the planner can take the trigrams of the GIN index from it."""
+
+    output_field = BooleanField()
+
+    def __init__(self, expression, operator: str, pattern: str):
+        super().__init__(expression, Value(pattern), template="(%(expressions)s)", arg_joiner=f" {operator} ")
+
+
+SEARCH_TYPOS_BELOW = 20
+
+
+def product_search(*, products: QuerySet[Product], search: ProductSearch) -> QuerySet[Product]:
+    """The `products` found by the search, best first (products/search.py: what matches and the
+    ranking; ties by id). Queries beforehand: the categories the words name and, for a word of 3+
+    letters, whether the words as typed find SEARCH_TYPOS_BELOW products (if not, typos are found
+    too); the products' query stays one query (and its count), served by the trigram index on
+    PostgreSQL."""
+    postgres = connection.vendor == "postgresql"
+    named = _categories_named(words=search.words)
+    found = []  # per word: found as typed (name, brand or category)
+    for word in search.words:
+        as_typed = _word_found_key(word) if postgres else _word_found_raw(word)
+        found.append(as_typed | Q(category_id__in=named[word]) if named[word] else as_typed)
+    with_typo = [_word_typo_key(word) if postgres else _word_typo_raw(word) for word in search.words]
+    found_or_typo = found
+    # Typos are looked for while the words as typed find less than a page: they are what a search
+    # that finds little needs, and their candidates cost more than the rest of the query (one query
+    # that stops at SEARCH_TYPOS_BELOW rows).
+    if any(with_typo) and products.filter(*found)[:SEARCH_TYPOS_BELOW].count() < SEARCH_TYPOS_BELOW:
+        found_or_typo = [word if typo is None else word | typo for word, typo in zip(found, with_typo, strict=True)]
+    starts = _name_starts_with(search.text, postgres)
+    rank = Case(
+        When(starts & Q(name__iexact=search.text), then=Value(0)),
+        When(starts, then=Value(1)),
+        When(Q(*[_name_contains(word) for word in search.words]), then=Value(2)),
+        When(Q(*found), then=Value(3)),
+        default=Value(4),
+    )
+    return products.filter(*found_or_typo).annotate(search_rank=rank).order_by("search_rank", "id")
+
+
+def _name_starts_with(text: str, postgres: bool) -> Q:
+    # The key of the name starts `search_key` (after its space): no upper() of every name found.
+    if postgres:
+        return Q(_Matches(_SearchKey(), "LIKE", f" {search_key(text)}%"))
+    return Q(name__istartswith=text)
+
+
+def _name_contains(word: str) -> Q:
+    # Hangul and digits have no case: LIKE, without lower-casing every name found.
+    return Q(name__contains=word) if word == word.upper() else Q(name__icontains=word)
+
+
+def _word_found_key(word: str) -> Q:
+    return Q(_Matches(_SearchKey(), "LIKE", key_pattern(word)))
+
+
+def _word_typo_key(word: str) -> Q | None:
+    # Per position: the candidates through the index, then exactly one letter different there.
+    found = None
+    for typo in typos(word):
+        exact = Q()
+        for pattern in typo.exact:
+            # On the candidates only: `|| ''` keeps the planner from scanning the index again for it.
+            exact |= Q(_Matches(_SearchKeyRechecked(), "LIKE", pattern))
+        at_position = Q(_Matches(_SearchKey(), "LIKE", typo.candidates)) & exact
+        found = at_position if found is None else found | at_position
+    return found
+
+
+def _word_found_raw(word: str) -> Q:
+    if is_short(word):
+        at_word_start = r"(?:^|[\W_])" + re.escape(word)
+        return Q(name__iregex=at_word_start) | Q(brand__iregex=at_word_start)
+    return Q(name__icontains=word) | Q(brand__icontains=word)
+
+
+def _word_typo_raw(word: str) -> Q | None:
+    patterns = raw_typo_patterns(word)
+    if not patterns:
+        return None
+    one_wrong = "|".join(patterns)
+    return Q(name__iregex=one_wrong) | Q(brand__iregex=one_wrong)
+
+
+def _categories_named(*, words: tuple[str, ...]) -> dict[str, list[UUID]]:
+    """For each word, the ids of the categories one of whose name's words, or one of whose
+    ancestors' names' words, starts with it (one query): 음향 names 음향기기, 티 does not name 뷰티."""
+    flags = {
+        f"named_{index}": Exists(
+            Category.objects.filter(
+                Q(pk=OuterRef("pk")) | (~Q(path="") & Q(StartsWith(OuterRef("path"), F("path")))),
+                Q(name__istartswith=word) | Q(name__icontains=f" {word}"),
+            )
+        )
+        for index, word in enumerate(words)
+    }
+    any_named = Q()
+    for flag in flags:
+        any_named |= Q(**{flag: True})
+    named = {word: [] for word in words}
+    for category_id, *named_by in Category.objects.annotate(**flags).filter(any_named).values_list("id", *flags):
+        for word, is_named in zip(words, named_by, strict=True):
+            if is_named:
+                named[word].append(category_id)
+    return named
+
+
+def category_subtree(*, category_id: UUID) -> QuerySet[Category]:
+    """The ids of the category and of its descendants (path prefix), as a subquery: filtering by it
+    is one query with the products'. An unknown category is an empty subtree."""
+    own_path = Category.objects.filter(pk=category_id).exclude(path="").values("path")[:1]
+    return Category.objects.filter(Q(pk=category_id) | Q(path__startswith=Subquery(own_path))).values("pk")
+
+
+def product_in_category(*, products: QuerySet[Product], category_id: UUID) -> QuerySet[Product]:
+    """The `products` in the category or any of its descendants."""
+    return products.filter(category_id__in=category_subtree(category_id=category_id))
+
+
+def category_tree() -> list[Category]:
+    """Every category in tree order: each root (by name) followed by its descendants, depth first,
+    siblings by name; `depth` from the parents (one query)."""
+    children: dict[UUID | None, list[Category]] = defaultdict(list)
+    for category in Category.objects.order_by("name", "id"):
+        children[category.parent_id].append(category)
+    ordered = []
+    pending = [(category, 0) for category in reversed(children[None])]
+    while pending:
+        category, depth = pending.pop()
+        category.depth = depth
+        ordered.append(category)
+        pending.extend((child, depth + 1) for child in reversed(children[category.pk]))
+    return ordered
+
+
+def category_subtree_height(*, category_id: UUID) -> int:
+    """How many levels the category's descendants add below it (0 for a leaf)."""
+    category = category_get(category_id=category_id)
+    if not category.path:
+        return 0
+    deepest = Category.objects.filter(path__startswith=category.path).aggregate(deepest=Max("depth"))["deepest"]
+    return deepest - category.depth

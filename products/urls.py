@@ -9,7 +9,17 @@ urlpatterns = [
     path("categories/", api.CategoryListApi.as_view(), name="products-categories"),
     path("staff/", api.StaffProductListCreateApi.as_view(), name="products-staff-list"),
     path("staff/categories/", api.StaffCategoryCreateApi.as_view(), name="products-staff-categories"),
+    path(  # --- search ---
+        "staff/categories/<uuid:category_id>/", api.StaffCategoryDetailApi.as_view(), name="products-staff-category"
+    ),
     path("staff/<uuid:product_id>/", api.StaffProductDetailApi.as_view(), name="products-staff-detail"),
     path("staff/<uuid:product_id>/stock/", api.StaffStockAdjustApi.as_view(), name="products-staff-stock"),
     path("staff/reviews/<uuid:review_id>/", api.StaffReviewModerateApi.as_view(), name="products-staff-review"),
+    # --- images ---
+    path("staff/<uuid:product_id>/images/", api.StaffProductImageListCreateApi.as_view(), name="products-staff-images"),
+    path(
+        "staff/<uuid:product_id>/images/<uuid:image_id>/",
+        api.StaffProductImageDetailApi.as_view(),
+        name="products-staff-image",
+    ),
 ]

@@ -74,7 +74,7 @@ def test_each_environment_renders_its_objects(rendered):
         **common,
         **monitoring,
         "ConfigMap": 6,
-        "ServiceAccount": 3,
+        "ServiceAccount": 4,
         "Service": 8,
         "Deployment": 15,
         "StatefulSet": 1,
@@ -88,7 +88,7 @@ def test_each_environment_renders_its_objects(rendered):
         **common,
         **monitoring,
         "ConfigMap": 6,
-        "ServiceAccount": 3,
+        "ServiceAccount": 4,
         "Service": 8,
         "Deployment": 15,
         "StatefulSet": 1,
@@ -101,7 +101,7 @@ def test_each_environment_renders_its_objects(rendered):
     assert kinds["local"] == {
         **common,
         "ConfigMap": 2,
-        "ServiceAccount": 2,
+        "ServiceAccount": 3,
         "Service": 9,
         "Deployment": 15,
         "StatefulSet": 2,
@@ -374,6 +374,28 @@ def test_one_beat_replaced_by_recreate_and_a_worker_that_may_invoke_the_lambda(r
     role = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
     assert role.startswith("arn:aws:iam::")
     assert role.endswith(f"c4ang-{'staging' if overlay == 'staging' else 'production'}-lambda-invoke")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_the_pods_that_store_images_may_write_the_media_bucket(rendered, overlay):
+    objects = rendered[overlay]
+    accounts = {
+        workload["metadata"]["name"]: template["spec"].get("serviceAccountName")
+        for workload, template in pod_templates(objects)
+    }
+    media = find(objects, "ServiceAccount", "c4ang-media")["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    config = find(objects, "ConfigMap", "c4ang-config")["data"]
+
+    writers = sorted(name for name, account in accounts.items() if account == "c4ang-media")
+    assert writers == ["admin", "product-api-blue", "product-api-green"]
+    environment = "staging" if overlay == "staging" else "production"
+    assert media == f"arn:aws:iam::123456789012:role/c4ang-{environment}-media-write"
+    if overlay == "local":  # no S3 on the laptop
+        assert (config["MEDIA_STORAGE"], config["MEDIA_ROOT"]) == ("filesystem", "/tmp/media")  # noqa: S108
+    else:
+        assert (config["MEDIA_STORAGE"], config["MEDIA_S3_BUCKET"]) == ("s3", f"c4ang-{environment}-media")
+        domain = "images.staging.c4ang.com" if overlay == "staging" else "images.c4ang.com"
+        assert config["MEDIA_S3_CUSTOM_DOMAIN"] == domain
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

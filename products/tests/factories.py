@@ -15,8 +15,18 @@ class CategoryFactory(DjangoModelFactory):
     class Meta:
         model = Category
         django_get_or_create = ("name",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"카테고리{n}")
+
+    @factory.post_generation
+    def tree_path(category, create, extracted, **kwargs):
+        # Rows made here skip the services, which keep the tree's path and depth: set them as those would.
+        if create and not category.path:
+            from products import services
+
+            services.category_paths_rebuild()
+            category.refresh_from_db(fields=["path", "depth"])
 
 
 class ProductFactory(DjangoModelFactory):

@@ -68,9 +68,9 @@ def test_list_and_detail_are_cached_until_a_product_changes(
     api_client, catalog, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     earphones = catalog["earphones"]
-    with django_assert_num_queries(3):  # invalidations left over (c4ang.cache.trusted), count, page
+    with django_assert_num_queries(4):  # invalidations left over (c4ang.cache.trusted), count, page, primary images
         first = api_client.get(PRODUCTS)
-    with django_assert_num_queries(2):  # product with category, sentiment
+    with django_assert_num_queries(3):  # product with category, images, sentiment
         detail = api_client.get(f"{PRODUCTS}{earphones.pk}/")
     with django_assert_num_queries(0):
         assert api_client.get(PRODUCTS).json() == first.json()
@@ -81,7 +81,7 @@ def test_list_and_detail_are_cached_until_a_product_changes(
     with django_capture_on_commit_callbacks(execute=True):
         services.stock_adjust(product_id=earphones.pk, delta=-4, reason="파손", by=STAFF)
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         listed = api_client.get(PRODUCTS).json()["results"]
     assert [p["stock"] for p in listed if p["id"] == str(earphones.pk)] == [6]
     assert api_client.get(f"{PRODUCTS}{earphones.pk}/").json()["stock"] == 6

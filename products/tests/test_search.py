@@ -1,0 +1,216 @@
+"""Catalog search through the public list: what it finds for Korean words of 1, 2 and 3+ syllables,
+typos, short words, brands and categories; its ranking and pages; bad input. The same tests run on
+SQLite (the fallback) and on PostgreSQL (the trigram index); test_search_index.py checks the plans."""
+
+import pytest
+from django.db import connection
+
+from products import search
+from products.tests.factories import CategoryFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+PRODUCTS = "/api/v1/products/"
+
+
+def found(api_client, text: str, **query) -> list[str]:
+    response = api_client.get(PRODUCTS, {"search": text, "page_size": 100, **query})
+    assert response.status_code == 200, response.content
+    return [product["name"] for product in response.json()["results"]]
+
+
+@pytest.fixture
+def shop():
+    audio = CategoryFactory(name="음향기기", parent=CategoryFactory(name="전자제품"))
+    kitchen = CategoryFactory(name="주방", parent=CategoryFactory(name="생활용품"))
+    names = [
+        ("소니 무선 이어폰", "소니", audio),
+        ("삼성 갤럭시 버즈 이어폰", "삼성", audio),
+        ("LG 톤프리 넥밴드", "LG", audio),
+        ("(LG) 블루투스 스피커", "엘지전자", audio),
+        ("헤드폰 거치대", "코멧", audio),
+        ("스마트폰 케이스", "코멧", audio),
+        ("포도 주스", "델몬트", kitchen),
+        ("각 티슈", "깨끗한나라", kitchen),
+        ("텀블러 500ml", "락앤락", kitchen),
+        ("밀폐 용기 세트", "락앤락", kitchen),
+        ("blgx 어댑터", "코멧", kitchen),
+    ]
+    return {name: ProductFactory(name=name, brand=brand, category=category) for name, brand, category in names}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # one syllable: anywhere in a word (스마트폰, 헤드폰), never the start of another syllable
+        ("폰", ["헤드폰 거치대", "스마트폰 케이스", "소니 무선 이어폰", "삼성 갤럭시 버즈 이어폰"]),
+        ("포", ["포도 주스"]),
+        ("각", ["각 티슈"]),
+        # two syllables
+        ("이어", ["삼성 갤럭시 버즈 이어폰", "소니 무선 이어폰"]),
+        ("텀블", ["텀블러 500ml"]),
+        # three and more
+        ("이어폰", ["삼성 갤럭시 버즈 이어폰", "소니 무선 이어폰"]),
+        ("블루투스 스피커", ["(LG) 블루투스 스피커"]),
+        # every word, anywhere in name or brand, in any order
+        ("이어폰 소니", ["소니 무선 이어폰"]),
+        ("락앤락 용기", ["밀폐 용기 세트"]),
+        # a short word other than Hangul: at the start of a word (punctuation separates), not inside one
+        ("lg", ["LG 톤프리 넥밴드", "(LG) 블루투스 스피커"]),
+        ("500", ["텀블러 500ml"]),
+    ],
+)
+def test_korean_words_of_every_length_find_what_they_should(api_client, shop, text, expected):
+    assert sorted(found(api_client, text)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("이어뽄", ["삼성 갤럭시 버즈 이어폰", "소니 무선 이어폰"]),  # last syllable
+        ("이머폰", ["삼성 갤럭시 버즈 이어폰", "소니 무선 이어폰"]),  # middle syllable
+        ("겔럭시", ["삼성 갤럭시 버즈 이어폰"]),  # first syllable
+        ("블루트스 스피커", ["(LG) 블루투스 스피커"]),
+        ("락엔락", ["텀블러 500ml", "밀폐 용기 세트"]),  # in the brand
+    ],
+)
+def test_one_wrong_syllable_in_a_word_of_three_or_more_still_finds_it(api_client, shop, text, expected):
+    assert sorted(found(api_client, text)) == sorted(expected)
+
+
+@pytest.mark.parametrize("text", ["이엉", "갤력", "이어폰폰폰", "이엉폰폰"])
+def test_two_wrong_letters_or_a_short_word_with_a_typo_find_nothing(api_client, shop, text):
+    assert found(api_client, text) == []
+
+
+def test_a_category_name_finds_its_products_and_those_of_its_descendants(api_client, shop):
+    assert len(found(api_client, "전자제품")) == 6
+    assert len(found(api_client, "음향")) == 6
+    assert found(api_client, "제품") == []  # inside a category's word, not at its start
+    assert sorted(found(api_client, "주방 락앤락")) == ["밀폐 용기 세트", "텀블러 500ml"]
+
+
+def test_ranked_exact_name_then_prefix_then_every_word_then_brand_or_category_then_typo(api_client):
+    category = CategoryFactory(name="음향기기")
+    made = [
+        ProductFactory(name="무선 이어폰 케이스", brand="코멧", category=category),  # 1 the name starts with it
+        ProductFactory(name="이어본 무선 세트", brand="코멧", category=category),  # 4 a typo
+        ProductFactory(name="소니 이어폰 무선", brand="소니", category=category),  # 2 every word in the name
+        ProductFactory(name="무선 이어폰", brand="소니", category=category),  # 0 the exact name
+        ProductFactory(name="오픈형 이어폰", brand="무선전자", category=category),  # 3 a word in the brand
+        ProductFactory(name="무선 이어폰 거치대", brand="코멧", category=category),  # 1, tie with the other
+    ]
+    prefix = sorted([made[0], made[5]], key=lambda product: product.pk)
+
+    names = found(api_client, "무선 이어폰")
+
+    assert names == ["무선 이어폰", *[p.name for p in prefix], "소니 이어폰 무선", "오픈형 이어폰", "이어본 무선 세트"]
+
+
+def test_typos_are_looked_for_while_the_words_as_typed_find_less_than_a_page(api_client):
+    for n in range(20):
+        ProductFactory(name=f"이어폰 {n}호")
+    mistyped = ProductFactory(name="이어뽄 케이스")
+
+    as_typed = found(api_client, "이어폰")
+    with_typos = found(api_client, "이어뽄")
+
+    assert len(as_typed) == 20
+    assert mistyped.name not in as_typed
+    assert with_typos[0] == mistyped.name
+    assert len(with_typos) == 21
+
+
+def test_ties_by_id_across_pages_and_ordering_overrides_the_ranking(api_client):
+    products = [ProductFactory(name=f"텀블러 {n}호", price=10000 + n) for n in range(5)]
+    by_id = sorted(products, key=lambda product: product.pk)
+
+    first = api_client.get(PRODUCTS, {"search": "텀블러", "page_size": 2}).json()
+    second = api_client.get(first["next"]).json()
+    cheapest = found(api_client, "텀블러", ordering="-price")
+
+    assert first["count"] == 5
+    assert [p["id"] for p in first["results"] + second["results"]] == [str(p.pk) for p in by_id[:4]]
+    assert cheapest == [f"텀블러 {n}호" for n in (4, 3, 2, 1, 0)]
+
+
+def test_search_combines_with_the_other_filters_and_hides_products_off_sale(api_client, shop):
+    ProductFactory(name="단종 이어폰", brand="소니", is_active=False)
+
+    assert found(api_client, "이어폰", brand="소니") == ["소니 무선 이어폰"]
+    assert found(api_client, "단종") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("a", "search_too_short"),
+        ("7", "search_too_short"),
+        ("!!!", "search_no_words"),
+        ("—·…", "search_no_words"),
+        ("%", "search_no_words"),
+        ("_ %% \\", "search_no_words"),
+        ("a\x00b", "null_characters_not_allowed"),
+        ("가" * 101, "max_length"),
+        (" ".join(["가방"] * 11), "search_too_many_words"),
+    ],
+)
+def test_bad_search_text_is_a_400_naming_search(api_client, shop, text, code):
+    response = api_client.get(PRODUCTS, {"search": text})
+
+    assert response.status_code == 400
+    assert [(error["field"], error["code"]) for error in response.json()["errors"]] == [("search", code)]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("   ", 11),  # blank: no search
+        ("'; DROP TABLE products; --", 0),
+        ("이어폰' OR '1'='1", 0),
+        ("가" * 100, 0),
+        (" ".join(["가방"] * 10), 0),
+        ("ㅋㅋㅋ", 0),
+        ("a b c d", 0),
+    ],
+)
+def test_odd_search_text_is_answered_200(api_client, shop, text, count):
+    response = api_client.get(PRODUCTS, {"search": text})
+
+    assert response.status_code == 200
+    assert response.json()["count"] == count
+
+
+def test_a_search_page_costs_a_fixed_number_of_queries(api_client, shop, django_assert_num_queries):
+    for n in range(30):
+        ProductFactory(name=f"무선 이어폰 {n}호", category=shop["소니 무선 이어폰"].category)
+
+    # invalidations left over (c4ang.cache.trusted), the categories the words name, whether they find a
+    # page as typed (no typos then), count, page, images
+    with django_assert_num_queries(6):
+        page = api_client.get(PRODUCTS, {"search": "무선 이어폰", "page_size": 20})
+
+    assert page.json()["count"] == 31
+    assert len(page.json()["results"]) == 20
+
+
+def test_the_staff_list_searches_alike_with_products_off_sale(staff_client, shop):
+    ProductFactory(name="단종 이어폰", brand="소니", is_active=False)
+
+    names = [p["name"] for p in staff_client.get(f"{PRODUCTS}staff/", {"search": "이어폰"}).json()["results"]]
+
+    assert sorted(names) == ["단종 이어폰", "삼성 갤럭시 버즈 이어폰", "소니 무선 이어폰"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("text", ["이어폰", "갤럭시S24", "폰", "포", "각", "Ultra", "ÉCLAIR", "2026년형", "뷁"])
+def test_the_python_key_of_a_word_is_the_sql_functions(text):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT products_search_key(%s)", [text.lower()])
+        assert cursor.fetchone()[0] == search.search_key(text)
+
+
+def test_parse_keeps_letters_and_digits_as_words():
+    assert search.search_parse("  삼성, 갤럭시-S24 (울트라)!  ").words == ("삼성", "갤럭시", "s24", "울트라")
+    assert search.search_parse("   ") is None
+    assert search.search_parse("폰").words == ("폰",)

@@ -1,0 +1,78 @@
+"""On PostgreSQL, on a table large enough for the planner to prefer an index: every kind of search
+(1, 2 and 3+ syllables, two words, a typo, a short word) is served by the trigram index, for the
+page and for its count, never by a scan of the products."""
+
+import random
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from c4ang.demo import CATALOG, MODIFIERS
+from products import search, selectors
+from products.models import Product
+from products.tests.factories import CategoryFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+ROWS = 100_000
+
+
+@pytest.fixture
+def large_catalog():
+    rng = random.Random(15)
+    categories = {name: CategoryFactory(name=name) for name in CATALOG}
+    rows = []
+    for _ in range(ROWS):
+        category = rng.choice(list(CATALOG))
+        brands, nouns, _ = CATALOG[category]
+        brand = rng.choice(brands)
+        name = f"{brand} {rng.choice(MODIFIERS)} {rng.choice(nouns)}"
+        rows.append(Product(name=name, brand=brand, category=categories[category], price=Decimal(10000)))
+    Product.objects.bulk_create(rows, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE products")
+        cursor.execute("ANALYZE categories")
+
+
+def plans_of_the_search(text: str) -> list[str]:
+    """EXPLAIN of the count and of the first page of the search, as the list API runs them."""
+    found = selectors.product_search(products=selectors.product_list_public(), search=search.search_parse(text))
+    with CaptureQueriesContext(connection) as captured:
+        found.count()
+        list(found[:20])
+    plans = []
+    for query in captured.captured_queries:
+        if "products" not in query["sql"] or "search_key" not in query["sql"]:
+            continue  # the categories' query
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {query['sql']}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+KINDS = {
+    "1 syllable": ["폰", "밥"],
+    "2 syllables": ["김치", "텀블"],
+    "3+ syllables": ["이어폰", "스마트워치"],
+    "2 words": ["무선 이어폰", "배터리 미니"],
+    "one syllable wrong": ["스마트워취", "이어뽄"],
+    "short word": ["lg"],
+}
+
+
+def test_every_kind_of_search_uses_the_trigram_index_where_the_old_filter_scanned(large_catalog):
+    # One table for every kind (100,000 rows take seconds to write): a plan per text, checked after.
+    plans = {text: plans_of_the_search(text) for texts in KINDS.values() for text in texts}
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN SELECT count(*) FROM products WHERE UPPER(name::text) LIKE UPPER('%폰%')")
+        old = "\n".join(row[0] for row in cursor.fetchall())
+
+    for text, (count, page) in plans.items():
+        for plan in (count, page):
+            assert "Bitmap Index Scan on products_search_key_trgm" in plan, (text, plan)
+            assert "Seq Scan on products" not in plan, (text, plan)
+    assert "Seq Scan on products" in old
+    found = selectors.product_search(products=selectors.product_list_public(), search=search.search_parse("폰"))
+    assert found.count() == Product.objects.filter(name__contains="폰").count() > 2000
