@@ -863,10 +863,13 @@ def order_cancel_lines(
     units left (409 cancel_quantity_exceeded), both naming the line as `lines.<index>` in the given
     order; else nothing changes. The units are cancelled (the lines' cancelled_quantity), their stock
     goes back on the shelf and an audit event (PAID → PAID) says what was cancelled and refunded.
-    After the commit, outside any transaction, the refund goes back through the PG's partial cancel
-    (payments, operation `partial-cancel:<uuid>`): what the customer paid for the order before less
-    what they pay after (orders.pricing.charge_for_remaining): the units at their prices, less
-    SHIPPING_FEE again when the rest of an order that shipped free drops under SHIPPING_FREE_FROM.
+    The refund is reserved in the same transaction (a PENDING refund row: payments' recovery sends it
+    if this process dies after the commit); after the commit, outside any transaction, it goes back
+    through the PG's partial cancel (payments, operation `partial-cancel:<uuid>`). It is what the
+    customer paid for the order before less what they pay after (orders.pricing.charge_for_remaining):
+    the units at their prices, less SHIPPING_FEE again when the rest of an order that shipped free
+    drops under SHIPPING_FREE_FROM. Nothing left to refund on the payment (RefundExceedsPaid, e.g.
+    after goodwill refunds) refuses the cancellation: nothing changes.
     A refund the PG does not answer stays PENDING for the payments recovery; one it refuses is a
     FAILED refund row for staff to settle (a goodwill refund): the lines stay cancelled either way.
 
@@ -921,6 +924,17 @@ def order_cancel_lines(
                 note=f"{summary} ({operation}){': ' + note if note else ''}"[:200],
             )
             order.save(update_fields=["updated_at"])
+            if refund > 0:
+                # Reserved with the cancellation, sent after it commits: a crash in between leaves a
+                # due refund for the payments recovery, never cancelled lines without their refund.
+                payment_services.payment_refund_reserve(
+                    order_id=order_id,
+                    amount=refund,
+                    reason=RefundReason.PARTIAL_CANCEL,
+                    by=by,
+                    operation=operation,
+                    note=note[:200],
+                )
     if units_left == 0:
         # Nothing would be left to ship: the whole order is cancelled (the saga compensates it).
         return _cancel(order_id=order_id, by=by, reason=reason, note=note, customer_id=customer_id)
@@ -930,10 +944,10 @@ def order_cancel_lines(
 
 
 def _refund_cancelled_lines(*, order_id: UUID, amount: Decimal, by: Actor, operation: str, note: str) -> None:
-    """The partial cancel's refund, after its commit. Unanswered, the row stays PENDING for recovery.
-    The lines stay cancelled whatever the PG says: a refusal is the FAILED row staff see and settle;
-    an order cancelled meanwhile had its full refund take what was left, these lines' too (nothing
-    paid is left, or not this much)."""
+    """Send the partial cancel's reserved refund, after its commit. Unanswered, the row stays PENDING
+    for recovery. The lines stay cancelled whatever the PG says: a refusal is the FAILED row staff
+    see and settle; an order cancelled meanwhile had its full refund take what was left, these
+    lines' too (nothing paid is left, or not this much)."""
     with contextlib.suppress(
         payment_errors.RefundDeclined, payment_errors.RefundExceedsPaid, payment_errors.PaymentNotRefundable
     ):

@@ -610,17 +610,11 @@ def payment_refund_amount(
     (RefundAmountInvalid, 400), an order never paid (PaymentNotRefundable, 409; refunded in full:
     RefundExceedsPaid).
     """
-    amount = Decimal(amount)
-    if not amount.is_finite() or amount <= 0 or amount != amount.to_integral_value():
-        raise RefundAmountInvalid(field="amount")
+    amount = _refundable_amount(amount)
     reason = RefundReason(reason)
     refund = selectors.refund_live_for_operation(operation=operation)
     if refund is None:
-        payment = selectors.payment_paid_for_order(order_id=order_id)
-        if payment is None and selectors.payment_refunded_exists(order_id=order_id):
-            raise RefundExceedsPaid("The order's payment was refunded in full: nothing is left.", field="amount")
-        if payment is None:
-            raise PaymentNotRefundable("The order has no approved payment to refund.", field="order_id")
+        payment = _payment_to_refund(order_id=order_id)
         try:
             refund = _reserve(
                 payment,
@@ -644,6 +638,44 @@ def payment_refund_amount(
     if refund.status == RefundStatus.PENDING:
         refund = _ask_again(refund)
     return refund
+
+
+def payment_refund_reserve(
+    *, order_id: UUID, amount: Decimal, reason: str, by: Actor, operation: str, note: str = ""
+) -> Refund:
+    """Reserve a refund in the caller's transaction, to be sent after it commits: the PENDING row
+    (and the amount held on the payment) commits together with the caller's change, or not at all.
+
+    The row is due at once: `payment_refund_amount` with the same operation sends it after the
+    commit, and if the caller dies first, recovery (`refund_recover`) sends it. Refusals as
+    `payment_refund_amount`'s, raised inside the caller's transaction (which then changes nothing).
+    """
+    payment = _payment_to_refund(order_id=order_id)
+    return _reserve(
+        payment,
+        amount=_refundable_amount(amount),
+        reason=RefundReason(reason),
+        note=note,
+        operation=operation,
+        by=by,
+        asks_now=False,
+    )
+
+
+def _refundable_amount(amount: Decimal) -> Decimal:
+    amount = Decimal(amount)
+    if not amount.is_finite() or amount <= 0 or amount != amount.to_integral_value():
+        raise RefundAmountInvalid(field="amount")
+    return amount
+
+
+def _payment_to_refund(*, order_id: UUID) -> Payment:
+    payment = selectors.payment_paid_for_order(order_id=order_id)
+    if payment is None and selectors.payment_refunded_exists(order_id=order_id):
+        raise RefundExceedsPaid("The order's payment was refunded in full: nothing is left.", field="amount")
+    if payment is None:
+        raise PaymentNotRefundable("The order has no approved payment to refund.", field="order_id")
+    return payment
 
 
 def _raise_if_failed(refund: Refund) -> Refund:
@@ -674,11 +706,13 @@ def _reserve(
     operation: str,
     by: Actor,
     refund_account: gateways.RefundAccount | None = None,
+    asks_now: bool = True,
 ) -> Refund | None:
     """Reserve `amount` (None: all that is left, for the cancellation) on the payment and create its
     PENDING refund row with its Idempotency-Key, in one transaction committed before the PG is
     called. RefundExceedsPaid when not that much is left (nothing changed); None when nothing is
-    left for a cancellation."""
+    left for a cancellation. `asks_now`: the caller asks the PG next (it holds the lease); else
+    the row is due at once, for whoever sends it first."""
     now = timezone.now()
     # The cancellation takes back money of an attempt the PG took after all (PENDING, WAITING,
     # FAILED): the PG holds it, whatever our status says.
@@ -710,9 +744,9 @@ def _reserve(
             refund_bank=refund_account.bank if refund_account else "",
             refund_account_number=refund_account.account_number if refund_account else "",
             refund_holder_name=refund_account.holder_name if refund_account else "",
-            attempts=1,
+            attempts=1 if asks_now else 0,
             # This caller asks now; recovery asks again only after the delay (the lease of one asker).
-            retry_at=now + timedelta(seconds=settings.REFUND_RETRY_SECONDS),
+            retry_at=now + timedelta(seconds=settings.REFUND_RETRY_SECONDS) if asks_now else now,
         )
         PaymentEvent.objects.create(
             payment=payment,

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -268,6 +269,46 @@ def test_a_refund_toss_never_received_is_made_once_by_recovery(toss_sandbox, tos
     assert made.status == "SUCCEEDED"
     assert len(toss_sandbox.cancels_done(key)) == 1
     assert set(toss_sandbox.calls_per_key("cancel")) == {made.idempotency_key}
+
+
+def test_a_refund_reserved_with_its_callers_change_is_sent_by_recovery_when_the_caller_died(toss_sandbox, toss_paid):
+    """A partial cancel reserves its refund in its own transaction; if the process dies after the
+    commit, before the PG was asked, the row is due at once and recovery sends it, once."""
+    order, key = toss_paid
+    with transaction.atomic():
+        reserved = payment_services.payment_refund_reserve(
+            order_id=order.pk, amount=Decimal(10000), reason=RefundReason.PARTIAL_CANCEL, by=STAFF, operation="op:1"
+        )
+    # ... and nothing else happens: the process is gone.
+    assert (reserved.status, toss_sandbox.calls("cancel")) == ("PENDING", [])
+    assert Payment.objects.get(order=order).refunded_amount == Decimal(10000)  # held, never refunded twice
+
+    assert payment_services.refund_recover() == 1
+
+    reserved.refresh_from_db()
+    assert reserved.status == "SUCCEEDED"
+    assert len(toss_sandbox.cancels_done(key)) == 1
+    assert set(toss_sandbox.calls_per_key("cancel")) == {reserved.idempotency_key}
+    # The caller, had it lived, would have sent it with the same operation: the same refund.
+    assert refund(order, 10000, operation="op:1").pk == reserved.pk
+    assert len(toss_sandbox.cancels_done(key)) == 1
+
+
+def test_a_refund_reserved_in_a_transaction_that_rolls_back_leaves_nothing(toss_paid):
+    order, _ = toss_paid
+
+    @transaction.atomic
+    def cancel_that_fails():
+        payment_services.payment_refund_reserve(
+            order_id=order.pk, amount=Decimal(10000), reason=RefundReason.PARTIAL_CANCEL, by=STAFF, operation="op:2"
+        )
+        raise RuntimeError("the caller's change failed")
+
+    with pytest.raises(RuntimeError):
+        cancel_that_fails()
+
+    assert Refund.objects.count() == 0
+    assert Payment.objects.get(order=order).refunded_amount == 0
 
 
 def test_repeating_an_unanswered_operation_asks_again_only_after_the_retry_delay(toss_sandbox, toss_paid):
