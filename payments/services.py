@@ -12,6 +12,7 @@ reuses, and the outcome is written after it.
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -161,28 +162,15 @@ def _confirm_at_pg(payment: Payment) -> Payment:
     if payment.status != PaymentStatus.PENDING:
         raise _declined(payment)
     pg = gateways.gateway(payment.provider)
-    try:
-        approved = pg.confirm(
+    approved = _answer_of_pg(
+        payment,
+        lambda: pg.confirm(
             payment_key=payment.payment_key,
             order_id=str(payment.order_id),
             amount=payment.amount,
             idempotency_key=payment.idempotency_key,
-        )
-    except gateways.GatewayDeclined as declined:
-        _record(
-            payment,
-            PaymentEvent.Kind.DECLINED,
-            detail={"code": declined.code, "message": declined.message},
-            status=PaymentStatus.FAILED,
-            failure_code=declined.code[:100],
-            failure_message=declined.message[:500],
-        )
-        metrics.PAYMENT_DECLINES.labels(provider=payment.provider, code=declined.code).inc()
-        raise _declined(payment) from None
-    except gateways.GatewayOutcomeUnknown as unknown:
-        _record(payment, PaymentEvent.Kind.TIMED_OUT, detail={"error": str(unknown)[:500]})
-        metrics.PAYMENT_TIMEOUTS.labels(provider=payment.provider).inc()
-        raise PaymentTimedOut() from None
+        ),
+    )
     if approved.status == gateways.WAITING_FOR_DEPOSIT:
         # A virtual account chosen in the widget: issued, not paid. The order waits for its deposit.
         _record(
@@ -203,6 +191,29 @@ def _confirm_at_pg(payment: Payment) -> Payment:
     )
     metrics.PAYMENT_APPROVALS.labels(provider=payment.provider).inc()
     return payment
+
+
+def _answer_of_pg(payment: Payment, call: Callable[[], gateways.PgPayment]) -> gateways.PgPayment:
+    """The PG's answer to one attempt's call (a confirm, an account's issue). A refusal makes the
+    attempt FAILED with the PG's code (PaymentDeclined); no answer leaves it PENDING, to be asked
+    again with its own key (PaymentTimedOut)."""
+    try:
+        return call()
+    except gateways.GatewayDeclined as declined:
+        _record(
+            payment,
+            PaymentEvent.Kind.DECLINED,
+            detail={"code": declined.code, "message": declined.message},
+            status=PaymentStatus.FAILED,
+            failure_code=declined.code[:100],
+            failure_message=declined.message[:500],
+        )
+        metrics.PAYMENT_DECLINES.labels(provider=payment.provider, code=declined.code).inc()
+        raise _declined(payment) from None
+    except gateways.GatewayOutcomeUnknown as unknown:
+        _record(payment, PaymentEvent.Kind.TIMED_OUT, detail={"error": str(unknown)[:500]})
+        metrics.PAYMENT_TIMEOUTS.labels(provider=payment.provider).inc()
+        raise PaymentTimedOut() from None
 
 
 def _account_fields(issued: gateways.PgPayment) -> dict:
@@ -310,23 +321,7 @@ def _issue_at_pg(payment: Payment) -> Payment:
         return payment
     if payment.status != PaymentStatus.PENDING:
         raise _declined(payment)
-    try:
-        issued = _issue(gateways.gateway(payment.provider), payment)
-    except gateways.GatewayDeclined as declined:
-        _record(
-            payment,
-            PaymentEvent.Kind.DECLINED,
-            detail={"code": declined.code, "message": declined.message},
-            status=PaymentStatus.FAILED,
-            failure_code=declined.code[:100],
-            failure_message=declined.message[:500],
-        )
-        metrics.PAYMENT_DECLINES.labels(provider=payment.provider, code=declined.code).inc()
-        raise _declined(payment) from None
-    except gateways.GatewayOutcomeUnknown as unknown:
-        _record(payment, PaymentEvent.Kind.TIMED_OUT, detail={"error": str(unknown)[:500]})
-        metrics.PAYMENT_TIMEOUTS.labels(provider=payment.provider).inc()
-        raise PaymentTimedOut() from None
+    issued = _answer_of_pg(payment, lambda: _issue(gateways.gateway(payment.provider), payment))
     if issued.status == gateways.WAITING_FOR_DEPOSIT:
         _record(
             payment,
