@@ -261,14 +261,15 @@ class LiveProcess(ChildProcess):
 
 
 @pytest.fixture
-def gunicorn_server():
-    """Start gunicorn serving the platform with the given environment; stopped after the test."""
+def gunicorn_server(tmp_path):
+    """Start gunicorn serving the platform with the given environment (its mail written under the
+    test's temporary directory, not var/mail/); stopped after the test."""
     started: list[LiveProcess] = []
 
     def start(env_overrides: dict[str, str], workers: int = 1, image_config: bool = False) -> LiveProcess:
         """image_config: with the image's gunicorn settings (deploy/gunicorn.conf.py)."""
         port = net.free_port()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **env_overrides}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "EMAIL_FILE_PATH": str(tmp_path / "mail"), **env_overrides}
         args = [
             sys.executable,
             "-m",

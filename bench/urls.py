@@ -15,7 +15,7 @@ def bare(request):
             "name": "소니 프리미엄 무선 이어폰",
             "category": {"id": "0b7c4f0e-8a5f-4f8e-9d55-6c1f1a2b3c4d", "name": "전자제품"},
             "brand": "소니",
-            "price": "129000.00",
+            "price": 129000,
             "stock": 42,
             "created_at": "2026-11-28T15:00:00+09:00",
             "sentiment": None,

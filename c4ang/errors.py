@@ -6,9 +6,16 @@ class DomainError(Exception):
     http_status = 400
     message = "The request cannot be carried out."
 
-    def __init__(self, message: str | None = None, *, field: str | None = None, **context):
+    def __init__(
+        self, message: str | None = None, *, field: str | None = None, errors: list[dict] | None = None, **context
+    ):
         self.message = message or self.message
         self.field = field
+        # What the API answers in `errors` (c4ang.api.errors): by default one entry naming the field.
+        # An error about several things, or one that carries more (a product's name and what is in
+        # stock, the PG's own code and message) gives its entries: each a dict with `field`, `code`,
+        # `message` and, where documented, more (c4ang.api.schema.ErrorDetailSerializer).
+        self.errors = errors
         self.context = context
         super().__init__(self.message)
 

@@ -1,11 +1,11 @@
 """KRW has no minor unit: every price, total and amount is a whole number of won.
 
-The columns stay Decimal(10, 2) (the API writes "10000.00"); what they hold is always whole: the
-inputs refuse a fractional part (`c4ang.api.fields.MoneyField`, the models' validator) and the
-products table checks it (`whole_won`). Order totals, line prices and payment amounts follow: they
-are catalog prices times whole quantities, and a confirm's amount must equal the order's total.
-Their tables get no check of their own: rows written before are records of what was charged, and
-are kept as they were rather than rewritten or made to block a migration."""
+The columns stay Decimal(10, 2) (the API writes integers: 10000, with `currency: "KRW"`); what
+they hold is always whole: the inputs refuse a fractional part (`c4ang.api.fields.MoneyField`, the
+models' validator) and the products table checks it (`whole_won`). Order totals, line prices and
+payment amounts follow: they are catalog prices times whole quantities, and a confirm's amount must
+equal the order's total. Their tables get no check of their own: rows written before are records
+of what was charged, and are kept as they were rather than rewritten or made to block a migration."""
 
 from decimal import Decimal
 
@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.db.models.functions import Round
 
+CURRENCY = "KRW"
 NOT_WHOLE_WON = "not_whole_won"
 NOT_WHOLE_WON_MESSAGE = "KRW has no minor unit: give a whole number of won."
 

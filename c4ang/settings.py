@@ -101,6 +101,24 @@ if PRODUCTION and any("*" in host for host in ALLOWED_HOSTS):
     # A wildcard lets any Host header through: poisoned password-reset links and cache keys.
     raise ImproperlyConfigured("C4ANG_ENV=production refuses a wildcard in ALLOWED_HOSTS: name the hosts")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# --- CORS (django-cors-headers) ---
+# Browser apps served from other origins call the API: each origin allowed by name (comma list of
+# scheme://host[:port]), none by default. Tokens travel in the Authorization header, never cookies,
+# so no credentials mode; the admin and the probes get no CORS headers.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
+for _origin in CORS_ALLOWED_ORIGINS:
+    _parts = urlsplit(_origin)
+    if _parts.scheme not in ("http", "https") or not _parts.netloc or _parts.path or _parts.query:
+        raise ImproperlyConfigured(
+            f"CORS_ALLOWED_ORIGINS takes origins, scheme://host[:port] without a path or '*', got {_origin!r}"
+        )
+CORS_URLS_REGEX = r"^/api/"
+# What apps send beyond the CORS-safelisted headers: the token, JSON, the order's Idempotency-Key,
+# the ETag of a polled order, a request id to quote to support.
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key", "if-none-match", "x-request-id")
+# What apps may read beyond the safelisted response headers.
+CORS_EXPOSE_HEADERS = ("ETag", "Idempotent-Replayed", "Retry-After", "X-Request-ID")
+CORS_PREFLIGHT_MAX_AGE = env_int("CORS_PREFLIGHT_MAX_AGE_SECONDS", 3600)
 
 # --- Modules ------------------------------------------------------------------------------------
 
@@ -131,6 +149,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
     "axes",
+    "corsheaders",  # CORS for browser apps (its system checks)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -154,10 +173,15 @@ MIDDLEWARE = [
     "c4ang.metrics.RequestMetricsMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "c4ang.request_id.RequestIdMiddleware",
+    # CORS above everything that may answer (HTTPS redirect, static files, the 308 of a missing
+    # slash), so that a browser app on an allowed origin may read those answers too and preflights
+    # are answered here.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "c4ang.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # APPEND_SLASH with 308 (same method, same body), not 301.
+    "c4ang.trailing_slash.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -315,6 +339,8 @@ REST_FRAMEWORK = {
         "auth": env_str("THROTTLE_AUTH", "20/min"),
         "auth_account": env_str("THROTTLE_AUTH_ACCOUNT", "10/min"),
         "pg_webhook": env_str("THROTTLE_PG_WEBHOOK", "300/min"),
+        # password reset mails asked for one address, whoever asks (customers.api)
+        "password_reset": env_str("THROTTLE_PASSWORD_RESET", "5/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # The client address of per-IP limits is the one the last TRUSTED_PROXY_COUNT proxies saw: without
@@ -338,7 +364,8 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "C4ang commerce API",
-    "DESCRIPTION": "Customers, catalog, orders, payments, recommendations and the saga tracker of the C4ang shop.",
+    # The shopping flow guide; the README's "Shopping flow" section is the same text (a test keeps them so).
+    "DESCRIPTION": (BASE_DIR / "c4ang" / "api" / "shopping_flow.md").read_text(encoding="utf-8"),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI assets from the installed sidecar package: the docs page works offline.
@@ -347,10 +374,41 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1/",
     # One name for a choice set that several fields use (by dotted path: settings import no app).
+    "TAGS": [
+        {"name": "customers", "description": "Sign-up, sign-in, tokens, the profile and the address book."},
+        {"name": "products", "description": "The catalog: products, search, categories, brands and reviews."},
+        {"name": "orders", "description": "The cart, checkout, the customer's orders, cancellation and returns."},
+        {"name": "payments", "description": "The payment gateway's configuration, confirming a payment, own payments."},
+        {"name": "payments-webhooks", "description": "Deliveries from the PG (Toss): not for apps."},
+        {"name": "recommendations", "description": "Products bought together, and for the signed-in customer."},
+        {"name": "customers-staff", "description": "Staff: customer accounts."},
+        {"name": "products-staff", "description": "Staff: the catalog, stock, images and review moderation."},
+        {"name": "orders-staff", "description": "Staff: every order, shipping, cancellation and the returns queue."},
+        {"name": "payments-staff", "description": "Staff: payments, refunds and (with the fake PG) test deposits."},
+        {"name": "saga-staff", "description": "Staff: the order sagas, their steps, retry and compensation."},
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "c4ang.api.schema.document_error_codes",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CancelReasonEnum": "orders.constants.CancelReason",
         "ReturnReasonEnum": "orders.constants.ReturnReason",
         "ReturnStatusEnum": "orders.constants.ReturnStatus",
+        "ReviewStatusEnum": "products.constants.ReviewStatus",
+        "SagaStatusEnum": "saga.constants.SagaStatus",
+        "SagaEventTypeEnum": "saga.constants.SagaEventType",
+        "PaymentStatusEnum": "payments.constants.PaymentStatus",
+        "PaymentMethodEnum": "payments.constants.PaymentMethod",
+        "GatewayEnum": "payments.constants.Gateway",
+        "BankEnum": "payments.constants.Bank",
+        "RefundStatusEnum": "payments.constants.RefundStatus",
+        "RefundReasonEnum": "payments.constants.RefundReason",
+        "NextActionTypeEnum": "payments.constants.NextActionType",
+        "PgPaymentStatusEnum": "payments.constants.PgPaymentStatus.values",
+        "OrderStatusEnum": "orders.constants.OrderStatus",
+        "FulfilmentStatusEnum": "orders.constants.FULFILMENT_STATUSES",
+        "CarrierEnum": "orders.constants.Carrier",
     },
 }
 
@@ -361,6 +419,11 @@ TOSS_API_BASE_URL = env_str("TOSS_API_BASE_URL", "https://api.tosspayments.com")
 TOSS_SECRET_KEY = env_str("TOSS_SECRET_KEY", "")
 if PAYMENT_GATEWAY == "toss" and not TOSS_SECRET_KEY:
     raise ImproperlyConfigured("PAYMENT_GATEWAY=toss needs TOSS_SECRET_KEY")
+# --- the PG's public key ---
+# Toss's client key (test_ck_... / live_ck_...): public, handed to apps for the payment widget (an
+# order's next_action, GET /api/v1/payments/config/). Without it the server still confirms and takes
+# deposits, but no widget opens: the system check payments.W001 says so.
+TOSS_CLIENT_KEY = env_str("TOSS_CLIENT_KEY", "")
 
 # Commerce core (orders, saga, payments, caches).
 TOSS_TIMEOUT_SECONDS = env_int("TOSS_TIMEOUT_SECONDS", 10)
@@ -403,6 +466,13 @@ SENTIMENT_LAMBDA_READ_TIMEOUT_S = env_int("SENTIMENT_LAMBDA_READ_TIMEOUT_S", 660
 # Attempts of an invoke that never ran (throttled, endpoint unreachable), with exponential back-off.
 SENTIMENT_LAMBDA_ATTEMPTS = env_int("SENTIMENT_LAMBDA_ATTEMPTS", 4)
 SENTIMENT_LAMBDA_BACKOFF_MS = env_int("SENTIMENT_LAMBDA_BACKOFF_MS", 1000)
+# --- sentiment fan-out ---
+# Invokes in flight at once in the job's process (`lambda` backend; `local` scores one batch at a
+# time): at most the function's reserved concurrency, or the account's share left to it.
+SENTIMENT_LAMBDA_CONCURRENCY = env_int("SENTIMENT_LAMBDA_CONCURRENCY", 8)
+if SENTIMENT_LAMBDA_CONCURRENCY < 1:
+    raise ImproperlyConfigured(f"SENTIMENT_LAMBDA_CONCURRENCY must be 1 or more, got {SENTIMENT_LAMBDA_CONCURRENCY}")
+# --- end sentiment fan-out ---
 
 # --- Jobs ---------------------------------------------------------------------------------------
 
@@ -504,6 +574,33 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# --- mail (password reset) ---
+# Embedded default: each mail a file under var/mail/ (EMAIL_FILE_PATH), or
+# EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend for the console. Production sends by
+# SMTP (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, STARTTLS unless EMAIL_USE_TLS=0),
+# e.g. Amazon SES's SMTP endpoint; EMAIL_BACKEND takes any other Django mail backend.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "C4ang <no-reply@c4ang.com>")
+# The shop app's page that takes a new password: the mailed link, {uid} and {token} filled in.
+PASSWORD_RESET_URL = env_str("PASSWORD_RESET_URL", "http://localhost:3000/reset-password?uid={uid}&token={token}")
+if "{uid}" not in PASSWORD_RESET_URL or "{token}" not in PASSWORD_RESET_URL:
+    raise ImproperlyConfigured(
+        "PASSWORD_RESET_URL must hold {uid} and {token}, e.g. https://shop.example/reset?uid={uid}&token={token}"
+    )
+# A reset link works once, for this long (Django's PasswordResetTokenGenerator).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
 
 # --- Logging ------------------------------------------------------------------------------------
 

@@ -92,9 +92,19 @@ class CustomerAddressInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "phone", "created_at"]
+    # A deleted account (회원탈퇴) shows as what it is: blank name and phone, a deleted-…@deleted.invalid
+    # email and its deleted_at; the filter lists them apart.
+    list_display = ["name", "email", "phone", "created_at", "deleted_at"]
+    list_filter = [("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "email", "phone"]
     # The email is the login's: changed on its user, which the profile follows.
-    readonly_fields = ["id", "user", "email", "created_at", "updated_at"]
+    readonly_fields = ["id", "user", "email", "created_at", "updated_at", "deleted_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The anonymised record of a deleted account stays as it is (the staff API refuses it too).
+        if obj is not None and obj.deleted_at is not None:
+            return [*self.readonly_fields, "name", "phone"]
+        return self.readonly_fields
+
     date_hierarchy = "created_at"
     inlines = [CustomerAddressInline]

@@ -50,3 +50,35 @@ class PhoneInvalid(DomainError):
 class PostalCodeInvalid(DomainError):
     code = "invalid_postal_code"
     message = "Not a postal code: five digits, e.g. 06236."
+
+
+# --- account self-service --------------------------------------------------------------------------
+
+
+class PasswordIncorrect(DomainError):
+    code = "password_incorrect"
+    message = "This is not the account's current password."
+
+
+class ResetTokenInvalid(DomainError):
+    code = "reset_token_invalid"
+    message = "This password reset link is not valid (used, expired or altered): ask for a new one."
+
+
+class MailQueueUnavailable(DomainError):
+    code = "mail_queue_unavailable"
+    http_status = 503
+    message = "The mail queue cannot be reached: nothing was sent; try again later."
+
+
+class AccountHasOpenOrders(Conflict):
+    code = "account_has_open_orders"
+    message = (
+        "The account has orders under way (unpaid, paid and not yet delivered, or with a return in "
+        "progress): it can be deleted once they are settled."
+    )
+
+
+class CustomerDeleted(Conflict):
+    code = "customer_deleted"
+    message = "This customer deleted their account: what is left is an anonymised record, which stays as it is."

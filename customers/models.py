@@ -64,6 +64,9 @@ class Customer(models.Model):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=100)
     phone = models.CharField(max_length=20, blank=True)
+    # Set when the customer deleted their account (회원탈퇴): the row stays, anonymised, because the
+    # orders and payments kept for the legal retention period refer to it (customers.services).
+    deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

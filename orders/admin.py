@@ -35,7 +35,15 @@ class OrderItemInline(NoDeleteMixin, admin.TabularInline):
     model = OrderItem
     extra = 0
     can_delete = False
-    fields = ["product", "quantity", "cancelled_quantity", "returned_quantity", "unit_price", "created_at"]
+    fields = [
+        "product",
+        "product_name",
+        "quantity",
+        "cancelled_quantity",
+        "returned_quantity",
+        "unit_price",
+        "created_at",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -55,7 +63,7 @@ class OrderEventInline(NoDeleteMixin, admin.TabularInline):
     model = OrderEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "from_status", "to_status", "actor", "reason", "note"]
+    fields = ["created_at", "from_status", "to_status", "actor", "reason", "note", "message"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -79,7 +87,10 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     search_fields = ["order_number", "shipping_recipient", "shipping_phone", "id", "customer__email", "customer__name"]
     date_hierarchy = "created_at"
     fieldsets = [
-        (None, {"fields": ["order_number", "id", "customer", "status", "cancel_reason", "cancel_note"]}),
+        (
+            None,
+            {"fields": ["order_number", "id", "customer", "status", "cancel_reason", "cancel_note", "cancel_message"]},
+        ),
         (
             "Amounts and payment",
             {

@@ -25,3 +25,8 @@ class OrdersConfig(AppConfig):
             )
         )
         product_hooks.purchase_check_register(selectors.customer_has_bought)
+        # --- account deletion asks orders for open orders, and empties the cart ---
+        from customers import hooks as customer_hooks
+
+        customer_hooks.open_orders_check_register(selectors.customer_has_open_orders)
+        customer_hooks.personal_data_eraser_register(services.cart_clear)

@@ -13,6 +13,8 @@ class OrderStatus(models.TextChoices):
 
 # An order in one of these has been paid (and not cancelled since): its items are purchases.
 PAID_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+# The statuses staff move a paid order to, one after the other: shipped, then delivered.
+FULFILMENT_STATUSES = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 
 class CancelReason(models.TextChoices):

@@ -41,6 +41,13 @@ class CartProductUnavailable(Conflict):
     message = "A product in the cart is no longer for sale: remove it from the cart first."
 
 
+class OrderProductUnavailable(Conflict):
+    """Raised with an entry in `errors` for each line whose product is unknown or off sale."""
+
+    code = "product_unavailable"
+    message = "A product of the order is not for sale: remove it from the order."
+
+
 class ShippingAddressRequired(DomainError):
     code = "shipping_address_required"
     message = "Give the address to ship to: an address of your address book (address_id) or one inline (address)."

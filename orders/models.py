@@ -31,7 +31,10 @@ class Order(models.Model):
     # NULL, not "": orders placed without a key must never collide in the unique constraint.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     cancel_reason = models.CharField(max_length=30, choices=CancelReason.choices, blank=True)
+    # Staff's view: the canceller's words (the customer's, staff's), a system's note, or the failing error's message.
     cancel_note = models.CharField(max_length=200, blank=True, help_text="The canceller's words, or what failed.")
+    # The customer's view: the reason's label, with what failed when the placement failed.
+    cancel_message = models.CharField(max_length=300, blank=True)
     # True while the order holds its items' stock (reserved by the saga, released by its compensation).
     stock_reserved = models.BooleanField(default=False)
     saga = models.ForeignKey("saga.SagaInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -89,6 +92,10 @@ class OrderItem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="order_item_id")
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
+    # The product as it was at order time: a product renamed, re-imaged or taken off sale since still
+    # shows in past orders as it was bought.
+    product_name = models.CharField(max_length=200, blank=True)
+    product_image_url = models.CharField(max_length=500, blank=True, help_text="The primary image's list size.")
     quantity = models.PositiveIntegerField()
     price = models.DecimalField(max_digits=10, decimal_places=2, help_text="Unit price at order time.")
     # Units of the line cancelled before shipping, and returned after delivery: never more than ordered.
@@ -124,6 +131,8 @@ class OrderEvent(models.Model):
     actor = models.CharField(max_length=300, help_text="Who made the change, as kind:identity (staff:kim@c4ang.com).")
     reason = models.CharField(max_length=30, choices=CancelReason.choices, blank=True)
     note = models.CharField(max_length=200, blank=True)
+    # What the customer reads in the order's history; `actor` and `note` are staff's only.
+    message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,8 +5,9 @@ that never took effect, does nothing twice), because recovery may run any of the
 The payload carries what the steps need, decided before the saga starts so that creating the
 order can be repeated: order_id and order_number, customer_id, idempotency_key, from_cart (the
 lines were read from the customer's cart, which creating the order empties), lines with catalog
-prices, order_name (for the PG), items_amount, shipping_fee and total, the shipping snapshot and
-delivery_memo, payment_method and payment_due_at (when a PENDING order expires), and how it is paid:
+prices and the products' names and primary images then (the items' snapshot), order_name (for the
+PG), items_amount, shipping_fee and total, the shipping snapshot and delivery_memo, payment_method
+and payment_due_at (when a PENDING order expires), and how it is paid:
 - by card, payment_token (absent in the two-step flow until the customer confirms; then
   two_step_payment is true, and a declined or unanswered payment attempt leaves the saga waiting
   for the next one instead of compensating it);
@@ -19,6 +20,8 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from django.utils import timezone
+
 from c4ang.actors import Actor, ActorKind
 from c4ang.db import save_fields
 from customers import selectors as customer_selectors
@@ -28,7 +31,9 @@ from orders.models import Cart, CartItem, Order, OrderEvent, OrderItem
 from payments import services as payment_services
 from payments.constants import PaymentMethod, PaymentStatus
 from payments.errors import OrderNotPayable, PaymentAttemptUnsettled, PaymentDeclined, PaymentTimedOut
+from products import selectors as product_selectors
 from products import services as product_services
+from products.errors import InsufficientStock
 from saga import services as saga_services
 from saga.constants import SagaCompensationReason
 from saga.services import WAIT, SagaContext, waiting
@@ -43,25 +48,71 @@ FROM_CART = "from_cart"
 SANDBOX_SCENARIO = "sandbox_scenario"
 
 
-def set_status(order: Order, to_status: str, *, by: Actor, reason: CancelReason | str = "", note: str = "") -> None:
-    """Move an order to a status and append the audit event (the caller holds the row lock); a
-    cancellation keeps its reason and note on the order too."""
+# What the customer reads in an order's history when it reaches a status (a cancellation says why).
+STATUS_MESSAGES = {
+    OrderStatus.PENDING: "Order placed",
+    OrderStatus.PAID: "Paid",
+    OrderStatus.SHIPPED: "Shipped",
+    OrderStatus.DELIVERED: "Delivered",
+}
+
+
+def cancel_message(reason: CancelReason | str, detail: str = "") -> str:
+    """What the customer reads about a cancellation: the reason's label and, when the placement
+    failed, the failing error's message (`detail`)."""
+    label = CancelReason(reason).label
+    return f"{label}: {detail}" if detail else label
+
+
+def set_status(
+    order: Order,
+    to_status: str,
+    *,
+    by: Actor,
+    reason: CancelReason | str = "",
+    note: str = "",
+    detail: str = "",
+    message: str = "",
+) -> None:
+    """Move an order to a status and append the audit event (the caller holds the row lock).
+
+    `note` is staff's (the canceller's words, a system's note); `message` what the customer reads in
+    the history, by default the status's (STATUS_MESSAGES) or, for a cancellation, its reason's with
+    the failing error's message `detail`. A cancellation keeps its reason, note and message on the order.
+    """
     from_status = order.status
-    cancellation = {"cancel_reason": reason, "cancel_note": note[:200]} if to_status == OrderStatus.CANCELLED else {}
-    save_fields(order, status=to_status, **cancellation)
+    if to_status == OrderStatus.CANCELLED:
+        message = message or cancel_message(reason, detail)
+        save_fields(order, status=to_status, cancel_reason=reason, cancel_note=note[:200], cancel_message=message[:300])
+    else:
+        message = message or STATUS_MESSAGES[to_status]
+        save_fields(order, status=to_status)
     OrderEvent.objects.create(
-        order=order, from_status=from_status, to_status=to_status, actor=str(by), reason=reason, note=note[:200]
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        actor=str(by),
+        reason=reason,
+        note=note[:200],
+        message=message[:300],
     )
 
 
-def _cancel_reason(context: SagaContext) -> tuple[CancelReason, str]:
-    """The order's cancellation reason for the saga's: the failed step's error code (or the
-    caller's reason) when it is a CancelReason, else PLACEMENT_FAILED noting what it was."""
+def _cancel_reason(context: SagaContext) -> tuple[CancelReason, str, str]:
+    """The order's cancellation for the saga's compensation: (reason, note, detail).
+
+    A failed step (nobody asked: the saga has no `by`) cancels for its error's code when that is a
+    CancelReason, else PLACEMENT_FAILED, with the error's message as the detail the customer reads
+    (and staff's note: for PLACEMENT_FAILED with the code that failed). An asked-for compensation
+    keeps the caller's reason (staff's request in the tracker: STAFF_CANCELLED) and words."""
+    known = context.reason in CancelReason.values
+    if context.by is None:
+        if known:
+            return CancelReason(context.reason), context.note, context.note
+        return CancelReason.PLACEMENT_FAILED, f"{context.reason}: {context.note}", context.note
     if context.reason == SagaCompensationReason.STAFF_REQUEST:
-        return CancelReason.STAFF_CANCELLED, context.note
-    if context.reason in CancelReason.values:
-        return CancelReason(context.reason), context.note
-    return CancelReason.PLACEMENT_FAILED, ": ".join(part for part in (context.reason, context.note) if part)
+        return CancelReason.STAFF_CANCELLED, context.note, ""
+    return (CancelReason(context.reason) if known else CancelReason.PLACEMENT_FAILED), context.note, ""
 
 
 def _locked_order(context: SagaContext) -> Order | None:
@@ -108,11 +159,25 @@ def create_order(context: SagaContext) -> None:
         saga_id=context.saga_id,
     )
     OrderItem.objects.bulk_create(
-        OrderItem(order=order, product_id=line["product_id"], quantity=line["quantity"], price=Decimal(line["price"]))
+        OrderItem(
+            order=order,
+            product_id=line["product_id"],
+            # A saga started before the snapshot existed has no name or image in its lines.
+            product_name=line.get("product_name", ""),
+            product_image_url=line.get("product_image_url", ""),
+            quantity=line["quantity"],
+            price=Decimal(line["price"]),
+        )
         for line in payload["lines"]
     )
     by = Actor(ActorKind.CUSTOMER, customer.email)
-    OrderEvent.objects.create(order=order, from_status="", to_status=OrderStatus.PENDING, actor=str(by))
+    OrderEvent.objects.create(
+        order=order,
+        from_status="",
+        to_status=OrderStatus.PENDING,
+        actor=str(by),
+        message=STATUS_MESSAGES[OrderStatus.PENDING],
+    )
 
 
 def cancel_order(context: SagaContext) -> None:
@@ -122,15 +187,26 @@ def cancel_order(context: SagaContext) -> None:
         return
     if order.status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
         raise OrderNotCancellable()
-    reason, note = _cancel_reason(context)
-    set_status(order, OrderStatus.CANCELLED, by=context.by or PLACE_ORDER_SAGA, reason=reason, note=note)
+    reason, note, detail = _cancel_reason(context)
+    set_status(order, OrderStatus.CANCELLED, by=context.by or PLACE_ORDER_SAGA, reason=reason, note=note, detail=detail)
 
 
 def reserve_stock(context: SagaContext) -> None:
     order = _locked_order(context)
     if order.stock_reserved:
         return
-    product_services.stock_reserve(quantities={item.product_id: item.quantity for item in order.items.all()})
+    items = {item.product_id: item for item in order.items.all()}
+    try:
+        product_services.stock_reserve(quantities={product_id: item.quantity for product_id, item in items.items()})
+    except InsufficientStock as short:
+        # Another order took the units after the checkout's look at the stock: say which product.
+        item = items[UUID(short.context["product_id"])]
+        product = product_selectors.product_map(product_ids=[item.product_id]).get(item.product_id)
+        raise InsufficientStock(
+            f"{item.product_name or item.product_id} has {product.stock if product else 0} in stock, "
+            f"{item.quantity} ordered.",
+            product_id=str(item.product_id),
+        ) from None
     order.stock_reserved = True
     order.save(update_fields=["stock_reserved", "updated_at"])
 
@@ -161,18 +237,29 @@ def take_payment(context: SagaContext) -> dict | object:
         )
     except (PaymentDeclined, PaymentTimedOut, PaymentAttemptUnsettled) as failed:
         if not context.payload.get(TWO_STEP_PAYMENT):
-            raise  # one step: the order's one payment failed, the order is cancelled
+            # One step: the order's one payment failed, the order is cancelled; the customer reads
+            # the PG's own words about a decline (its `errors` entry) in the cancellation's message.
+            if isinstance(failed, PaymentDeclined) and failed.errors:
+                raise PaymentDeclined(failed.errors[0]["message"], errors=failed.errors) from failed
+            raise
         # Two-step: the order stays PENDING with its stock held, for another attempt until it expires.
+        _payment_seen(context)
         return waiting(attempt=token, code=failed.code, message=failed.message)
     if payment.status == PaymentStatus.WAITING:
         # The customer chose a virtual account in the PG's widget: the order is paid by its deposit
         # and waits for it until the account's due date (not the widget's minutes).
         due_at = payment.due_at or datetime.fromisoformat(context.payload["payment_due_at"])
         Order.objects.filter(pk=context.payload["order_id"], status=OrderStatus.PENDING).update(
-            payment_method=PaymentMethod.VIRTUAL_ACCOUNT, payment_due_at=due_at
+            payment_method=PaymentMethod.VIRTUAL_ACCOUNT, payment_due_at=due_at, updated_at=timezone.now()
         )
         return waiting(payment_id=str(payment.pk), due_at=due_at.isoformat())
     return {"payment_id": str(payment.pk)}
+
+
+def _payment_seen(context: SagaContext) -> None:
+    """The order shows its payment (an attempt failed, an account was issued) while its status
+    stays: its updated_at moves, so that a client polling with updated_since sees the change."""
+    Order.objects.filter(pk=context.payload["order_id"]).update(updated_at=timezone.now())
 
 
 def _take_deposit(context: SagaContext) -> dict | object:
@@ -192,13 +279,14 @@ def _take_deposit(context: SagaContext) -> dict | object:
         sandbox_token=payload.get(SANDBOX_SCENARIO),
     )
     if payment.status == PaymentStatus.WAITING:
+        _payment_seen(context)
         return waiting(payment_id=str(payment.pk), due_at=payload["payment_due_at"])
     return {"payment_id": str(payment.pk)}
 
 
 def void_payment(context: SagaContext) -> None:
-    # The PG keeps a readable cancelReason: the code, then the canceller's words.
-    reason, note = _cancel_reason(context)
+    # The PG keeps a readable cancelReason: the code, then the canceller's words or what failed.
+    reason, note, _ = _cancel_reason(context)
     payment_services.payment_void_for_order(
         order_id=context.payload["order_id"], reason=f"{reason.value}: {note}" if note else reason.value
     )

@@ -39,13 +39,21 @@ def _placed_between(orders: QuerySet[Order], placed_from: date | None, placed_to
 
 
 def order_list_for_customer(
-    *, customer_id: UUID, status: str | None = None, placed_from: date | None = None, placed_to: date | None = None
+    *,
+    customer_id: UUID,
+    status: str | None = None,
+    placed_from: date | None = None,
+    placed_to: date | None = None,
+    updated_since: datetime | None = None,
 ) -> QuerySet[Order]:
-    """A customer's own orders, optionally of one status and placed in a period (days in shop time,
-    both inclusive)."""
+    """A customer's own orders, optionally of one status, placed in a period (days in shop time,
+    both inclusive) and changed at or after `updated_since` (a poll for what changed: the
+    services move updated_at with everything the order response shows)."""
     orders = Order.objects.filter(customer_id=customer_id)
     if status:
         orders = orders.filter(status=status)
+    if updated_since:
+        orders = orders.filter(updated_at__gte=updated_since)
     return _with_items(_placed_between(orders, placed_from, placed_to))
 
 
@@ -56,6 +64,12 @@ def order_none() -> QuerySet[Order]:
 def order_get_for_customer(*, customer_id: UUID, order_id: UUID) -> Order:
     """A customer's own order; another customer's id is a 404, like an unknown one."""
     return get_or_raise(order_list_for_customer(customer_id=customer_id), OrderNotFound, pk=order_id)
+
+
+def order_get_for_customer_with_history(*, customer_id: UUID, order_id: UUID) -> Order:
+    """A customer's own order with its status history (`events`, oldest first): one query more."""
+    orders = order_list_for_customer(customer_id=customer_id).prefetch_related("events")
+    return get_or_raise(orders, OrderNotFound, pk=order_id)
 
 
 def _matching(orders: QuerySet[Order], q: str) -> QuerySet[Order]:
@@ -335,3 +349,18 @@ def return_open_counts() -> dict[str, int]:
     rows = Return.objects.filter(status__in=RETURN_OPEN_STATUSES).values("status").annotate(count=Count("id"))
     counts = {row["status"]: row["count"] for row in rows.order_by()}
     return {status: counts.get(status, 0) for status in RETURN_OPEN_STATUSES}
+
+
+# --- account deletion (customers.hooks) ---
+
+# An order in one of these is under way: unpaid, or paid and not yet delivered.
+OPEN_ORDER_STATUSES = (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.SHIPPED)
+
+
+def customer_has_open_orders(*, customer_id: UUID) -> bool:
+    """Whether the customer has an order under way (OPEN_ORDER_STATUSES) or a return in progress:
+    while one is, the customer cannot delete their account."""
+    return (
+        Order.objects.filter(customer_id=customer_id, status__in=OPEN_ORDER_STATUSES).exists()
+        or Return.objects.filter(customer_id=customer_id, status__in=RETURN_OPEN_STATUSES).exists()
+    )

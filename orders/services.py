@@ -46,7 +46,7 @@ from payments.constants import VIRTUAL_ACCOUNT_EXPIRED, PaymentMethod, RefundRea
 from payments.errors import OrderNotPayable, PaymentAmountMismatch, PaymentNotRefundable, RefundExceedsPaid
 from products import selectors as product_selectors
 from products import services as product_services
-from products.errors import InsufficientStock, ProductNotFound, ProductUnavailable
+from products.errors import InsufficientStock, ProductNotFound
 from saga import selectors as saga_selectors
 from saga import services as saga_services
 from saga.errors import SagaBusy, SagaNotWaiting
@@ -118,43 +118,72 @@ def _cart_lines(*, customer_id: UUID) -> list[OrderLine]:
     return lines
 
 
-def _named(product_ids: list[UUID], products: dict) -> str:
-    return ", ".join(f"{products[pk].name} ({pk})" if pk in products else str(pk) for pk in product_ids)
+def _unavailable_entry(field: str, line: OrderLine, product) -> dict:
+    entry = {"field": field, "code": "product_unavailable", "product_id": str(line.product_id)}
+    if product is None:
+        return {**entry, "message": f"No product {line.product_id} is for sale."}
+    return {**entry, "message": f"{product.name} is no longer for sale.", "product_name": product.name}
 
 
-def _check_cart_lines(lines: list[OrderLine], products: dict) -> None:
-    """A cart that cannot become a paid order is refused before anything happens, naming the
-    products: the cart stays as it is for the customer to fix (an order cancelled for short stock
-    would have emptied it). The saga's stock reservation stays the guarantee."""
-    unavailable = [line.product_id for line in lines if not getattr(products.get(line.product_id), "is_active", False)]
+def _short_entry(field: str, line: OrderLine, product) -> dict:
+    return {
+        "field": field,
+        "code": "insufficient_stock",
+        "message": f"{product.name}: {product.stock} in stock, {line.quantity} ordered.",
+        "product_id": str(product.pk),
+        "product_name": product.name,
+        "available": max(product.stock, 0),
+    }
+
+
+def _refuse_unsellable(lines: list[OrderLine], products: dict, *, from_cart: bool) -> None:
+    """Lines that cannot become a paid order are refused before anything happens (no order, no
+    order number, nothing an Idempotency-Key would replay: the same request succeeds once the
+    catalog allows it), one `errors` entry per line naming its product: a product unknown or off
+    sale (409 product_unavailable; cart_product_unavailable for the cart, which stays as it is for
+    the customer to fix), then fewer units in stock than ordered (409 insufficient_stock, with
+    what is `available`). The saga's stock reservation stays the guarantee against a race."""
+    where = "from_cart" if from_cart else "items.{index}.{name}"
+    unavailable = [
+        _unavailable_entry(where.format(index=index, name="product_id"), line, product)
+        for index, line in enumerate(lines)
+        if not getattr(product := products.get(line.product_id), "is_active", False)
+    ]
     if unavailable:
-        raise errors.CartProductUnavailable(
-            f"No longer for sale: {_named(unavailable, products)}. Remove them from the cart.",
-            field="from_cart",
-            product_ids=[str(pk) for pk in unavailable],
-        )
-    short = [line.product_id for line in lines if products[line.product_id].stock < line.quantity]
+        names = ", ".join(entry.get("product_name", entry["product_id"]) for entry in unavailable)
+        if from_cart:
+            raise errors.CartProductUnavailable(
+                f"No longer for sale: {names}. Remove them from the cart.", errors=unavailable
+            )
+        raise errors.OrderProductUnavailable(f"Not for sale: {names}. Remove them from the order.", errors=unavailable)
+    short = [
+        _short_entry(where.format(index=index, name="quantity"), line, product)
+        for index, line in enumerate(lines)
+        if (product := products[line.product_id]).stock < line.quantity
+    ]
     if short:
-        raise InsufficientStock(
-            f"Not enough stock of: {_named(short, products)}. Lower the quantities in the cart.",
-            field="from_cart",
-            product_ids=[str(pk) for pk in short],
-        )
+        names = ", ".join(entry["product_name"] for entry in short)
+        fix = "in the cart" if from_cart else "of the order"
+        raise InsufficientStock(f"Not enough stock of {names}: lower the quantities {fix}.", errors=short)
 
 
 def _priced_lines(lines: list[OrderLine], *, from_cart: bool) -> tuple[list[dict], str]:
-    """The lines with their catalog prices (never the client's), and the order's name for the PG
-    ("무선 이어폰 외 2건"). Unknown or hidden products are refused: on an item list naming the line
-    (400 product_unavailable), from the cart as a conflict naming the products (see _check_cart_lines)."""
+    """The lines with their catalog prices (never the client's) and the products' names and primary
+    images (list size) as the items' snapshot, and the order's name for the PG ("무선 이어폰 외 2건");
+    lines that cannot be sold are refused first (_refuse_unsellable)."""
     products = product_selectors.product_map(product_ids=[line.product_id for line in lines])
-    if from_cart:
-        _check_cart_lines(lines, products)
-    priced = []
-    for index, line in enumerate(lines):
-        product = products.get(line.product_id)
-        if product is None or not product.is_active:
-            raise ProductUnavailable(f"No product {line.product_id} is for sale.", field=f"items.{index}.product_id")
-        priced.append({"product_id": str(product.pk), "quantity": line.quantity, "price": str(product.price)})
+    _refuse_unsellable(lines, products, from_cart=from_cart)
+    images = product_selectors.product_primary_image_urls(product_ids=list(products))
+    priced = [
+        {
+            "product_id": str(line.product_id),
+            "quantity": line.quantity,
+            "price": str(products[line.product_id].price),
+            "product_name": products[line.product_id].name,
+            "product_image_url": images.get(line.product_id, ""),
+        }
+        for line in lines
+    ]
     first = products[lines[0].product_id].name
     # Toss takes an orderName of up to 100 characters.
     order_name = first[:100] if len(lines) == 1 else f"{first[:90]} 외 {len(lines) - 1}건"
@@ -190,11 +219,14 @@ def order_place(
     """Place an order through the place-order saga; returns (order, replayed).
 
     The items are `lines` or, with `from_cart`, the customer's cart: its lines at catalog prices,
-    refused before anything happens when it is empty (CartEmpty), holds a product no longer for
-    sale (CartProductUnavailable) or more than the stock (InsufficientStock). The saga's first
-    transaction locks the cart, checks it still holds those lines (CartChanged) and empties it
-    with the order's creation: of concurrent checkouts of one cart one makes the order. A failed
-    or cancelled order does not put its lines back.
+    refused before anything happens (no order, no order number) when the cart is empty
+    (CartEmpty), when a product is unknown or no longer for sale (OrderProductUnavailable; from
+    the cart CartProductUnavailable) or when a line wants more than the stock (InsufficientStock),
+    each refusal naming every such line and its product (_refuse_unsellable). Only a race for the
+    last units gets past that look: the saga's reservation then cancels the order for
+    insufficient_stock, naming the product. The saga's first transaction locks the cart, checks it
+    still holds those lines (CartChanged) and empties it with the order's creation: of concurrent
+    checkouts of one cart one makes the order. A failed or cancelled order does not put its lines back.
 
     It ships to `shipping`, or to the address `address_id` of the customer's address book, copied
     onto the order. The amounts are the server's: items at catalog prices plus the shipping fee
@@ -301,9 +333,25 @@ def order_pay(*, customer_id: UUID, order_id: UUID, payment_key: str, amount: De
 
 def order_cancel(*, order_id: UUID, by: Actor, note: str = "", customer_id: UUID | None = None) -> Order:
     """A customer (given customer_id, only their own order is found) or staff cancel an order that
-    has not shipped: stock goes back, a payment is refunded."""
-    reason = CancelReason.CUSTOMER_CANCELLED if customer_id is not None else CancelReason.STAFF_CANCELLED
-    return _cancel(order_id=order_id, by=by, reason=reason, note=note, customer_id=customer_id)
+    has not shipped: stock goes back, a payment is refunded.
+
+    A customer's cancel of an order that is already cancelled (for whatever reason, also by a
+    concurrent cancel) answers that order as it is: asking again for what is done is safe. A
+    shipped or delivered order is OrderNotCancellable (it is returned instead)."""
+    if customer_id is None:
+        return _cancel(order_id=order_id, by=by, reason=CancelReason.STAFF_CANCELLED, note=note)
+    own = Order.objects.filter(pk=order_id, customer_id=customer_id)
+    if own.filter(status=OrderStatus.CANCELLED).exists():
+        # Before its saga is asked: one whose compensation failed for good refuses a second one.
+        return selectors.order_get_with_events(order_id=order_id)
+    try:
+        return _cancel(
+            order_id=order_id, by=by, reason=CancelReason.CUSTOMER_CANCELLED, note=note, customer_id=customer_id
+        )
+    except errors.OrderNotCancellable:
+        if not own.filter(status=OrderStatus.CANCELLED).exists():
+            raise
+        return selectors.order_get_with_events(order_id=order_id)
 
 
 def order_refund(*, order_id: UUID, by: Actor, note: str = "") -> None:
@@ -365,6 +413,8 @@ def order_payment_changed(*, order_id: UUID, by: Actor) -> None:
     after all, or whose virtual account received the deposit, goes on to PAID. A PENDING order
     whose virtual account the PG closed (expired, cancelled in its dashboard) is cancelled at
     once: nothing can be deposited any more."""
+    # The order shows its payment: whatever follows, a client polling with updated_since sees it changed.
+    Order.objects.filter(pk=order_id).update(updated_at=timezone.now())
     order = Order.objects.get(pk=order_id)
     approved = payment_selectors.payment_approved_for_order(order_id=order_id)
     by_deposit = order.payment_method == PaymentMethod.VIRTUAL_ACCOUNT
@@ -640,6 +690,8 @@ def return_receive(*, return_id: UUID, resellable: dict[UUID, bool], by: Actor, 
         items = list(items.order_by("order_item_id"))
         if {item.order_item_id for item in items} != set(resellable):
             raise errors.ReturnLinesMismatch(field="lines")
+        # The order's lines show the units returned from now (its row first, then its lines, as elsewhere).
+        Order.objects.filter(pk=return_row.order_id).update(updated_at=timezone.now())
         restock: dict[UUID, int] = {}
         for item in items:
             item.resellable = resellable[item.order_item_id]
@@ -762,7 +814,8 @@ def _ship(*, order_id: UUID, carrier: str, tracking_number: str, by: Actor) -> N
             Shipment.objects.create(
                 order=order, carrier=carrier, tracking_number=number, shipped_at=timezone.now(), shipped_by=str(by)
             )
-            set_status(order, OrderStatus.SHIPPED, by=by, note=f"{carrier.label} {number}")
+            shipped_with = f"{carrier.label} {number}"
+            set_status(order, OrderStatus.SHIPPED, by=by, note=shipped_with, message=f"Shipped: {shipped_with}")
     except IntegrityError:
         # Another order took the number between the look and the insert (unique carrier + number).
         raise errors.TrackingNumberInUse(field="tracking_number") from None
@@ -922,6 +975,7 @@ def order_cancel_lines(
                 actor=str(by),
                 reason=reason,
                 note=f"{summary} ({operation}){': ' + note if note else ''}"[:200],
+                message=summary,
             )
             order.save(update_fields=["updated_at"])
             if refund > 0:

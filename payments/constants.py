@@ -72,3 +72,54 @@ class Bank(models.TextChoices):
     JEONBUK = "37", "전북은행"
     KBANK = "89", "케이뱅크"
     HANA = "81", "하나은행"
+
+
+class Gateway(models.TextChoices):
+    """The payment gateway (PG) the shop runs with (PAYMENT_GATEWAY), and the one an attempt was made at."""
+
+    FAKE = "fake", "Sandbox without network (tokens decide the outcome)"
+    TOSS = "toss", "Toss Payments"
+
+
+class NextActionType(models.TextChoices):
+    """What an app does next for an order (an order's `next_action.type`)."""
+
+    CONFIRM_PAYMENT = "confirm_payment", "Pay in the PG's widget, then confirm the paymentKey"
+    DEPOSIT_TO_VIRTUAL_ACCOUNT = "deposit_to_virtual_account", "Deposit the total into the virtual account"
+    NONE = "none", "Nothing to do"
+
+
+class PgPaymentStatus(models.TextChoices):
+    """A payment's status as Toss reports it (its Payment object, and its webhooks' `status`)."""
+
+    READY = "READY"
+    IN_PROGRESS = "IN_PROGRESS"
+    WAITING_FOR_DEPOSIT = "WAITING_FOR_DEPOSIT"
+    DONE = "DONE"
+    CANCELED = "CANCELED"
+    PARTIAL_CANCELED = "PARTIAL_CANCELED"
+    ABORTED = "ABORTED"
+    EXPIRED = "EXPIRED"
+
+
+# The failure codes a payment (or a refund) may carry: the PG's own, passed on as it gave them (an
+# open set: the PG adds codes), and ours. The known ones, for the API's documentation.
+KNOWN_FAILURE_CODES = {
+    "REJECT_CARD_PAYMENT": "Toss: over the card's limit or not enough balance",
+    "REJECT_CARD_COMPANY": "Toss: the card company refused the payment",
+    "INVALID_CARD_EXPIRATION": "Toss: the card's expiry date is wrong",
+    "INVALID_STOPPED_CARD": "Toss: the card is suspended",
+    "EXCEED_MAX_DAILY_PAYMENT_COUNT": "Toss: more payments today than the card allows",
+    "NOT_FOUND_PAYMENT_SESSION": "Toss: the widget's payment session expired (or an unknown sandbox token)",
+    "ALREADY_PROCESSED_PAYMENT": "Toss: the paymentKey was confirmed before, for another order or amount",
+    "INVALID_REQUEST": "Toss: the request was refused as malformed",
+    "AMOUNT_NOT_WHOLE_WON": "ours: an amount with a fraction of a won, refused before the PG was called",
+    VIRTUAL_ACCOUNT_CANCELLED: "ours: the virtual account was closed before any deposit",
+    VIRTUAL_ACCOUNT_EXPIRED: "ours: the virtual account's due date passed without a deposit",
+}
+FAILURE_CODE_HELP = (
+    "Why the PG refused the attempt, or closed its virtual account; empty otherwise. The PG's own code, "
+    "passed on as given (an open set: the PG adds codes; HTTP_<status> when it answered none). Known: "
+    + "; ".join(f"`{code}` ({meaning})" for code, meaning in KNOWN_FAILURE_CODES.items())
+    + "; VIRTUAL_ACCOUNT_<Toss status> (ours: an account issued in that state)."
+)

@@ -469,6 +469,29 @@ def gateway(provider: str | None = None) -> PaymentGateway:
     return ObservedGateway(FakeGateway())
 
 
+# The fake's paymentKeys by outcome: what an app confirms (or sends as payment_token) without a widget.
+SANDBOX_PAYMENT_KEYS = {"approve": "tok_approve", "decline": "tok_decline", "timeout": "tok_timeout"}
+
+
+def client_key() -> str:
+    """The active PG's public key for its payment widget (Toss's client key); the fake has none."""
+    return settings.TOSS_CLIENT_KEY if settings.PAYMENT_GATEWAY == "toss" else ""
+
+
+def customer_key(customer_id) -> str:
+    """The widget's customerKey of a customer: stable (while SECRET_KEY is), opaque and not guessable
+    from anything the customer shows, as Toss asks (2 to 50 of A-Z a-z 0-9 - _ = . @)."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"pg-customer-key:{customer_id}".encode(), "sha256")
+    return digest.hexdigest()[:40]
+
+
+def order_name(product_names: list[str]) -> str:
+    """The orderName the PG shows the customer: the first line's product and how many other lines
+    ("무선 이어폰 프로 외 2건"), within Toss's 100 characters."""
+    first = product_names[0] if product_names else ""
+    return first[:100] if len(product_names) <= 1 else f"{first[:90]} 외 {len(product_names) - 1}건"
+
+
 def idempotency_key(*parts: str) -> str:
     """A key for one operation on one payment: stable for its retries, at most 300 characters (Toss's limit)."""
     key = ":".join(parts)

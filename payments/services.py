@@ -84,8 +84,11 @@ def _move(payment: Payment, kind: str, *, from_status: str, detail: dict | None 
 
 
 def _declined(payment: Payment) -> PaymentDeclined:
+    """The 402 of a refused attempt; its `errors` entry carries the PG's own code and message."""
     return PaymentDeclined(
-        f"The payment was declined: {payment.failure_code}: {payment.failure_message}", pg_code=payment.failure_code
+        f"The payment was declined: {payment.failure_code}: {payment.failure_message}",
+        pg_code=payment.failure_code,
+        errors=[{"field": None, "code": payment.failure_code, "message": payment.failure_message}],
     )
 
 
@@ -407,7 +410,16 @@ def payment_confirm(*, customer_id: UUID, order_id: UUID, payment_key: str, amou
     own. A declined or unanswered attempt leaves the order PENDING, its stock held, for another
     attempt (another card) until it is paid or expires. Confirming again with the same paymentKey
     returns the same payment (or the same decline).
+
+    Confirming again after no answer (PaymentTimedOut) answers what became of the attempt: while the
+    order waits, its placement asks the PG again with the attempt's own key (approved: the payment;
+    refused: the decline; still no answer: PaymentTimedOut). Once the order no longer waits for it
+    (cancelled or expired, or paid otherwise) nobody else asks now: the attempt is settled here by
+    what the PG reports, as the order's cancellation settles it (money taken is refunded), never
+    confirmed. An attempt settled as never approved is OrderNotPayable: nothing was charged.
     """
+    attempt = selectors.payment_attempt(order_id=order_id, payment_key=payment_key)
+    last_event = selectors.payment_event_last_id(payment_id=attempt.pk) if attempt else None
     hooks.order_pay(customer_id=customer_id, order_id=order_id, payment_key=payment_key, amount=amount)
     payment = selectors.payment_attempt(order_id=order_id, payment_key=payment_key)
     if payment is None:  # this paymentKey was not tried: why not
@@ -416,8 +428,20 @@ def payment_confirm(*, customer_id: UUID, order_id: UUID, payment_key: str, amou
         if selectors.payment_attempts_unsettled(order_id=order_id).exists():
             raise PaymentAttemptUnsettled()
         raise OrderNotPayable(field="orderId")
+    asked = selectors.payment_event_last_id(payment_id=payment.pk) != last_event
+    if payment.status == PaymentStatus.PENDING and not asked:
+        try:
+            _settle(payment, reason="the order no longer waits for this payment", keep_deposit=False)
+        except RefundFailed:  # the PG could not tell, or its refund is under way: still not known
+            raise PaymentTimedOut() from None
+        payment.refresh_from_db()
+    if payment.status == PaymentStatus.FAILED and not payment.failure_code:
+        raise OrderNotPayable(
+            "This payment attempt was never approved (nothing was charged): the order is not waiting for it.",
+            field="paymentKey",
+        )
     if payment.status == PaymentStatus.FAILED:
-        raise _declined(payment) if payment.failure_code else PaymentTimedOut()
+        raise _declined(payment)
     if payment.status == PaymentStatus.PENDING:
         raise PaymentTimedOut()
     return payment
@@ -676,7 +700,9 @@ def _payment_to_refund(*, order_id: UUID) -> Payment:
 def _raise_if_failed(refund: Refund) -> Refund:
     if refund.status == RefundStatus.FAILED:
         raise RefundDeclined(
-            f"The PG refused the refund: {refund.failure_code}: {refund.failure_message}", pg_code=refund.failure_code
+            f"The PG refused the refund: {refund.failure_code}: {refund.failure_message}",
+            pg_code=refund.failure_code,
+            errors=[{"field": None, "code": refund.failure_code, "message": refund.failure_message}],
         )
     return refund
 
@@ -843,18 +869,20 @@ def _refunded(refund: Refund) -> None:
 
 
 def _payment_status_from_refunds(payment_id: UUID) -> None:
-    """Under the payment's row lock: REFUNDED when its succeeded refunds add up to its amount,
-    PARTIALLY_REFUNDED while some is left of a paid payment."""
+    """Under the payment's row lock, after a refund settled: REFUNDED when its succeeded refunds add
+    up to its amount, PARTIALLY_REFUNDED while some is left of a paid payment. Saved in one update
+    with `updated_at` even when the status stays: the payment shows its refunds, and a poller
+    (?updated_since=) sees this one settle. (A second update of the row in the transaction made
+    PostgreSQL check its order's foreign key at commit, under this lock: a deadlock with a partial
+    cancel holding the order's.)"""
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     refunded = selectors.refunded_total_for_payment(payment_id=payment_id)
+    status = payment.status
     if refunded >= payment.amount:
         status = PaymentStatus.REFUNDED
     elif refunded > 0 and payment.status in PAID_STATUSES:
         status = PaymentStatus.PARTIALLY_REFUNDED
-    else:
-        return
-    if payment.status != status:
-        save_fields(payment, status=status)
+    save_fields(payment, status=status)
 
 
 def _refund_failed(refund: Refund, *, code: str, message: str) -> Refund:

@@ -5,6 +5,7 @@ from payments import api
 urlpatterns = [
     path("", api.PaymentListApi.as_view(), name="payments-list"),
     path("<uuid:payment_id>/", api.PaymentDetailApi.as_view(), name="payments-detail"),
+    path("config/", api.PaymentConfigApi.as_view(), name="payments-config"),
     path("confirm/", api.PaymentConfirmApi.as_view(), name="payments-confirm"),
     path("webhooks/toss/", api.TossWebhookApi.as_view(), name="payments-webhook-toss"),
     path("webhooks/toss/deposit/", api.TossDepositCallbackApi.as_view(), name="payments-webhook-toss-deposit"),

@@ -1,4 +1,4 @@
-"""Caches of the public catalog (list pages and product details), dropped after any product write.
+"""Caches of the public catalog (list pages, brand pages and product details), dropped after any product write.
 
 A detail is cached under its product id and deleted on write. List pages are too many to find
 and delete, so they carry the catalog version they were built under, which every write bumps: old
@@ -36,6 +36,18 @@ def product_list_page(query: str) -> shared_cache.CachedBody:
         timeout=settings.CATALOG_CACHE_SECONDS,
         version_key=_VERSION_KEY,
         area="catalog_list",
+    )
+
+
+def brand_list_page(query: str) -> shared_cache.CachedBody:
+    """A page of the brand list: built under the catalog version like the product list's pages (a
+    product write may add, move or take off sale a brand's product)."""
+    digest = hashlib.sha256(query.encode()).hexdigest()[:32]
+    return shared_cache.CachedBody(
+        key=f"catalog:brands:{digest}",
+        timeout=settings.CATALOG_CACHE_SECONDS,
+        version_key=_VERSION_KEY,
+        area="catalog_brands",
     )
 
 

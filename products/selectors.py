@@ -5,6 +5,7 @@ from collections import defaultdict
 from datetime import datetime
 from uuid import UUID
 
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -41,6 +42,26 @@ def product_get_public(*, product_id: UUID) -> Product:
     return get_or_raise(product_list_public(), ProductNotFound, pk=product_id)
 
 
+def products_in_given_order(*, products: QuerySet[Product], product_ids: list[UUID]) -> QuerySet[Product]:
+    """The `products` among these ids, in the order of the ids."""
+    position = Case(*(When(pk=product_id, then=Value(index)) for index, product_id in enumerate(product_ids)))
+    return products.filter(pk__in=product_ids).order_by(position)
+
+
+def product_brands() -> list[dict]:
+    """The brands of the products for sale with how many each has: {name, product_count}, by name
+    (sorted here: SQLite has no Korean collation; in code point order Hangul is in 가나다 order)."""
+    rows = (
+        Product.objects.filter(is_active=True)
+        .exclude(brand="")
+        .values("brand")
+        .annotate(product_count=Count("id"))
+        .order_by()
+    )
+    brands = [{"name": row["brand"], "product_count": row["product_count"]} for row in rows]
+    return sorted(brands, key=lambda brand: (brand["name"].casefold(), brand["name"]))
+
+
 def product_low_stock(*, threshold: int, limit: int) -> list[Product]:
     """Active products at or below `threshold` units, emptiest first."""
     return list(
@@ -51,10 +72,9 @@ def product_low_stock(*, threshold: int, limit: int) -> list[Product]:
 
 
 def product_most_reviewed(*, limit: int) -> list[dict]:
-    """The products with the most approved reviews: id, name, review_count."""
+    """The products with the most approved reviews: id, name, review_count (the products' count)."""
     return list(
-        Product.objects.annotate(review_count=Count("reviews", filter=Q(reviews__status=Review.Status.APPROVED)))
-        .filter(review_count__gt=0)
+        Product.objects.filter(review_count__gt=0)
         .order_by("-review_count", "name")
         .values("id", "name", "review_count")[:limit]
     )
@@ -90,6 +110,11 @@ def review_list_public(*, product_id: UUID) -> QuerySet[Review]:
 
 def review_get(*, review_id: UUID) -> Review:
     return get_or_raise(Review, ReviewNotFound, pk=review_id)
+
+
+def review_get_for_update(*, review_id: UUID) -> Review:
+    """The review, its row locked until the transaction ends (moderations of it queue on it)."""
+    return get_or_raise(Review.objects.select_for_update(), ReviewNotFound, pk=review_id)
 
 
 def product_ranking_attributes() -> list[tuple[UUID, UUID, str]]:
@@ -333,3 +358,10 @@ def category_subtree_height(*, category_id: UUID) -> int:
         return 0
     deepest = Category.objects.filter(path__startswith=category.path).aggregate(deepest=Max("depth"))["deepest"]
     return deepest - category.depth
+
+
+def product_primary_image_urls(*, product_ids: list[UUID], size: str = "list") -> dict[UUID, str]:
+    """The URL of the `size` variant ("thumbnail", "list", "detail") of each product's primary image,
+    by product id, in one query; a product without a primary image is absent."""
+    primary = ProductImage.objects.filter(product_id__in=product_ids, is_primary=True).only("product_id", "variants")
+    return {image.product_id: default_storage.url(image.variants[size]) for image in primary if size in image.variants}

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, F, Max, Value
-from django.db.models.functions import Concat, Substr
+from django.db.models import CharField, Count, F, Max, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Concat, Substr
 
 from c4ang.actors import Actor
 from c4ang.db import save_fields
@@ -124,19 +124,22 @@ def stock_release(*, quantities: dict[UUID, int]) -> None:
 def review_create(*, product_id: UUID, customer_id: UUID, rating: int, content: str) -> Review:
     """A customer's review of a product for sale: one per customer and product, flagged as a
     verified purchase when the customer has a paid order with it. Published at once (staff
-    moderate afterwards)."""
+    moderate afterwards): counted in the product's rating in the same transaction."""
     if not Product.objects.filter(pk=product_id, is_active=True).exists():
         raise ProductNotFound()
     verified = hooks.customer_has_bought(customer_id=customer_id, product_id=product_id)
     try:
         with transaction.atomic():
-            return Review.objects.create(
+            review = Review.objects.create(
                 product_id=product_id,
                 customer_id=customer_id,
                 rating=rating,
                 content=content,
                 is_verified_purchase=verified,
             )
+            if review.status == Review.Status.APPROVED:
+                _rating_count(review, sign=1)
+            return review
     except IntegrityError:
         raise ReviewAlreadyExists(field="product") from None
 
@@ -164,7 +167,8 @@ def product_bulk_import(*, products: list[dict], batch_size: int = 5000) -> list
 
 @transaction.atomic
 def review_bulk_import(*, reviews: list[dict], batch_size: int = 5000) -> int:
-    """Create many approved reviews (product_id, customer_id, rating, content); returns how many."""
+    """Create many approved reviews (product_id, customer_id, rating, content), counted in their
+    products' ratings; returns how many."""
     created = Review.objects.bulk_create(
         [
             Review(
@@ -178,15 +182,42 @@ def review_bulk_import(*, reviews: list[dict], batch_size: int = 5000) -> int:
         ],
         batch_size=batch_size,
     )
+    product_ratings_recount(product_ids={review["product_id"] for review in reviews})
     return len(created)
 
 
+@transaction.atomic
 def review_moderate(*, review_id: UUID, status: str) -> Review:
-    """Staff: approve or reject a review; only approved ones are public and feed the sentiment job."""
-    review = selectors.review_get(review_id=review_id)
+    """Staff: approve or reject a review; only approved ones are public, count in the product's
+    rating and feed the sentiment job. The review's row is locked: two moderations of one review
+    count it once."""
+    review = selectors.review_get_for_update(review_id=review_id)
+    was_approved = review.status == Review.Status.APPROVED
     review.status = status
     review.save(update_fields=["status"])
+    if was_approved != (status == Review.Status.APPROVED):
+        _rating_count(review, sign=-1 if was_approved else 1)
     return review
+
+
+def _rating_count(review: Review, *, sign: int) -> None:
+    """Count an approved review in its product's rating (sign 1), or stop counting it (-1)."""
+    Product.objects.filter(pk=review.product_id).update(
+        review_count=F("review_count") + sign, rating_total=F("rating_total") + sign * review.rating
+    )
+    cache.invalidate_after_commit([review.product_id])
+
+
+@transaction.atomic
+def product_ratings_recount(*, product_ids: set[UUID]) -> None:
+    """Set these products' review count and rating total from their approved reviews (one UPDATE):
+    for reviews written in bulk, or around these services."""
+    approved = Review.objects.filter(product=OuterRef("pk"), status=Review.Status.APPROVED).order_by().values("product")
+    Product.objects.filter(pk__in=product_ids).update(
+        review_count=Coalesce(Subquery(approved.annotate(n=Count("id")).values("n")), 0),
+        rating_total=Coalesce(Subquery(approved.annotate(total=Sum("rating")).values("total")), 0),
+    )
+    cache.invalidate_after_commit(product_ids)
 
 
 def catalog_cache_invalidate(*, product_ids: list[UUID]) -> None:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("<uuid:product_id>/", api.ProductDetailApi.as_view(), name="products-detail"),
     path("<uuid:product_id>/reviews/", api.ReviewListCreateApi.as_view(), name="products-reviews"),
     path("categories/", api.CategoryListApi.as_view(), name="products-categories"),
+    path("brands/", api.BrandListApi.as_view(), name="products-brands"),
     path("staff/", api.StaffProductListCreateApi.as_view(), name="products-staff-list"),
     path("staff/categories/", api.StaffCategoryCreateApi.as_view(), name="products-staff-categories"),
     path(  # --- search ---

@@ -6,6 +6,7 @@ from uuid import UUID
 from django.db.models import Count, QuerySet
 
 from c4ang.selectors import get_or_raise
+from saga import engine
 from saga.errors import SagaNotFound
 from saga.models import SagaInstance
 
@@ -31,3 +32,11 @@ def saga_outcome_counts(*, since: datetime) -> dict[str, int]:
     """Sagas started since `since`, counted by their current status."""
     rows = SagaInstance.objects.filter(created_at__gte=since).values("status").annotate(count=Count("id"))
     return {row["status"]: row["count"] for row in rows}
+
+
+# --- the saga types, for the tracker's filter and schema ---
+
+
+def saga_types() -> list[str]:
+    """The saga types the apps have defined (saga_define, when each app is ready), by name."""
+    return sorted(engine._definitions)  # the engine's registry: the saga app's own

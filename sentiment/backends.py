@@ -37,6 +37,9 @@ class Scores:
 
 
 class Scorer(Protocol):
+    # How many batches the job may have this scorer score at once.
+    concurrency: int
+
     def score(self, *, reviews: list[str], batch_id: str) -> Scores: ...
 
 
@@ -55,6 +58,9 @@ def _scores(answer: object, *, expected: int, source: str) -> Scores:
 
 class LocalScorer:
     """The handler, called in this process with the model of SENTIMENT_MODEL (None: the handler's default)."""
+
+    # One batch at a time: a forward pass already spreads over every core of this machine.
+    concurrency = 1
 
     def __init__(self, *, model_name: str | None):
         self.handler = importlib.import_module(HANDLER_MODULE)
@@ -75,7 +81,9 @@ class LambdaScorer:
 
     botocore retries nothing: an invoke that timed out on the read may have run, and is never sent
     again. Only invokes that cannot have run (throttled, endpoint unreachable) are tried again, at
-    most `attempts` times with exponential back-off.
+    most `attempts` times with exponential back-off. `score` may be called from `concurrency` threads
+    at once: they share the one client, created here in the calling thread (boto3 clients are
+    thread-safe; creating one from the default session in several threads at once is not).
     """
 
     def __init__(
@@ -87,8 +95,10 @@ class LambdaScorer:
         read_timeout_s: int,
         attempts: int,
         backoff_ms: int,
+        concurrency: int,
     ):
         self.function_name = function_name
+        self.concurrency = concurrency
         self.read_timeout_s = read_timeout_s
         self.attempts = attempts
         self.backoff_ms = backoff_ms
@@ -97,7 +107,13 @@ class LambdaScorer:
             region_name=region,
             endpoint_url=endpoint_url,
             config=Config(
-                read_timeout=read_timeout_s, connect_timeout=10, tcp_keepalive=True, retries={"total_max_attempts": 1}
+                read_timeout=read_timeout_s,
+                connect_timeout=10,
+                tcp_keepalive=True,
+                retries={"total_max_attempts": 1},
+                # A pooled connection for every invoke in flight (botocore keeps 10; more would each
+                # open a connection and drop it afterwards).
+                max_pool_connections=concurrency,
             ),
         )
 
@@ -161,5 +177,6 @@ def scorer_from_settings() -> Scorer:
             read_timeout_s=settings.SENTIMENT_LAMBDA_READ_TIMEOUT_S,
             attempts=settings.SENTIMENT_LAMBDA_ATTEMPTS,
             backoff_ms=settings.SENTIMENT_LAMBDA_BACKOFF_MS,
+            concurrency=settings.SENTIMENT_LAMBDA_CONCURRENCY,
         )
     return LocalScorer(model_name=settings.SENTIMENT_MODEL)

@@ -24,8 +24,11 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -58,6 +61,13 @@ def new_email(_world) -> dict:
 
 def fresh_refresh(world) -> dict:
     return {"refresh": str(RefreshToken.for_user(world.a.user))}
+
+
+def reset_link_of_a(world) -> dict:
+    # A fresh link each call: the last call's new password made the one before it a used link.
+    user = User.objects.get(pk=world.a.user_id)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return {"uid": uid, "token": default_token_generator.make_token(user), "new_password": PASSWORD}
 
 
 def one_line(world) -> dict:
@@ -94,6 +104,13 @@ ACCESS = {
     ("api/v1/customers/staff/<uuid:customer_id>/", "GET"): Access(STAFF),
     ("api/v1/customers/staff/<uuid:customer_id>/", "PATCH"): Access(STAFF, lambda w: {"is_active": False}),
     ("api/v1/customers/staff/<uuid:customer_id>/", "DELETE"): Access(STAFF, ok=(204,)),
+    ("api/v1/customers/me/password/", "POST"): Access(
+        CUSTOMER, lambda w: {"old_password": PASSWORD, "new_password": PASSWORD}
+    ),
+    # B has no orders: B's account is deleted. A's paid order is under way: A is refused.
+    ("api/v1/customers/me/delete/", "POST"): Access(CUSTOMER, lambda w: {"password": PASSWORD}, ok=(204, 409)),
+    ("api/v1/customers/password-reset/", "POST"): Access(PUBLIC, lambda w: {"email": w.a.email}, ok=(202,)),
+    ("api/v1/customers/password-reset/confirm/", "POST"): Access(PUBLIC, reset_link_of_a, ok=(204,)),
     ("api/v1/products/", "GET"): Access(PUBLIC),
     ("api/v1/products/<uuid:product_id>/", "GET"): Access(PUBLIC),
     ("api/v1/products/<uuid:product_id>/reviews/", "GET"): Access(PUBLIC),
@@ -101,6 +118,7 @@ ACCESS = {
         CUSTOMER, lambda w: {"rating": 4, "content": "배송이 빨라요"}, ok=(201,)
     ),
     ("api/v1/products/categories/", "GET"): Access(PUBLIC),
+    ("api/v1/products/brands/", "GET"): Access(PUBLIC),
     ("api/v1/products/staff/", "GET"): Access(STAFF),
     ("api/v1/products/staff/", "POST"): Access(
         STAFF,
@@ -158,6 +176,7 @@ ACCESS = {
     ("api/v1/orders/staff/returns/<uuid:return_id>/refund/", "POST"): Access(STAFF, ok=(409,)),
     ("api/v1/payments/", "GET"): Access(CUSTOMER),
     ("api/v1/payments/<uuid:payment_id>/", "GET"): Access(OWNER),
+    ("api/v1/payments/config/", "GET"): Access(PUBLIC),
     # A's unpaid order is named in the body, not the path: still A's alone to pay.
     ("api/v1/payments/confirm/", "POST"): Access(
         OWNER,
@@ -178,7 +197,7 @@ ACCESS = {
     ("api/v1/payments/staff/fake-deposit/", "POST"): Access(
         STAFF, lambda w: {"order": w.awaiting_deposit.order_number}
     ),
-    ("api/v1/payments/staff/<uuid:payment_id>/refund/", "POST"): Access(STAFF, lambda w: {"reason": "환불 요청"}),
+    ("api/v1/payments/staff/<uuid:payment_id>/refund/", "POST"): Access(STAFF, lambda w: {"note": "환불 요청"}),
     ("api/v1/payments/staff/refunds/", "GET"): Access(STAFF),
     # A goodwill refund needs its Idempotency-Key header, which the matrix does not send: staff get
     # through to the 400 naming it (the refund itself: payments/tests/test_refunds.py).

@@ -102,7 +102,7 @@ def seed_shop() -> dict[str, str]:
     )
     review = product_services.review_create(product_id=product.pk, customer_id=customer.pk, rating=5, content="좋아요")
     product_services.review_moderate(review_id=review.pk, status=Review.Status.APPROVED)
-    RecommendationFactory(product=product, recommended=[other], algorithm="hybrid")
+    RecommendationFactory(product=product, recommended=[other])
     staff = StaffFactory(email="fuzz-staff@c4ang.com")
     return {
         "product_id": str(product.pk),

@@ -54,7 +54,7 @@ def build_shop(size: int) -> dict:
         saga = SagaInstance.objects.create(saga_type="place_order", status="COMPLETED", payload={"n": n})
         for step in ("create_order", "reserve_stock"):
             SagaEvent.objects.create(saga=saga, step=step, event_type="STEP_COMPLETED")
-        RecommendationFactory(product=products[n], recommended=products, algorithm="hybrid")
+        RecommendationFactory(product=products[n], recommended=products)
         ProductSentimentFactory(product=products[n])
     return {"product": products[-1], "order": order, "saga": saga, "customer": customers[-1]}
 

@@ -88,7 +88,10 @@ def _api_exception_body(exc: exceptions.APIException) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
-        errors = [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else []
+        if exc.errors is not None:
+            errors = exc.errors
+        else:
+            errors = [{"field": exc.field, "code": exc.code, "message": exc.message}] if exc.field else []
         return Response(error_body(exc.code, exc.message, errors), status=exc.http_status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -5,25 +5,44 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from c4ang import emails, korea
-from c4ang.money import NOT_WHOLE_WON, NOT_WHOLE_WON_MESSAGE, is_whole_won
+from c4ang.money import CURRENCY, NOT_WHOLE_WON, NOT_WHOLE_WON_MESSAGE, is_whole_won
+
+MONEY_EXAMPLE = 12900
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^-?\d{0,8}(?:\.0{0,2})?$"})
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 99_999_999, "example": MONEY_EXAMPLE})
 class MoneyField(serializers.DecimalField):
-    """An amount of money in whole won (KRW has no minor unit), as the models store it: up to 8
-    digits, written with two zero decimals ("10000.00"). Input may be a JSON number or a string;
-    a fractional part (1000.50) is a 400 `not_whole_won` naming the field."""
+    """An amount of money in whole won (KRW has no minor unit), answered as a JSON integer (12900),
+    as Stripe and Toss write zero-decimal currencies; the object carrying it says `currency: "KRW"`.
+    Up to 8 digits. Input may be a JSON number or a string of one ("12900", "12900.00"); a fractional
+    part (1000.50) is a 400 `not_whole_won` naming the field."""
 
     default_error_messages = {NOT_WHOLE_WON: NOT_WHOLE_WON_MESSAGE}
 
-    def __init__(self, **kwargs):
-        super().__init__(max_digits=10, decimal_places=2, **kwargs)
+    def __init__(self, *, max_digits: int = 10, **kwargs):
+        super().__init__(max_digits=max_digits, decimal_places=2, **kwargs)
 
     def validate_precision(self, value):
         # Before the digit counts: 1000.123 is refused for its fraction, not for its third decimal.
         if not is_whole_won(value):
             self.fail(NOT_WHOLE_WON)
         return super().validate_precision(value)
+
+    def to_representation(self, value) -> int:
+        return int(value)
+
+
+@extend_schema_field(
+    {"type": "string", "enum": [CURRENCY], "description": "Every amount of the object is in this currency."}
+)
+class CurrencyField(serializers.Field):
+    """The currency of an object's amounts: always KRW (whole won)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, source="*", **kwargs)
+
+    def to_representation(self, value) -> str:
+        return CURRENCY
 
 
 class LoginEmailField(serializers.EmailField):

@@ -9,6 +9,10 @@ class BoundedPageSize:
 
     page_size_query_param = "page_size"
     max_page_size = settings.API_MAX_PAGE_SIZE
+    page_size_query_description = (
+        f"Items per page: 1 to {settings.API_MAX_PAGE_SIZE} (default {settings.REST_FRAMEWORK['PAGE_SIZE']}); "
+        "more is capped there."
+    )
 
     def get_page_size(self, request):
         value = request.query_params.get(self.page_size_query_param)
@@ -26,12 +30,42 @@ class BoundedPageSize:
                 parameter["schema"] = {**parameter["schema"], "minimum": 1}
         return parameters
 
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        properties = paginated["properties"]
+        for name, description in self.response_descriptions.items():
+            # drf-spectacular also calls this with a placeholder for `results` (to build examples).
+            if isinstance(properties[name], dict):
+                properties[name] = {**properties[name], "description": description}
+        for name, example in self.response_examples.items():
+            properties[name] = {**properties[name], "example": example}
+        return paginated
+
+
+PAGE = "https://shop.example.com/api/v1/products/?page={}"
+CURSOR = "https://shop.example.com/api/v1/orders/?cursor={}"
+
 
 class BoundedPageNumberPagination(BoundedPageSize, PageNumberPagination):
-    pass
+    page_query_description = "The page, from 1; past the last one is a 404."
+    response_descriptions = {
+        "count": "How many items the whole list has (every page), with the filters given.",
+        "next": "The next page's URL (the same query); null on the last page.",
+        "previous": "The previous page's URL; null on the first.",
+        "results": "This page's items, in the list's order.",
+    }
+    # Page 2 of 3: DRF leaves `page` out of the first page's link.
+    response_examples = {"count": 57, "next": PAGE.format(3), "previous": PAGE.removesuffix("?page={}")}
 
 
 class BoundedCursorPagination(BoundedPageSize, CursorPagination):
     """For hot, append-mostly lists: stable under concurrent inserts and O(1) per page."""
 
     ordering = "-created_at"
+    cursor_query_description = "Where the page starts: take it from a `next` or `previous` link, never build one."
+    response_descriptions = {
+        "next": "The next page's URL, with its cursor; null on the last page.",
+        "previous": "The previous page's URL; null on the first.",
+        "results": "This page's items, in the list's order.",
+    }
+    response_examples = {"next": CURSOR.format("cD0yMDI2LTEyLTAx"), "previous": None}

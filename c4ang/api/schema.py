@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework_simplejwt.views import TokenViewBase
 
@@ -22,16 +22,33 @@ from c4ang.errors import DomainError
 
 class ErrorDetailSerializer(serializers.Serializer):
     field = serializers.CharField(
-        allow_null=True, help_text="Dotted path into the request; null for the whole request."
+        allow_null=True,
+        help_text="Dotted path into the request (items.0.quantity, or a header's or query parameter's name); "
+        "null for the request as a whole.",
     )
-    code = serializers.CharField()
-    message = serializers.CharField()
+    code = serializers.CharField(
+        help_text="Why, machine-readable: a validation code (required, min_value, invalid, not_whole_won, ...), "
+        "a domain error's code, or, on a declined payment's 402, the PG's own code (e.g. REJECT_CARD_COMPANY)."
+    )
+    message = serializers.CharField(help_text="The same for a person, in the language of the request.")
+    product_id = serializers.UUIDField(
+        required=False, help_text="insufficient_stock, product_unavailable: the product the entry is about."
+    )
+    product_name = serializers.CharField(required=False, help_text="That product's name, e.g. 무선 이어폰 프로.")
+    available = serializers.IntegerField(
+        required=False, min_value=0, help_text="insufficient_stock: the units in stock now."
+    )
 
 
 class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Machine-readable and stable, e.g. validation_error, not_found.")
-    message = serializers.CharField()
-    errors = ErrorDetailSerializer(many=True)
+    code = serializers.CharField(
+        help_text="Machine-readable and stable in every language: what went wrong (the values listed; each "
+        "operation's responses say which it may answer)."
+    )
+    message = serializers.CharField(help_text="The same for a person, in the language of the request.")
+    errors = ErrorDetailSerializer(
+        many=True, help_text="Each offending field, or each thing the error is about; empty when none is named."
+    )
 
 
 ERROR_DESCRIPTIONS = {
@@ -57,7 +74,71 @@ def domain_errors(*errors: type[DomainError]) -> dict[int, OpenApiResponse]:
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}}
 
 
+# The error codes of the API beside the domain errors' own: DRF's, simplejwt's and the error pages'.
+GENERIC_ERROR_CODES = (
+    "authentication_failed",
+    "bad_request",
+    "method_not_allowed",
+    "no_active_account",
+    "not_acceptable",
+    "not_authenticated",
+    "not_found",
+    "parse_error",
+    "permission_denied",
+    "server_error",
+    "service_unavailable",
+    "throttled",
+    "token_not_valid",
+    "unsupported_media_type",
+    "user_inactive",
+    "user_not_found",
+    "validation_error",
+)
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set()
+    for sub in cls.__subclasses__():
+        found |= {sub, *_subclasses(sub)}
+    return found
+
+
+def api_error_codes() -> list[str]:
+    """Every top-level `code` the API answers: the generic ones, every domain error's and those of
+    the API's own exceptions (DRF's APIException subclasses in the apps)."""
+    codes = set(GENERIC_ERROR_CODES)
+    codes |= {error.code for error in _subclasses(DomainError)}
+    codes |= {
+        exc.default_code
+        for exc in _subclasses(exceptions.APIException)
+        if not exc.__module__.startswith("rest_framework")
+    }
+    return sorted(codes)
+
+
+def document_error_codes(result, generator, request, public):
+    """Postprocessing hook: the errors' `code` is an enum of every code (known once all apps loaded)."""
+    error = result.get("components", {}).get("schemas", {}).get("Error")
+    if error:
+        error["properties"]["code"]["enum"] = api_error_codes()
+    return result
+
+
+def tag_of(path: str) -> str:
+    """One tag per module and audience: `orders` for customers (and the public), `orders-staff` for
+    staff (the saga tracker is staff's only), `payments-webhooks` for the PG's deliveries."""
+    module = path.removeprefix("/api/v1/").split("/", 1)[0]
+    if "/staff/" in path or module == "saga":
+        return f"{module}-staff"
+    if "/webhooks/" in path:
+        return f"{module}-webhooks"
+    return module
+
+
 class ViewScopedAutoSchema(AutoSchema):
+    def get_tags(self):
+        return [tag_of(self.path)]
+
     def get_serializer_name(self, serializer, direction):
         name = super().get_serializer_name(serializer, direction)
         outer = type(serializer).__qualname__.split(".")[:-1]

@@ -11,14 +11,59 @@ from rest_framework.views import APIView
 from c4ang import metrics
 from c4ang.api.throttling import AnonRateThrottle
 from c4ang.cache import CachedBody, count_and_get, read, uncount
+from c4ang.errors import DomainError
 
 
-class FilteredListApi(generics.ListAPIView):
+class UnknownQueryParameter(DomainError):
+    code = "unknown_parameter"
+    message = "The list does not take this query parameter."
+
+
+class ListApi(generics.ListAPIView):
+    """A list endpoint: a GET with a query parameter it does not know is a 400 `unknown_parameter`
+    naming each one, so that a misspelt filter (`?colour=`, `?sort=`) is not silently ignored with
+    the whole list answered. It knows its pagination's parameters and its filters (a django-filter
+    `filterset_class`'s, a FilteredListApi's `FilterSerializer`'s): what the OpenAPI schema documents.
+    Checked after authentication, permissions and throttling, before anything is read."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD"):
+            known = self.known_query_parameters()
+            unknown = [name for name in request.query_params if name not in known]
+            if unknown:
+                raise query_parameters_unknown(unknown, known=known)
+
+    def known_query_parameters(self) -> set[str]:
+        known = set()
+        if self.paginator is not None:
+            known |= {parameter["name"] for parameter in self.paginator.get_schema_operation_parameters(self)}
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            known |= set(filterset_class.base_filters)
+        return known
+
+
+def query_parameters_unknown(unknown: list[str], *, known: set[str]) -> UnknownQueryParameter:
+    takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+    return UnknownQueryParameter(
+        f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}; {takes}.",
+        errors=[
+            {"field": name, "code": UnknownQueryParameter.code, "message": f"Not a parameter of this list; {takes}."}
+            for name in unknown
+        ],
+    )
+
+
+class FilteredListApi(ListApi):
     """A list whose query parameters are validated by the view's `FilterSerializer` and handed, as
     keyword arguments, to its `selector`; the OpenAPI schema documents them (c4ang.api.schema)."""
 
     FilterSerializer: type[serializers.Serializer]
     selector: staticmethod
+
+    def known_query_parameters(self) -> set[str]:
+        return super().known_query_parameters() | set(self.FilterSerializer().fields)
 
     def get_queryset(self):
         filters = self.FilterSerializer(data=self.request.query_params)

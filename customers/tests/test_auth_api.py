@@ -32,7 +32,7 @@ def assert_error(response, status: int, code: str, field: str | None = None):
 def test_register_sign_in_and_read_me(api_client):
     registered = register(api_client)
     assert registered.status_code == 201
-    assert registered.json()["email"] == "kim.minji@example.kr"
+    assert registered.json()["customer"]["email"] == "kim.minji@example.kr"
 
     tokens = api_client.post(TOKEN, {"email": "kim.minji@example.kr", "password": PASSWORD}, format="json")
     assert tokens.status_code == 200
@@ -62,7 +62,7 @@ def test_refresh_rotates_the_refresh_token(api_client, customer):
     refreshed = api_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
 
     assert refreshed.status_code == 200
-    assert set(refreshed.json()) == {"access", "refresh"}
+    assert set(refreshed.json()) == {"access", "refresh", "token_type", "expires_in", "refresh_expires_in"}
     assert refreshed.json()["refresh"] != tokens["refresh"]
 
 

@@ -490,6 +490,7 @@ def test_the_settings_of_each_environment_are_accepted_by_django(rendered, overl
         **config,
         "SECRET_KEY": secrets.token_urlsafe(50),
         "TOSS_SECRET_KEY": "test_sk_dummy",
+        "TOSS_CLIENT_KEY": "test_ck_dummy",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}",
     }
     production = config["C4ANG_ENV"] == "production"

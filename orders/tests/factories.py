@@ -27,13 +27,14 @@ class OrderFactory(DjangoModelFactory):
 
 
 class OrderItemFactory(DjangoModelFactory):
-    """One line at the product's price; its order's total is the caller's to set."""
+    """One line at the product's price and with its name; its order's total is the caller's to set."""
 
     class Meta:
         model = OrderItem
 
     order = factory.SubFactory(OrderFactory)
     product = factory.SubFactory(ProductFactory)
+    product_name = factory.SelfAttribute("product.name")
     quantity = 1
     price = factory.SelfAttribute("product.price")
 

@@ -57,10 +57,11 @@ def test_a_customer_without_a_cart_sees_an_empty_one(customer_client, django_ass
 
     assert response.status_code == 200
     assert response.json() == {
+        "currency": "KRW",
         "lines": [],
-        "items_amount": "0.00",
-        "shipping_fee": "0.00",
-        "total_amount": "0.00",
+        "items_amount": 0,
+        "shipping_fee": 0,
+        "total_amount": 0,
         "checkout_ready": False,
     }
     assert Cart.objects.count() == 0
@@ -78,23 +79,24 @@ def test_the_first_add_creates_the_cart_with_a_line_at_the_catalog_price(custome
     assert line == {
         "product_id": str(earphones.pk),
         "name": "무선 이어폰",
-        "price": "12900.00",
-        "price_when_added": "12900.00",
+        "price": 12900,
+        "price_when_added": 12900,
         "price_changed": False,
         "quantity": 2,
-        "line_total": "25800.00",
+        "line_total": 25800,
         "available": True,
         "stock_short": False,
     }
     assert body == {
-        "items_amount": "25800.00",
-        "shipping_fee": "3000.00",
-        "total_amount": "28800.00",
+        "currency": "KRW",
+        "items_amount": 25800,
+        "shipping_fee": 3000,
+        "total_amount": 28800,
         "checkout_ready": True,
     }
     cart = Cart.objects.get()
     assert cart.customer_id == customer.pk
-    assert lines_of(customer) == [(earphones.pk, 2, Decimal("12900.00"))]
+    assert lines_of(customer) == [(earphones.pk, 2, Decimal(12900))]
 
 
 def test_adding_a_product_again_adds_to_its_line(customer_client, customer, product_factory):
@@ -105,7 +107,7 @@ def test_adding_a_product_again_adds_to_its_line(customer_client, customer, prod
 
     assert response.status_code == 200
     assert [line["quantity"] for line in response.json()["lines"]] == [5]
-    assert lines_of(customer) == [(product.pk, 5, Decimal("10000.00"))]
+    assert lines_of(customer) == [(product.pk, 5, Decimal(10000))]
 
 
 def test_lines_are_listed_oldest_first_and_the_amounts_add_up(customer_client, product_factory):
@@ -116,16 +118,16 @@ def test_lines_are_listed_oldest_first_and_the_amounts_add_up(customer_client, p
     body = customer_client.get(CART).json()
 
     assert [(line["product_id"], line["line_total"]) for line in body["lines"]] == [
-        (str(first.pk), "3000.00"),
-        (str(second.pk), "2500.00"),
-        (str(third.pk), "1400.00"),
+        (str(first.pk), 3000),
+        (str(second.pk), 2500),
+        (str(third.pk), 1400),
     ]
-    assert (body["items_amount"], body["shipping_fee"], body["total_amount"]) == ("6900.00", "3000.00", "9900.00")
+    assert (body["items_amount"], body["shipping_fee"], body["total_amount"]) == (6900, 3000, 9900)
 
 
 @pytest.mark.parametrize(
     ("price", "fee"),
-    [("49999", "3000.00"), ("50000", "0.00"), ("120000", "0.00")],
+    [("49999", 3000), ("50000", 0), ("120000", 0)],
 )
 def test_shipping_is_free_from_the_threshold(customer_client, product_factory, price, fee):
     add(customer_client, product_factory(price=Decimal(price)), 1)
@@ -143,8 +145,8 @@ def test_a_price_change_since_adding_is_flagged_and_the_current_price_counts(cus
 
     [line] = customer_client.get(CART).json()["lines"]
 
-    assert (line["price"], line["price_when_added"], line["price_changed"]) == ("12000.00", "10000.00", True)
-    assert line["line_total"] == "24000.00"
+    assert (line["price"], line["price_when_added"], line["price_changed"]) == (12000, 10000, True)
+    assert line["line_total"] == 24000
 
 
 def test_adding_again_takes_the_price_the_customer_saw(customer_client, customer, product_factory):
@@ -154,8 +156,8 @@ def test_adding_again_takes_the_price_the_customer_saw(customer_client, customer
 
     [line] = add(customer_client, product, 1).json()["lines"]
 
-    assert (line["price_when_added"], line["price_changed"], line["quantity"]) == ("9000.00", False, 2)
-    assert lines_of(customer) == [(product.pk, 2, Decimal("9000.00"))]
+    assert (line["price_when_added"], line["price_changed"], line["quantity"]) == (9000, False, 2)
+    assert lines_of(customer) == [(product.pk, 2, Decimal(9000))]
 
 
 def test_a_product_taken_off_sale_is_flagged_and_left_out_of_the_amounts(customer_client, product_factory):
@@ -167,11 +169,11 @@ def test_a_product_taken_off_sale_is_flagged_and_left_out_of_the_amounts(custome
     body = customer_client.get(CART).json()
 
     assert [(line["available"], line["line_total"]) for line in body["lines"]] == [
-        (True, "20000.00"),
-        (False, "40000.00"),
+        (True, 20000),
+        (False, 40000),
     ]
     # 20,000 of items left: below the free-shipping threshold the 60,000 would have reached.
-    assert (body["items_amount"], body["shipping_fee"], body["total_amount"]) == ("20000.00", "3000.00", "23000.00")
+    assert (body["items_amount"], body["shipping_fee"], body["total_amount"]) == (20000, 3000, 23000)
     assert body["checkout_ready"] is False
 
 
@@ -186,7 +188,7 @@ def test_a_line_beyond_the_stock_is_flagged_short_and_blocks_checkout(customer_c
     assert body["lines"][0]["stock_short"] is short
     assert body["lines"][0]["available"] is True
     # A short line still counts: it is for sale, at this price, only not in this quantity.
-    assert body["items_amount"] == "30000.00"
+    assert body["items_amount"] == 30000
     assert body["checkout_ready"] is not short
 
 
@@ -199,7 +201,7 @@ def test_a_cart_beyond_the_largest_order_total_is_shown_but_not_ready(customer_c
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["lines"][0]["line_total"], body["items_amount"]) == ("99999999000.00", "99999999000.00")
+    assert (body["lines"][0]["line_total"], body["items_amount"]) == (99999999000, 99999999000)
     assert body["checkout_ready"] is False
 
 
@@ -236,8 +238,8 @@ def test_setting_a_quantity_keeps_the_price_when_added(customer_client, customer
 
     assert response.status_code == 200
     [line] = response.json()["lines"]
-    assert (line["quantity"], line["price_when_added"], line["price_changed"]) == (7, "10000.00", True)
-    assert lines_of(customer) == [(product.pk, 7, Decimal("10000.00"))]
+    assert (line["quantity"], line["price_when_added"], line["price_changed"]) == (7, 10000, True)
+    assert lines_of(customer) == [(product.pk, 7, Decimal(10000))]
 
 
 def test_removing_a_product_leaves_the_others(customer_client, customer, product_factory):
@@ -249,7 +251,7 @@ def test_removing_a_product_leaves_the_others(customer_client, customer, product
 
     assert response.status_code == 200
     assert [line["product_id"] for line in response.json()["lines"]] == [str(kept.pk)]
-    assert lines_of(customer) == [(kept.pk, 1, Decimal("10000.00"))]
+    assert lines_of(customer) == [(kept.pk, 1, Decimal(10000))]
 
 
 def test_clearing_empties_the_cart(customer_client, customer, product_factory):
@@ -314,7 +316,7 @@ def test_bodies_of_no_shape_are_400s(customer_client, customer, product_factory,
 
     assert response.status_code == 400
     assert set(response.json()) == {"code", "message", "errors"}
-    assert lines_of(customer) == [(product.pk, 1, Decimal("10000.00"))]
+    assert lines_of(customer) == [(product.pk, 1, Decimal(10000))]
 
 
 @pytest.mark.parametrize("quantity", [0, settings.ORDER_MAX_QUANTITY + 1])
@@ -335,7 +337,7 @@ def test_set_refuses_a_quantity_out_of_bounds(customer_client, customer, product
 
     assert response.status_code == 400
     assert field_errors(response) == [("quantity", code)]
-    assert lines_of(customer) == [(product.pk, 3, Decimal("10000.00"))]
+    assert lines_of(customer) == [(product.pk, 3, Decimal(10000))]
 
 
 def test_a_line_fills_up_to_the_most_units_an_order_line_may_hold(customer_client, customer, product_factory):
@@ -348,7 +350,7 @@ def test_a_line_fills_up_to_the_most_units_an_order_line_may_hold(customer_clien
     assert response.status_code == 409
     assert response.json()["code"] == "cart_quantity_limit_reached"
     assert field_errors(response) == [("quantity", "cart_quantity_limit_reached")]
-    assert lines_of(customer) == [(product.pk, settings.ORDER_MAX_QUANTITY, Decimal("10000.00"))]
+    assert lines_of(customer) == [(product.pk, settings.ORDER_MAX_QUANTITY, Decimal(10000))]
 
 
 def test_a_cart_holds_at_most_as_many_products_as_an_order(customer_client, customer, product_factory):
@@ -391,7 +393,7 @@ def test_a_product_not_in_the_cart_is_a_404(customer_client, customer, product_f
 
     assert response.status_code == 404
     assert response.json()["code"] == "cart_item_not_found"
-    assert lines_of(customer) == [(in_cart.pk, 2, Decimal("10000.00"))]
+    assert lines_of(customer) == [(in_cart.pk, 2, Decimal(10000))]
 
 
 @pytest.mark.parametrize("method", ["patch", "delete"])
@@ -415,7 +417,7 @@ def test_another_customers_cart_is_out_of_reach(customer_client, customer_factor
     assert response.status_code == 404
     assert cleared.status_code == 204
     assert customer_client.get(CART).json()["lines"] == []
-    assert lines_of(other) == [(product.pk, 2, Decimal("10000.00"))]
+    assert lines_of(other) == [(product.pk, 2, Decimal(10000))]
 
 
 @pytest.mark.parametrize(
@@ -449,7 +451,7 @@ def test_services_refuse_what_the_api_cannot_send(customer, product_factory):
         )
     with pytest.raises(ProductNotFound):
         services.cart_add(customer_id=customer.pk, product_id=uuid4(), quantity=1)
-    assert lines_of(customer) == [(product.pk, 1, Decimal("10000.00"))]
+    assert lines_of(customer) == [(product.pk, 1, Decimal(10000))]
 
 
 # --- query budgets ------------------------------------------------------------------------------

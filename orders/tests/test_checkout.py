@@ -60,7 +60,7 @@ def test_an_order_ships_to_the_inline_address_as_given_normalized(customer_clien
     body = response.json()
     assert body["status"] == "PAID"
     assert ORDER_NUMBER.match(body["order_number"])
-    assert (body["items_amount"], body["shipping_fee"], body["total_amount"]) == ("24000.00", "3000.00", "27000.00")
+    assert (body["items_amount"], body["shipping_fee"], body["total_amount"]) == (24000, 3000, 27000)
     assert body["payment_method"] == "card"
     assert body["virtual_account"] is None
     assert body["shipping"] == {
@@ -80,12 +80,12 @@ def test_an_order_ships_to_the_inline_address_as_given_normalized(customer_clien
     )
     # A card order waits ORDER_PAYMENT_TIMEOUT_MINUTES (30) for its payment.
     assert before + timedelta(minutes=30) <= order.payment_due_at <= timezone.now() + timedelta(minutes=30)
-    assert Payment.objects.get().amount == Decimal("27000.00")
+    assert Payment.objects.get().amount == Decimal(27000)
 
 
 @pytest.mark.parametrize(
     ("price", "quantity", "fee"),
-    [(Decimal("49999"), 1, "3000.00"), (Decimal("50000"), 1, "0.00"), (Decimal("25000"), 2, "0.00")],
+    [(Decimal("49999"), 1, 3000), (Decimal("50000"), 1, 0), (Decimal("25000"), 2, 0)],
 )
 def test_shipping_is_free_from_50000_won_of_items(customer_client, product_factory, price, quantity, fee):
     product = product_factory(price=price, stock=5)
@@ -105,8 +105,8 @@ def test_the_shipping_fee_rule_is_configurable(customer_client, product_factory,
     below = place_order(customer_client, [order_line(cheap)]).json()
     free = place_order(customer_client, [order_line(dear)]).json()
 
-    assert (below["shipping_fee"], below["total_amount"]) == ("2500.00", "31500.00")
-    assert (free["shipping_fee"], free["total_amount"]) == ("0.00", "30000.00")
+    assert (below["shipping_fee"], below["total_amount"]) == (2500, 31500)
+    assert (free["shipping_fee"], free["total_amount"]) == (0, 30000)
 
 
 def test_an_unpaid_order_shows_the_total_to_pay_with_the_fee(customer_client, product_factory):
@@ -119,7 +119,7 @@ def test_an_unpaid_order_shows_the_total_to_pay_with_the_fee(customer_client, pr
         format="json",
     )
 
-    assert (order["status"], order["total_amount"]) == ("PENDING", "18000.00")
+    assert (order["status"], order["total_amount"]) == ("PENDING", 18000)
     assert confirmed.status_code == 400
     assert confirmed.json()["code"] == "amount_mismatch"
 
@@ -317,13 +317,13 @@ def test_checkout_from_the_cart_orders_its_lines_at_catalog_prices_and_empties_i
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "PAID"
-    assert sorted((item["quantity"], item["price"]) for item in body["items"]) == [(1, "11000.00"), (2, "30000.00")]
-    assert (body["items_amount"], body["shipping_fee"], body["total_amount"]) == ("71000.00", "0.00", "71000.00")
+    assert sorted((item["quantity"], item["price"]) for item in body["items"]) == [(1, 11000), (2, 30000)]
+    assert (body["items_amount"], body["shipping_fee"], body["total_amount"]) == (71000, 0, 71000)
     assert body["shipping"]["delivery_memo"] == "경비실"
     assert (stock_of(earphones), stock_of(cable)) == (3, 4)
     assert CartItem.objects.count() == 0
     assert Cart.objects.get().pk == cart.pk  # the cart stays, emptied
-    assert Payment.objects.get().amount == Decimal("71000.00")
+    assert Payment.objects.get().amount == Decimal(71000)
 
 
 def test_checkout_from_an_empty_cart_is_a_409_that_places_nothing(customer, customer_client):
@@ -351,8 +351,16 @@ def test_a_cart_line_no_longer_for_sale_is_a_409_naming_it_and_the_cart_stays(
 
     assert response.status_code == 409
     assert response.json()["code"] == "cart_product_unavailable"
-    assert response.json()["errors"][0]["field"] == "from_cart"
-    assert f"단종된 이어폰 ({gone.pk})" in response.json()["message"]
+    assert response.json()["errors"] == [
+        {
+            "field": "from_cart",
+            "code": "product_unavailable",
+            "message": "단종된 이어폰 is no longer for sale.",
+            "product_id": str(gone.pk),
+            "product_name": "단종된 이어폰",
+        }
+    ]
+    assert "단종된 이어폰" in response.json()["message"]
     assert "무선 충전기" not in response.json()["message"]
     assert sorted(CartItem.objects.values_list("quantity", flat=True)) == [1, 2]
     assert nothing_placed() == (0, 0, 0)
@@ -371,9 +379,12 @@ def test_stock_short_of_a_cart_line_is_a_409_naming_the_products_and_the_cart_st
 
     assert response.status_code == 409
     body = response.json()
-    assert (body["code"], body["errors"][0]["field"]) == ("insufficient_stock", "from_cart")
-    assert f"한정판 키보드 ({scarce.pk})" in body["message"]
-    assert f"마우스 ({sold_out.pk})" in body["message"]
+    assert body["code"] == "insufficient_stock"
+    assert [(e["field"], e["code"], e["product_id"], e["product_name"], e["available"]) for e in body["errors"]] == [
+        ("from_cart", "insufficient_stock", str(scarce.pk), "한정판 키보드", 1),
+        ("from_cart", "insufficient_stock", str(sold_out.pk), "마우스", 0),
+    ]
+    assert "한정판 키보드, 마우스" in body["message"]
     assert "텀블러" not in body["message"]
     assert CartItem.objects.count() == 3
     assert nothing_placed() == (0, 0, 0)
@@ -492,4 +503,4 @@ def test_the_body_of_a_replay_may_not_change_what_is_charged(customer_client, pr
     replay = place_order(customer_client, [order_line(product)], key="key-9", shipping_fee="0", total_amount="1").json()
 
     assert replay == first
-    assert replay["total_amount"] == "23000.00"
+    assert replay["total_amount"] == 23000

@@ -43,22 +43,27 @@ def test_100_orders_for_20_units_sell_exactly_20(customer_factory, product_facto
     selling.set()
     watcher.join(timeout=30)
 
-    assert sorted({response.status_code for response in responses}) == [201]
-    statuses = [response.json()["status"] for response in responses]
+    # The 80 that found no stock were refused: at checkout once it showed none (409, no order), or
+    # by the saga's reservation when they raced past that look (the order CANCELLED).
+    placed = [response for response in responses if response.status_code == 201]
+    refused = [response for response in responses if response.status_code == 409]
+    assert len(placed) + len(refused) == 100
+    assert {response.json()["code"] for response in refused} <= {"insufficient_stock"}
+    statuses = [response.json()["status"] for response in placed]
     assert statuses.count("PAID") == 20
-    assert statuses.count("CANCELLED") == 80
+    assert statuses.count("CANCELLED") == len(placed) - 20
     assert Product.objects.get(pk=product.pk).stock == 0
     assert min(lowest_stock_seen) >= 0
     cancelled = Order.objects.filter(status="CANCELLED")
-    assert cancelled.count() == 80
+    assert cancelled.count() == len(placed) - 20
     assert not cancelled.filter(stock_reserved=True).exists()
-    assert set(cancelled.values_list("cancel_reason", flat=True)) == {"insufficient_stock"}
+    assert set(cancelled.values_list("cancel_reason", flat=True)) <= {"insufficient_stock"}
     # Stock is conserved: what was on the shelf is now sold to paid orders.
     assert Order.objects.filter(status="PAID", stock_reserved=True).count() == 20
     assert Payment.objects.filter(status="APPROVED").count() == 20
     assert Payment.objects.exclude(status="APPROVED").count() == 0
     assert SagaInstance.objects.filter(status="COMPLETED").count() == 20
-    assert SagaInstance.objects.filter(status="COMPENSATED").count() == 80
+    assert SagaInstance.objects.filter(status="COMPENSATED").count() == len(placed) - 20
 
 
 # A double charge is caught only in the PostgreSQL pass of CI (postgres): SQLite runs one writer at a time.

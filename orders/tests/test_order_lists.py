@@ -2,7 +2,6 @@
 recipient and phone, in the API and the admin; the lists' query budgets."""
 
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -217,11 +216,11 @@ def test_the_order_lists_have_a_fixed_query_budget_with_virtual_accounts(
         place_order(customer_client, [order_line(product) for product in products])
         virtual_account_order(customer)
 
-    # auth user, customer, orders page, their items, the virtual accounts of the page's orders
-    with django_assert_num_queries(5):
+    # auth user, customer, orders page, their items, their payments, the virtual accounts of the page's orders
+    with django_assert_num_queries(6):
         listed = customer_client.get(ORDERS).json()["results"]
-    # staff user, orders page, their items, the virtual accounts
-    with django_assert_num_queries(4):
+    # staff user, orders page, their items, their payments, the virtual accounts
+    with django_assert_num_queries(5):
         staff_listed = staff_client.get(f"{ORDERS}staff/").json()["results"]
 
     assert len(listed) == len(staff_listed) == size
@@ -231,21 +230,22 @@ def test_the_order_lists_have_a_fixed_query_budget_with_virtual_accounts(
     assert all(order["virtual_account"] is None for order in listed if order["payment_method"] == "card")
 
 
-def test_a_list_without_virtual_account_orders_asks_payments_nothing(
+def test_a_list_without_virtual_account_orders_asks_payments_only_for_their_summaries(
     customer_client, product_factory, django_assert_num_queries
 ):
     product = product_factory(stock=10)
     for _ in range(3):
         place_order(customer_client, [order_line(product)])
 
-    with django_assert_num_queries(4):  # auth user, customer, orders page, their items
+    with django_assert_num_queries(5):  # auth user, customer, orders page, their items, their payments
         customer_client.get(ORDERS)
 
 
 def test_an_order_detail_shows_its_virtual_account(customer, customer_client, django_assert_num_queries):
     order = virtual_account_order(customer)
 
-    with django_assert_num_queries(5):  # auth user, customer, order, items, its virtual account
+    # auth user, customer, order, items, history, its payments, its virtual account
+    with django_assert_num_queries(7):
         body = customer_client.get(f"{ORDERS}{order.pk}/").json()
 
     assert body["virtual_account"] == {
@@ -255,4 +255,4 @@ def test_an_order_detail_shows_its_virtual_account(customer, customer_client, dj
         "holder_name": customer.name,
         "due_at": order.payment_due_at.astimezone(KST).isoformat(),
     }
-    assert body["total_amount"] == str(Decimal(order.total_amount).quantize(Decimal("0.01")))
+    assert body["total_amount"] == int(order.total_amount)

@@ -216,14 +216,14 @@ def test_order_lists_with_shipments_keep_their_query_budget(
         if n % 2:
             services.order_ship(order_id=order["id"], carrier="kr.lotte", tracking_number=f"60000000000{n}", by=STAFF)
 
-    # auth user, customer, orders page (with their shipments), their items
-    with django_assert_num_queries(4):
+    # auth user, customer, orders page (with their shipments), their items, their payments
+    with django_assert_num_queries(5):
         listed = customer_client.get(ORDERS).json()["results"]
-    # staff user, orders page (with their shipments), their items
-    with django_assert_num_queries(3):
-        staff_listed = staff_client.get(f"{ORDERS}staff/").json()["results"]
-    # auth user, customer, the order (with its shipment), its items
+    # staff user, orders page (with their shipments), their items, their payments
     with django_assert_num_queries(4):
+        staff_listed = staff_client.get(f"{ORDERS}staff/").json()["results"]
+    # auth user, customer, the order (with its shipment), its items, its history, its payments
+    with django_assert_num_queries(6):
         customer_client.get(f"{ORDERS}{listed[0]['id']}/")
 
     assert len(listed) == len(staff_listed) == size

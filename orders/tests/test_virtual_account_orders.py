@@ -63,7 +63,7 @@ def test_a_virtual_account_order_waits_for_the_deposit_with_the_account_shown(
     assert response.status_code == 201, response.content
     body = response.json()
     order = Order.objects.get()
-    assert (body["status"], body["payment_method"], body["total_amount"]) == ("PENDING", "virtual_account", "43000.00")
+    assert (body["status"], body["payment_method"], body["total_amount"]) == ("PENDING", "virtual_account", 43000)
     # Its own deadline: ORDER_VIRTUAL_ACCOUNT_DAYS (3) days, the account's due date at the PG.
     days = timedelta(days=settings.ORDER_VIRTUAL_ACCOUNT_DAYS)
     assert before + days <= order.payment_due_at <= timezone.now() + days
@@ -73,7 +73,7 @@ def test_a_virtual_account_order_waits_for_the_deposit_with_the_account_shown(
     assert account["due_at"] == order.payment_due_at.replace(microsecond=0).astimezone(KST).isoformat()
     assert stock_of(product) == 3
     payment = Payment.objects.get()
-    assert (payment.status, payment.method, payment.amount) == ("WAITING", "virtual_account", Decimal("43000.00"))
+    assert (payment.status, payment.method, payment.amount) == ("WAITING", "virtual_account", Decimal(43000))
     saga = SagaInstance.objects.get()
     assert (saga.status, saga.lease_owner) == ("STARTED", "")
     assert SagaEvent.objects.order_by("created_at", "id").last().event_type == "STEP_WAITING"
@@ -116,7 +116,7 @@ def test_an_account_refused_at_issue_cancels_the_order(customer_client, product_
 
     body = place_by_deposit(customer_client, product, scenario="tok_decline").json()
 
-    assert (body["status"], body["cancel_reason"], body["virtual_account"]) == ("CANCELLED", "payment_declined", None)
+    assert (body["status"], body["cancel_code"], body["virtual_account"]) == ("CANCELLED", "payment_declined", None)
     assert Payment.objects.get().status == "FAILED"
     assert stock_of(product) == 5
 

@@ -56,7 +56,7 @@ def test_confirm_pays_the_order_and_a_repeat_returns_the_same_payment(customer_c
 
     assert first.status_code == 200, first.content
     assert first.json()["status"] == "APPROVED"
-    assert first.json()["amount"] == "70000.00"
+    assert first.json()["amount"] == 70000
     assert again.json() == first.json()
     assert Order.objects.get().status == "PAID"
     assert Payment.objects.count() == 1
@@ -64,7 +64,7 @@ def test_confirm_pays_the_order_and_a_repeat_returns_the_same_payment(customer_c
     assert stock_of(product) == 2
 
 
-@pytest.mark.parametrize("amount", ["69999.00", "70001", "0"])
+@pytest.mark.parametrize("amount", [69999, "70001", "0"])
 def test_a_tampered_amount_is_refused_before_the_pg(customer_client, pending_order, amount):
     order, _ = pending_order
 
@@ -215,12 +215,29 @@ def test_staff_payment_list_budget(staff_client, customer_client, pending_order,
     assert customer_client.get(f"{PAYMENTS}staff/").status_code == 403
 
 
+def test_staff_list_the_payments_of_one_order_or_status(staff_client, customer_client, product_factory):
+    product = product_factory(stock=10)
+    paid = place_order(customer_client, [order_line(product)]).json()
+    declined = place_order(customer_client, [order_line(product)], pay_with="tok_decline").json()
+
+    def listed(**filters):
+        response = staff_client.get(f"{PAYMENTS}staff/", filters)
+        assert response.status_code == 200, response.content
+        return [(p["order_id"], p["status"]) for p in response.json()["results"]]
+
+    assert listed(order_id=paid["id"]) == [(paid["id"], "APPROVED")]
+    assert listed(status="FAILED") == [(declined["id"], "FAILED")]
+    assert listed(order_id=paid["id"], status="FAILED") == []
+    assert listed() == [(declined["id"], "FAILED"), (paid["id"], "APPROVED")]
+    assert staff_client.get(f"{PAYMENTS}staff/", {"status": "LOST"}).json()["errors"][0]["field"] == "status"
+
+
 def test_staff_refund_runs_the_compensation(customer_client, staff_client, pending_order):
     order, product = pending_order
     payment = confirm(customer_client, order).json()
 
     refused = customer_client.post(f"{PAYMENTS}staff/{payment['id']}/refund/", {}, format="json")
-    response = staff_client.post(f"{PAYMENTS}staff/{payment['id']}/refund/", {"reason": "불량"}, format="json")
+    response = staff_client.post(f"{PAYMENTS}staff/{payment['id']}/refund/", {"note": "불량"}, format="json")
 
     assert refused.status_code == 403
     assert response.status_code == 200

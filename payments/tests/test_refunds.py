@@ -61,7 +61,7 @@ def paid_order(customer_client, product_factory):
     """A PAID order of the fake PG (tok_approve): 90,000 won."""
     product = product_factory(price=Decimal("45000"), stock=5)
     order = place_order(customer_client, [order_line(product, 2)]).json()
-    assert (order["status"], order["total_amount"]) == ("PAID", "90000.00")
+    assert (order["status"], order["total_amount"]) == ("PAID", 90000)
     return Order.objects.get(pk=order["id"])
 
 
@@ -469,7 +469,7 @@ def test_staff_goodwill_refund_api(staff_client, customer_client, paid_order):
     assert made.json()["status"] == "SUCCEEDED"
     assert (made.json()["reason"], made.json()["amount"], made.json()["note"]) == (
         "goodwill",
-        "5000.00",
+        5000,
         "배송 지연 보상",
     )
     assert made.json()["operation"] == f"goodwill:{payment.pk}:gw-1"
@@ -477,8 +477,8 @@ def test_staff_goodwill_refund_api(staff_client, customer_client, paid_order):
     assert (again.status_code, again.json()["id"]) == (201, made.json()["id"])
     assert Refund.objects.count() == 1
     mine = customer_client.get(f"{PAYMENTS}{payment.pk}/").json()
-    assert (mine["status"], mine["refunded_amount"]) == ("PARTIALLY_REFUNDED", "5000.00")
-    assert [(r["amount"], r["reason"], r["status"]) for r in mine["refunds"]] == [("5000.00", "goodwill", "SUCCEEDED")]
+    assert (mine["status"], mine["refunded_amount"]) == ("PARTIALLY_REFUNDED", 5000)
+    assert [(r["amount"], r["reason"], r["status"]) for r in mine["refunds"]] == [(5000, "goodwill", "SUCCEEDED")]
     assert "idempotency_key" not in mine["refunds"][0]
 
 
@@ -530,8 +530,8 @@ def test_staff_refund_list_filters_and_query_budget(staff_client, paid_order, dj
     by_status = staff_client.get(f"{PAYMENTS}staff/refunds/", {"status": "FAILED"})
     bad = staff_client.get(f"{PAYMENTS}staff/refunds/", {"status": "DONE"})
 
-    assert [r["amount"] for r in listed.json()["results"]] == ["3000.00", "2000.00", "1000.00"]
-    assert [r["amount"] for r in by_order.json()["results"]] == ["2000.00", "1000.00"]
+    assert [r["amount"] for r in listed.json()["results"]] == [3000, 2000, 1000]
+    assert [r["amount"] for r in by_order.json()["results"]] == [2000, 1000]
     assert [r["operation"] for r in by_reason.json()["results"]] == ["return:1"]
     assert by_status.json()["results"] == []
     assert (bad.status_code, fields(bad)) == (400, ["status"])

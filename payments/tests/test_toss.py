@@ -306,7 +306,7 @@ def test_one_step_flow_a_timeout_still_cancels_and_refunds_what_was_taken(
 
     order = place_order(customer_client, [order_line(product, 2)], pay_with=key).json()
 
-    assert (order["status"], order["cancel_reason"]) == ("CANCELLED", "payment_timeout")
+    assert (order["status"], order["cancel_code"]) == ("CANCELLED", "payment_timeout")
     [cancel] = toss_sandbox.calls("cancel")
     assert cancel.body["cancelReason"].startswith("payment_timeout")
     assert toss_sandbox.refunds == [key]
@@ -378,7 +378,7 @@ def test_an_amount_with_a_fractional_part_is_refused_before_toss_is_called(toss_
 
     assert confirming.value.code == "AMOUNT_NOT_WHOLE_WON"
     assert toss_sandbox.calls() == []
-    approved = toss.confirm(payment_key=key, order_id="order-1", amount=Decimal("90000.00"), idempotency_key="k-4")
+    approved = toss.confirm(payment_key=key, order_id="order-1", amount=Decimal(90000), idempotency_key="k-4")
     [call] = toss_sandbox.calls()
     assert call.body["amount"] == TOTAL
     assert type(call.body["amount"]) is int

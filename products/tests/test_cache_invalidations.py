@@ -76,7 +76,7 @@ def test_a_rolled_back_write_records_nothing(product):
 def test_a_failed_drop_is_applied_by_the_next_reader_that_looks(
     api_client, product, monkeypatch, invalidations_clock, django_capture_on_commit_callbacks
 ):
-    assert price_shown(api_client, product) == ("30000.00", "30000.00")  # cached, and looked: none left
+    assert price_shown(api_client, product) == (30000, 30000)  # cached, and looked: none left
     with monkeypatch.context() as unreachable:
         cache_unreachable(unreachable)
         with django_capture_on_commit_callbacks(execute=True):
@@ -84,25 +84,25 @@ def test_a_failed_drop_is_applied_by_the_next_reader_that_looks(
     assert CacheInvalidation.objects.count() == 1  # the drop failed: left for later
 
     # The cache answers again. Within PENDING_CHECK_S of its last look a process serves what it has...
-    assert price_shown(api_client, product) == ("30000.00", "30000.00")
+    assert price_shown(api_client, product) == (30000, 30000)
     invalidations_clock.advance(1)  # past PENDING_CHECK_S
 
     # ...then looks, drops the stale detail and page, and serves the new price.
-    assert price_shown(api_client, product) == ("35000.00", "35000.00")
+    assert price_shown(api_client, product) == (35000, 35000)
     assert CacheInvalidation.objects.count() == 0
 
 
 def test_while_the_left_over_drop_fails_reads_skip_the_cache(
     api_client, product, monkeypatch, invalidations_clock, django_capture_on_commit_callbacks
 ):
-    assert price_shown(api_client, product) == ("30000.00", "30000.00")
+    assert price_shown(api_client, product) == (30000, 30000)
     cache_unreachable(monkeypatch)
     with django_capture_on_commit_callbacks(execute=True):
         product_services.product_update(product_id=product.pk, price=Decimal("35000"))
     invalidations_clock.advance(1)  # past PENDING_CHECK_S
 
     # The stale entries are still in the cache, but not trusted: served from the database.
-    assert price_shown(api_client, product) == ("35000.00", "35000.00")
+    assert price_shown(api_client, product) == (35000, 35000)
     assert caches["default"].get(f"catalog:detail:{product.pk}") is not None
     assert CacheInvalidation.objects.count() == 1
     assert platform_cache.trusted() is False  # and not tried again before PENDING_CHECK_S

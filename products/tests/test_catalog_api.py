@@ -130,7 +130,7 @@ def test_a_rolled_back_write_keeps_the_cache(api_client, catalog, django_capture
         change_price_then_fail()
 
     _, body = django_cache.get(f"catalog:detail:{earphones.pk}")
-    assert json.loads(body)["price"] == "129000.00"
+    assert json.loads(body)["price"] == 129000
     assert Product.objects.get(pk=earphones.pk).price == Decimal("129000")
 
 
@@ -248,7 +248,7 @@ def test_staff_create_update_deactivate_and_adjust_stock(
         deactivated = staff_client.delete(f"{PRODUCTS}staff/{product_id}/")
 
     assert created.status_code == 201
-    assert (renamed.json()["name"], renamed.json()["price"]) == ("파이썬 입문서", "30000.00")
+    assert (renamed.json()["name"], renamed.json()["price"]) == ("파이썬 입문서", 30000)
     assert received.json()["stock"] == 12
     assert too_many.status_code == 409
     assert too_many.json()["code"] == "insufficient_stock"

@@ -18,7 +18,7 @@ def test_fractional_prices_stop_the_migration_with_their_list_and_change_nothing
     old = migrate(BEFORE)
     category = old.get_model("products", "Category").objects.create(name="도서")
     Product = old.get_model("products", "Product")
-    prices = {"책": Decimal("12000.00"), "펜": Decimal("1000.50"), "공책": Decimal("2500.01")}
+    prices = {"책": Decimal(12000), "펜": Decimal("1000.50"), "공책": Decimal("2500.01")}
     rows = {
         name: Product.objects.create(name=name, category=category, brand="b", price=price)
         for name, price in prices.items()

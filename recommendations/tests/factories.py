@@ -6,6 +6,7 @@ from factory.django import DjangoModelFactory
 
 from products.tests.factories import ProductFactory
 from recommendations.models import Recommendation
+from recommendations.ranking import ALGORITHM
 
 
 class RecommendationFactory(DjangoModelFactory):
@@ -20,5 +21,5 @@ class RecommendationFactory(DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     recommended_product_ids = factory.LazyAttribute(lambda o: [str(product.pk) for product in o.recommended])
     scores = factory.LazyAttribute(lambda o: [0.5] * len(o.recommended_product_ids))
-    algorithm = "hybrid"
+    algorithm = ALGORITHM
     created_at = factory.LazyFunction(timezone.now)

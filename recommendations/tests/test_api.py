@@ -61,7 +61,10 @@ def test_top_recommendations_with_product_summaries(api_client, shop):
             "name": "갤럭시 탭",
             "category": {"id": str(shop["tablet"].category_id), "name": "전자제품"},
             "brand": "삼성",
-            "price": "10000.00",
+            "price": 10000,
+            "currency": "KRW",
+            "rating_average": None,
+            "review_count": 0,
         },
         "score": 0.75,
     }

@@ -16,6 +16,7 @@ backend of the sentiment job calls `handle` in the job's process. Tuning, all fr
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -134,16 +135,20 @@ class SentimentModel:
 
 
 _loaded: dict[str, SentimentModel] = {}
+# A container runs one invocation at a time, but the local Lambda endpoint runs several at once in one
+# process: the first ones must not each load their own copy of the model.
+_loading = threading.Lock()
 
 
 def model_load(name: str) -> SentimentModel:
     """The model of this name, loaded on first use and kept for the life of the container."""
-    if name not in _loaded:
-        threads = _env_int("SENTIMENT_TORCH_THREADS", 0)
-        if threads:
-            torch.set_num_threads(threads)
-        _loaded[name] = SentimentModel(name)
-        logger.info("sentiment model loaded", extra={"model": name})
+    with _loading:
+        if name not in _loaded:
+            threads = _env_int("SENTIMENT_TORCH_THREADS", 0)
+            if threads:
+                torch.set_num_threads(threads)
+            _loaded[name] = SentimentModel(name)
+            logger.info("sentiment model loaded", extra={"model": name})
     return _loaded[name]
 
 

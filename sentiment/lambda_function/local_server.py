@@ -8,10 +8,15 @@ With it the `lambda` backend of the sentiment job (boto3) runs for real on one m
     SENTIMENT_BACKEND=lambda SENTIMENT_LAMBDA_ENDPOINT_URL=http://127.0.0.1:9001 \\
         AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local python manage.py run_sentiment
 
-Like one Lambda container it runs one invocation at a time, RequestResponse only. Like the Python
-runtime, an exception raised by the handler is answered 200 with `X-Amz-Function-Error: Unhandled`
-and {"errorMessage", "errorType", "stackTrace"}; a bad request is a 4xx with `x-amzn-ErrorType`,
-as the Lambda API answers it. Request signatures are not checked.
+Like Lambda, which starts another container for an invocation that finds the others busy, it runs
+every invocation at once on a thread of its own (RequestResponse only), and counts them: `in_flight`
+now, `max_in_flight` and `invocations` since it started. `--delay-ms` adds a fixed time to each
+invocation, before the handler runs: the real function's latency (bench/RESULTS.md: about 35
+reviews/s for a BERT-base-size model on 2 cores, near a second for a batch of 32) on top of a small
+model's milliseconds. Like the Python runtime, an exception raised by the handler is answered
+200 with `X-Amz-Function-Error: Unhandled` and {"errorMessage", "errorType", "stackTrace"}; a bad
+request is a 4xx with `x-amzn-ErrorType`, as the Lambda API answers it. Request signatures are not
+checked.
 """
 
 import argparse
@@ -19,11 +24,13 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
 
@@ -35,11 +42,39 @@ INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 TIMEOUT_S = 600
 
 
-class LambdaApiServer(HTTPServer):
-    def __init__(self, address: tuple[str, int], *, function_name: str, handler: Callable[[object, object], object]):
+class LambdaApiServer(ThreadingHTTPServer):
+    # An invocation left running by a client that gave up must not keep the process from ending.
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        function_name: str,
+        handler: Callable[[object, object], object],
+        delay_s: float = 0.0,
+    ):
         super().__init__(address, _InvokeRequest)
         self.function_name = function_name
         self.handler = handler
+        self.delay_s = delay_s
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.invocations = 0
+        self._counting = threading.Lock()
+
+    @contextmanager
+    def invocation(self) -> Iterator[None]:
+        """Count one invocation while it runs: how many run at once is what Lambda's concurrency limit counts."""
+        with self._counting:
+            self.invocations += 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self._counting:
+                self.in_flight -= 1
 
     @property
     def url(self) -> str:
@@ -49,7 +84,7 @@ class LambdaApiServer(HTTPServer):
 
 class _InvokeRequest(BaseHTTPRequestHandler):
     server: LambdaApiServer
-    # One request per connection: an idle keep-alive connection would block this one-at-a-time server.
+    # One request per connection: no thread lingers on an idle keep-alive connection after its invocation.
     protocol_version = "HTTP/1.0"
 
     def do_POST(self) -> None:
@@ -79,18 +114,22 @@ class _InvokeRequest(BaseHTTPRequestHandler):
             aws_request_id=request_id,
             get_remaining_time_in_millis=lambda: max(0, int((deadline - time.monotonic()) * 1000)),
         )
-        try:
-            result = self.server.handler(event, context)
-        except Exception as error:  # noqa: BLE001 - as in the Lambda runtime, any exception is a function error
-            logger.warning("invocation failed: %s: %s", type(error).__name__, error)
-            payload = {
-                "errorMessage": str(error),
-                "errorType": type(error).__name__,
-                "stackTrace": traceback.format_tb(error.__traceback__),
-            }
-            self._send(200, payload, {"X-Amz-Function-Error": "Unhandled", "x-amzn-RequestId": request_id})
-            return
-        self._send(200, result, {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": request_id})
+        # Over before its answer is sent, as Lambda counts it: the client may send its next one on reading it.
+        with self.server.invocation():
+            time.sleep(self.server.delay_s)
+            try:
+                result = self.server.handler(event, context)
+            except Exception as error:  # noqa: BLE001 - as in the Lambda runtime, any exception is a function error
+                logger.warning("invocation failed: %s: %s", type(error).__name__, error)
+                payload = {
+                    "errorMessage": str(error),
+                    "errorType": type(error).__name__,
+                    "stackTrace": traceback.format_tb(error.__traceback__),
+                }
+                headers = {"X-Amz-Function-Error": "Unhandled", "x-amzn-RequestId": request_id}
+            else:
+                payload, headers = result, {"X-Amz-Executed-Version": "$LATEST", "x-amzn-RequestId": request_id}
+        self._send(200, payload, headers)
 
     def _api_error(self, status: int, error_type: str, message: str) -> None:
         self._send(status, {"Type": "User", "message": message}, {"x-amzn-ErrorType": error_type})
@@ -114,10 +153,16 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9001)
     parser.add_argument("--function-name", default=os.environ.get("SENTIMENT_LAMBDA_FUNCTION", "c4ang-sentiment"))
+    parser.add_argument("--delay-ms", type=int, default=0, help="added to every invocation, as the real latency")
     options = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
-    server = LambdaApiServer((options.host, options.port), function_name=options.function_name, handler=lambda_handler)
+    server = LambdaApiServer(
+        (options.host, options.port),
+        function_name=options.function_name,
+        handler=lambda_handler,
+        delay_s=options.delay_ms / 1000,
+    )
     logger.info("Lambda Invoke API for %r on %s", options.function_name, server.url)
     server.serve_forever()
 

@@ -57,17 +57,31 @@ def fake_lambda(httpserver, settings, monkeypatch):
 
 
 @pytest.fixture
-def lambda_endpoint(tiny_sentiment_model, settings, monkeypatch):
-    """The local Lambda Invoke API running the real handler with the tiny model, reached through boto3."""
+def lambda_server(tiny_sentiment_model, settings, monkeypatch):
+    """Start the local Lambda Invoke API, reached through boto3 by the job: start(handler=..., delay_s=...)
+    returns the server (the real handler with the tiny model unless told); the job uses the latest one."""
     monkeypatch.setenv("SENTIMENT_MODEL", str(tiny_sentiment_model))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
-    server = LambdaApiServer(("127.0.0.1", 0), function_name="c4ang-sentiment", handler=lambda_handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     settings.SENTIMENT_BACKEND = "lambda"
-    settings.SENTIMENT_LAMBDA_ENDPOINT_URL = server.url
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    started: list[tuple[LambdaApiServer, threading.Thread]] = []
+
+    def start(*, handler=lambda_handler, delay_s: float = 0.0) -> LambdaApiServer:
+        server = LambdaApiServer(("127.0.0.1", 0), function_name="c4ang-sentiment", handler=handler, delay_s=delay_s)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        started.append((server, thread))
+        settings.SENTIMENT_LAMBDA_ENDPOINT_URL = server.url
+        return server
+
+    yield start
+    for server, thread in started:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def lambda_endpoint(lambda_server):
+    """The local Lambda Invoke API running the real handler with the tiny model, reached through boto3."""
+    return lambda_server()

@@ -2,12 +2,14 @@
 
 import json
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from c4ang import demo
 from sentiment.lambda_function import handler
-from sentiment.lambda_function.handler import InvalidEvent, Misconfigured, ModelUnavailable, handle
+from sentiment.lambda_function.handler import InvalidEvent, Misconfigured, ModelUnavailable, SentimentModel, handle
 
 REVIEWS = [
     "배송이 빨라서 좋았어요",
@@ -157,3 +159,21 @@ def test_the_lambda_entry_point_takes_the_model_from_the_environment(tiny_sentim
 
 def test_the_model_is_loaded_once_per_process(tiny_sentiment_model):
     assert handler.model_load(str(tiny_sentiment_model)) is handler.model_load(str(tiny_sentiment_model))
+
+
+def test_invocations_arriving_together_load_the_model_once(tiny_sentiment_model, tmp_path, monkeypatch):
+    # A directory of its own: a name this process has not loaded yet.
+    fresh = shutil.copytree(tiny_sentiment_model, tmp_path / "model")
+    built = []
+    monkeypatch.setattr(handler, "SentimentModel", lambda name: built.append(name) or SentimentModel(name))
+    together = threading.Barrier(6)
+
+    def invoke():
+        together.wait(timeout=10)
+        return handler.model_load(str(fresh))
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        models = list(pool.map(lambda _: invoke(), range(6)))
+
+    assert built == [str(fresh)]
+    assert all(model is models[0] for model in models)

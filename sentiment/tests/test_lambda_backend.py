@@ -24,6 +24,7 @@ def scorer(endpoint_url: str, **overrides) -> backends.LambdaScorer:
         "read_timeout_s": 660,
         "attempts": 3,
         "backoff_ms": 0,
+        "concurrency": 1,
         **overrides,
     }
     return backends.LambdaScorer(**options)
