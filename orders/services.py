@@ -184,10 +184,7 @@ def _priced_lines(lines: list[OrderLine], *, from_cart: bool) -> tuple[list[dict
         }
         for line in lines
     ]
-    first = products[lines[0].product_id].name
-    # Toss takes an orderName of up to 100 characters.
-    order_name = first[:100] if len(lines) == 1 else f"{first[:90]} 외 {len(lines) - 1}건"
-    return priced, order_name
+    return priced, payment_selectors.order_name(product_names=[line["product_name"] for line in priced])
 
 
 def order_number_allocate() -> str:

@@ -335,3 +335,8 @@ def payment_config() -> dict:
         "virtual_account_due_days": settings.ORDER_VIRTUAL_ACCOUNT_DAYS,
         "payment_timeout_minutes": settings.ORDER_PAYMENT_TIMEOUT_MINUTES,
     }
+
+
+def order_name(*, product_names: list[str]) -> str:
+    """The name the PG shows the customer for an order of these products (its lines' in order)."""
+    return gateways.order_name(product_names)

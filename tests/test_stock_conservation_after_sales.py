@@ -68,7 +68,9 @@ def test_stock_is_conserved_through_a_random_run_of_orders_cancellations_and_ret
         shopper = rng.choice(shoppers)
         chosen = rng.sample(products, rng.randint(1, 3))
         lines = [order_line(product, rng.randint(1, 4)) for product in chosen]
-        assert place_order(clients[shopper.pk], lines).status_code == 201
+        placed = place_order(clients[shopper.pk], lines)
+        # A shortage seen at checkout places nothing (409); the rest are placed, paid or not.
+        assert placed.status_code == 201 or (placed.status_code, placed.json()["code"]) == (409, "insufficient_stock")
 
     def cancel_lines():
         order = rng.choice(paid)

@@ -106,7 +106,9 @@ class Green:
 
 @pytest.fixture(scope="module")
 def shopper(mesh):
-    product_id = call_json(f"{mesh.url}/api/v1/products/").body["results"][0]["id"]
+    # The demo product with the most stock (some are sold out): most of the load's orders can be paid.
+    products = call_json(f"{mesh.url}/api/v1/products/").body["results"]
+    product_id = max(products, key=lambda product: product["stock"])["id"]
     return Shopper(mesh.url, product_id)
 
 
@@ -207,7 +209,8 @@ def test_the_analysis_passes_on_good_traffic_and_fails_on_failing_traffic(shoppe
     too_slow = analysis(prometheus, "--max-p95", "0.001")
     print(f"\n--- good traffic: {len(good)} requests ---\n{passed[1]}--- the same, held to 1 ms ---\n{too_slow[1]}")
 
-    assert set(good) == {200, 201}
+    # Once the product's stock runs out, checkout refuses with a 409 (a client error, not green's).
+    assert {200, 201} <= set(good) <= {200, 201, 409}
     assert passed[0] == 0, passed[1]
     assert "order-api-green passes the analysis" in passed[1]
     assert too_slow[0] == 1
