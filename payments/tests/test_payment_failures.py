@@ -10,42 +10,13 @@ from django.utils import timezone
 
 from c4ang.actors import Actor
 from conftest import order_line, place_order
-from orders import services as order_services
-from orders.models import Order
 from payments import services as payment_services
 from payments.models import Payment, Refund
-from products.models import Product
+from payments.tests.two_step import TOTAL, confirm, expire_unpaid_orders, order_status, stock_of
 
 pytestmark = pytest.mark.django_db
 
-CONFIRM = "/api/v1/payments/confirm/"
 PAYMENTS = "/api/v1/payments/"
-TOTAL = 90000  # two of 45,000 won
-
-
-@pytest.fixture
-def pending_order(customer_client, product_factory):
-    product = product_factory(price=Decimal("45000"), stock=3)
-    order = place_order(customer_client, [order_line(product, 2)], pay_with=None).json()
-    assert order["status"] == "PENDING"
-    return order, product
-
-
-def confirm(client, order, payment_key: str):
-    body = {"paymentKey": payment_key, "orderId": order["id"], "amount": order["total_amount"]}
-    return client.post(CONFIRM, body, format="json")
-
-
-def stock_of(product) -> int:
-    return Product.objects.get(pk=product.pk).stock
-
-
-def order_status(order) -> str:
-    return Order.objects.get(pk=order["id"]).status
-
-
-def expire_unpaid_orders() -> int:
-    return order_services.order_expire_unpaid(now=timezone.now() + timedelta(minutes=31))
 
 
 # --- 402: the PG's code and message ---------------------------------------------------------------

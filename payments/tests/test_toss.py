@@ -6,28 +6,22 @@ balance, and unsigned webhooks verified by a lookup, capped, throttled and match
 Toss approved."""
 
 import json
-from datetime import timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
-from django.utils import timezone
 
 from conftest import client_for, order_line, place_order
-from orders import services as order_services
-from orders.models import Order
 from payments import gateways
 from payments import services as payment_services
 from payments.models import Payment, PaymentEvent, WebhookEvent
-from products.models import Product
+from payments.tests.two_step import TOTAL, confirm, expire_unpaid_orders, order_status, stock_of
 from saga.models import SagaEvent, SagaInstance
 
 pytestmark = pytest.mark.django_db
 
 ORDERS = "/api/v1/orders/"
-CONFIRM = "/api/v1/payments/confirm/"
 WEBHOOK = "/api/v1/payments/webhooks/toss/"
-TOTAL = 90000  # two of 45,000 won
 
 
 class VerifyClock:
@@ -48,31 +42,6 @@ def verify_clock(monkeypatch) -> VerifyClock:
     clock = VerifyClock()
     monkeypatch.setattr(payment_services, "_clock", clock)
     return clock
-
-
-@pytest.fixture
-def pending_order(customer_client, product_factory):
-    product = product_factory(price=Decimal("45000"), stock=3)
-    order = place_order(customer_client, [order_line(product, 2)], pay_with=None).json()
-    assert order["status"] == "PENDING"
-    return order, product
-
-
-def confirm(client, order, payment_key: str):
-    body = {"paymentKey": payment_key, "orderId": order["id"], "amount": order["total_amount"]}
-    return client.post(CONFIRM, body, format="json")
-
-
-def stock_of(product) -> int:
-    return Product.objects.get(pk=product.pk).stock
-
-
-def order_status(order) -> str:
-    return Order.objects.get(pk=order["id"]).status
-
-
-def expire_unpaid_orders() -> int:
-    return order_services.order_expire_unpaid(now=timezone.now() + timedelta(minutes=31))
 
 
 def pay(toss, client, order) -> str:
