@@ -566,6 +566,14 @@ class StaffOrderDetailOutputSerializer(StaffOrderOutputSerializer):
     events = OrderEventOutputSerializer(many=True, help_text="Every status change, oldest first.")
 
 
+def each_once(lines: list[dict], key: str, *, message: str, code: str = "duplicate_line") -> list[dict]:
+    """The lines of one request name each product or order line once: a repeat is a 400 on the list."""
+    keys = [line[key] for line in lines]
+    if len(set(keys)) != len(keys):
+        raise serializers.ValidationError(message, code=code)
+    return lines
+
+
 def idempotency_key_of(request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
@@ -673,10 +681,9 @@ class OrderListCreateApi(FilteredListApi):
         )
 
         def validate_items(self, items):
-            product_ids = [line["product_id"] for line in items]
-            if len(set(product_ids)) != len(product_ids):
-                raise serializers.ValidationError("Each product may appear on one line only.", code="duplicate_product")
-            return items
+            return each_once(
+                items, "product_id", message="Each product may appear on one line only.", code="duplicate_product"
+            )
 
         def validate(self, data):
             refused = {}
@@ -1303,10 +1310,7 @@ class OrderReturnCreateApi(APIView):
         )
 
         def validate_items(self, items):
-            item_ids = [line["order_item_id"] for line in items]
-            if len(set(item_ids)) != len(item_ids):
-                raise serializers.ValidationError("Each order line may appear once only.", code="duplicate_line")
-            return items
+            return each_once(items, "order_item_id", message="Each order line may appear once only.")
 
     @extend_schema(
         summary="Ask to return units of my order",
@@ -1493,6 +1497,11 @@ class StaffReturnReceiveApi(APIView):
             help_text="Staff's words, up to 500 characters, shown to the customer as staff_note (optional).",
         )
 
+        def validate_lines(self, lines):
+            return each_once(
+                lines, "order_item_id", message="Each line of the return may appear once only.", code="invalid"
+            )
+
     @extend_schema(
         summary="Receive a returned parcel",
         parameters=[RETURN_ID],
@@ -1505,10 +1514,7 @@ class StaffReturnReceiveApi(APIView):
     def post(self, request, return_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        lines = data.validated_data["lines"]
-        resellable = {line["order_item_id"]: line["resellable"] for line in lines}
-        if len(resellable) != len(lines):
-            raise serializers.ValidationError({"lines": ["Each line of the return may appear once only."]})
+        resellable = {line["order_item_id"]: line["resellable"] for line in data.validated_data["lines"]}
         received = services.return_receive(
             return_id=return_id, resellable=resellable, by=actor_of(request), note=data.validated_data["note"]
         )
@@ -1590,10 +1596,7 @@ class CancelLinesInputSerializer(serializers.Serializer):
     )
 
     def validate_lines(self, lines):
-        item_ids = [line["order_item_id"] for line in lines]
-        if len(set(item_ids)) != len(item_ids):
-            raise serializers.ValidationError("Each line may appear once.", code="duplicate_line")
-        return lines
+        return each_once(lines, "order_item_id", message="Each line may appear once.")
 
 
 CANCEL_LINES_ERRORS = domain_errors(
