@@ -10,8 +10,10 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_INSTALLED := $(CHECKOV_VENV)/.installed-$(shell sha1sum deploy/requirements-checkov.txt | cut -c1-12)
 # The demo sentiment model (a demo only): built once by `make run`, which points SENTIMENT_MODEL at it.
 DEMO_SENTIMENT_MODEL := var/sentiment-demo-model
+# What the translation commands look at: the apps, never the virtualenvs, the tests or the deploy tooling.
+MESSAGES_SCOPE := --ignore '.venv*' --ignore var --ignore tests --ignore bench --ignore deploy --ignore staticfiles --ignore test-artifacts
 
-.PHONY: run test install lint audit check-deploy schema clean deploy-tools mesh-start mesh-stop observe observe-stop
+.PHONY: run test install lint audit check-deploy schema clean deploy-tools mesh-start mesh-stop observe observe-stop messages compile-messages gettext
 
 # The venv also gets torch/transformers (requirements-ml.txt): the sentiment job's local backend and
 # the tests need them; the web image installs requirements.txt only.
@@ -29,7 +31,7 @@ $(DEMO_SENTIMENT_MODEL)/config.json: | $(INSTALLED)
 	$(BIN)/python manage.py build_demo_sentiment_model --output $(DEMO_SENTIMENT_MODEL)
 
 run: export SENTIMENT_MODEL ?= $(abspath $(DEMO_SENTIMENT_MODEL))
-run: install $(DEMO_SENTIMENT_MODEL)/config.json
+run: install compile-messages $(DEMO_SENTIMENT_MODEL)/config.json
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo_data --if-empty --run-jobs
 	@echo ""
@@ -42,8 +44,27 @@ run: install $(DEMO_SENTIMENT_MODEL)/config.json
 	@echo ""
 	$(BIN)/gunicorn c4ang.wsgi:application --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
 
-test: install deploy-tools
+test: install compile-messages deploy-tools
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The translations (README, Languages): each app's catalogue, <app>/locale/<language>/LC_MESSAGES/django.po.
+# gettext's tools come from Debian's packages, installed like nginx when missing (needs root, as on CI).
+gettext:
+	@command -v msgfmt >/dev/null || { \
+		[ "$$(id -u)" = 0 ] || { echo "gettext is missing: install it with 'sudo apt-get install gettext'"; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gettext; }
+
+# The compiled catalogues (*.mo) are built here and in the image, never committed.
+compile-messages: install gettext
+	$(BIN)/python manage.py compilemessages $(MESSAGES_SCOPE) -v 0
+
+# The languages with catalogues (makemessages' --all sees only a project-level locale folder, which we have not).
+MESSAGE_LANGUAGES = $(sort $(notdir $(wildcard */locale/*)))
+
+# After marking strings: every catalogue gets the new ones to translate (c4ang/tests/test_translations.py
+# fails until each is translated and none is fuzzy).
+messages: install gettext
+	$(BIN)/python manage.py makemessages $(addprefix --locale=,$(MESSAGE_LANGUAGES)) $(MESSAGES_SCOPE) --no-location --no-obsolete -v 0
 
 lint: install
 	$(BIN)/ruff check .
@@ -56,7 +77,7 @@ audit: install
 	$(BIN)/pip-audit -r requirements.txt --strict
 
 schema: install
-	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+	$(BIN)/python manage.py spectacular --lang en --validate --fail-on-warn --file var/openapi.yaml
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) var .pytest_cache .ruff_cache

@@ -24,6 +24,14 @@ from deploy.local import net
 ROOT = Path(__file__).resolve().parent
 # No test ever downloads a model: a hub id fails at once instead of retrying the network for a minute.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The suite asserts the platform's English; the Korean it speaks by default is asserted by the
+# language tests (c4ang/tests/test_language.py), which ask for it. Servers the tests start inherit it.
+os.environ["LANGUAGE_CODE"] = settings.LANGUAGE_CODE = "en"
+# A parallel worker's own Redis databases (c4ang.settings.redis_worker_db), for the servers and
+# workers its tests start as they are: they must not count down from them once more.
+if settings.REDIS_URL:
+    os.environ["REDIS_URL"] = settings.REDIS_URL
+os.environ.pop("PYTEST_XDIST_WORKER", None)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,13 +9,16 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from backoffice.charts import bar_chart
-from backoffice.jobs import STARTABLE_JOBS, JobQueueUnavailable, job_start_now
+from backoffice.jobs import JOB_TRIGGERS, STARTABLE_JOBS, JobQueueUnavailable, job_name, job_start_now
 from c4ang.admin_display import krw
 from c4ang.jobs import job_run_latest
 from orders import selectors as order_selectors
+from orders.constants import ReturnStatus
 from payments import selectors as payment_selectors
 from payments.constants import PaymentMethod
 from products import selectors as product_selectors
@@ -33,6 +36,10 @@ SAGA_OUTCOMES = (
 )
 
 
+def orders_count(count: int) -> str:
+    return ngettext("%(count)d order", "%(count)d orders", count) % {"count": count}
+
+
 def dashboard_view(request):
     today = timezone.localdate()
     days = [today - timedelta(days=offset) for offset in reversed(range(DASHBOARD_DAYS))]
@@ -41,10 +48,9 @@ def dashboard_view(request):
     totals = order_selectors.order_daily_totals(since=since)
     empty_day = {"placed": 0, "paid": 0, "revenue": 0}
     per_day = [(day, totals.get(day, empty_day)) for day in days]
-    orders_chart = bar_chart([(day.strftime("%m-%d"), row["placed"], f"{row['placed']}건") for day, row in per_day])
-    revenue_chart = bar_chart(
-        [(day.strftime("%m-%d"), float(row["revenue"]), krw(row["revenue"])) for day, row in per_day]
-    )
+    # The shop's days (KST, timezone.localdate), as month-day along the axis.
+    orders_chart = bar_chart([(f"{day:%m-%d}", row["placed"], orders_count(row["placed"])) for day, row in per_day])
+    revenue_chart = bar_chart([(f"{day:%m-%d}", float(row["revenue"]), krw(row["revenue"])) for day, row in per_day])
 
     by_method = order_selectors.order_totals_by_method(since=since)
     empty_method = {"placed": 0, "paid": 0, "waiting": 0, "revenue": 0}
@@ -61,44 +67,66 @@ def dashboard_view(request):
     sentiments = sentiment_selectors.sentiment_for_products(product_ids=[row["id"] for row in most_reviewed])
 
     returns_url = reverse("admin:orders_return_changelist")
+    window = {"days": DASHBOARD_DAYS}
     context = {
         **admin.site.each_context(request),
-        "title": "Dashboard",
+        "title": _("Dashboard"),
         "days": DASHBOARD_DAYS,
         "tiles": [
-            ("Orders today", f"{totals.get(today, empty_day)['placed']:,}"),
-            (f"Revenue, {DASHBOARD_DAYS} days", krw(sum(row["revenue"] for _, row in per_day))),
-            (f"Paid orders, {DASHBOARD_DAYS} days", f"{sum(row['paid'] for _, row in per_day):,}"),
-            (f"Sagas compensated, {DASHBOARD_DAYS} days", f"{saga_counts.get('COMPENSATED', 0):,}"),
+            (_("Orders today"), f"{totals.get(today, empty_day)['placed']:,}"),
+            (_("Revenue, %(days)d days") % window, krw(sum(row["revenue"] for _day, row in per_day))),
+            (_("Paid orders, %(days)d days") % window, f"{sum(row['paid'] for _day, row in per_day):,}"),
+            (_("Sagas compensated, %(days)d days") % window, f"{saga_counts.get(SagaStatus.COMPENSATED, 0):,}"),
         ],
         "orders_chart": orders_chart,
         "revenue_chart": revenue_chart,
         "method_rows": method_rows,
         "method_chart": bar_chart(
-            [(row["label"], row["placed"], f"{row['placed']}건") for row in method_rows], width=360
+            [(row["label"], row["placed"], orders_count(row["placed"])) for row in method_rows], width=360
         ),
         "saga_chart": bar_chart(
-            [(status, saga_counts.get(status, 0), str(saga_counts.get(status, 0))) for status in SAGA_OUTCOMES],
+            [
+                (SagaStatus(status).label, saga_counts.get(status, 0), f"{saga_counts.get(status, 0):,}")
+                for status in SAGA_OUTCOMES
+            ],
             width=360,
         ),
         "decline_chart": bar_chart(
-            [(row["failure_code"] or "(none)", row["count"], str(row["count"])) for row in declines[:8]], width=360
+            [
+                (row["failure_code"] or pgettext("payment decline code", "(none)"), row["count"], f"{row['count']:,}")
+                for row in declines[:8]
+            ],
+            width=360,
         ),
         "refunds_chart": bar_chart(
             [
-                (day.strftime("%m-%d"), float(row["amount"]), f"{krw(row['amount'])} ({row['count']}건)")
+                (
+                    f"{day:%m-%d}",
+                    float(row["amount"]),
+                    ngettext("%(amount)s (%(count)d refund)", "%(amount)s (%(count)d refunds)", row["count"])
+                    % {"amount": krw(row["amount"]), "count": row["count"]},
+                )
                 for day, row in refunds_per_day
             ]
         ),
-        "refunds_total": krw(sum(row["amount"] for _, row in refunds_per_day)),
-        "refunds_count": sum(row["count"] for _, row in refunds_per_day),
+        "refunds_total": krw(sum(row["amount"] for _day, row in refunds_per_day)),
+        "refunds_count": sum(row["count"] for _day, row in refunds_per_day),
         "open_returns": [
-            (status, count, f"{returns_url}?status__exact={status}") for status, count in open_returns.items()
+            (ReturnStatus(status).label, count, f"{returns_url}?status__exact={status}")
+            for status, count in open_returns.items()
         ],
         "low_stock": product_selectors.product_low_stock(threshold=settings.C4ANG_LOW_STOCK_THRESHOLD, limit=10),
         "low_stock_threshold": settings.C4ANG_LOW_STOCK_THRESHOLD,
-        "job_runs": job_run_latest(limit=8),
-        "startable_jobs": list(STARTABLE_JOBS),
+        "job_runs": [
+            {
+                "run": run,
+                "job": job_name(run.job),
+                "status": run.get_status_display(),
+                "trigger": JOB_TRIGGERS.get(run.trigger, run.trigger),
+            }
+            for run in job_run_latest(limit=8)
+        ],
+        "startable_jobs": [(job, job_name(job)) for job in STARTABLE_JOBS],
         "sentiment_rows": [{**row, "sentiment": sentiments.get(row["id"])} for row in most_reviewed],
     }
     return TemplateResponse(request, "admin/backoffice/dashboard.html", context)
@@ -112,7 +140,11 @@ def job_start_view(request, job: str):
     try:
         started = job_start_now(job=job)
     except JobQueueUnavailable as error:
-        messages.error(request, f"{job}: {error.message}")
+        messages.error(request, f"{job_name(job)}: {error.message}")
     else:
-        messages.success(request, f"{job}: {started}. Its run appears under the latest job runs.")
+        messages.success(
+            request,
+            _("%(job)s: %(started)s. Its run appears under the latest job runs.")
+            % {"job": job_name(job), "started": started},
+        )
     return redirect("admin-dashboard")

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from c4ang.admin_actions import NoDeleteMixin
 from c4ang.models import JobRun
@@ -14,7 +15,7 @@ class JobRunAdmin(NoDeleteMixin, admin.ModelAdmin):
     fields = ["job", "status", "trigger", "started_at", "finished_at", "step_durations", "counts", "message"]
     readonly_fields = fields
 
-    @admin.display(description="duration (s)")
+    @admin.display(description=_("duration (s)"))
     def duration(self, run: JobRun) -> str:
         return "—" if run.duration_s is None else f"{run.duration_s:.1f}"
 

@@ -3,12 +3,18 @@
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.utils.functional import Promise
 
 from c4ang.errors import DomainError
 
 
-def run_for_each(modeladmin, request, objects, action: Callable, done: str) -> None:
-    """Call `action(obj)` for every selected object; a domain error skips that object with its code."""
+def run_for_each(modeladmin, request, objects, action: Callable, done: str | Promise | Callable[[int], str]) -> None:
+    """Call `action(obj)` for every selected object; a domain error skips that object with its code.
+
+    `done` says what happened to those that succeeded: a label shown with their count ("Shipped: 3"),
+    or a function of the count that words the whole message, e.g.
+    `lambda count: ngettext("%(count)d order shipped.", "%(count)d orders shipped.", count) % {"count": count}`.
+    """
     succeeded = 0
     for obj in objects:
         try:
@@ -18,7 +24,8 @@ def run_for_each(modeladmin, request, objects, action: Callable, done: str) -> N
         else:
             succeeded += 1
     if succeeded:
-        modeladmin.message_user(request, f"{done}: {succeeded}", messages.SUCCESS)
+        message = done(succeeded) if callable(done) else f"{done}: {succeeded}"
+        modeladmin.message_user(request, message, messages.SUCCESS)
 
 
 class NoDeleteMixin:

@@ -19,11 +19,13 @@ class Tone(StrEnum):
     NEUTRAL = "#4a5568"
 
 
-def status_badge(status: str, tones: Mapping[str, Tone]) -> str:
+def status_badge(status: str, label: str, tones: Mapping[str, Tone]) -> str:
+    """The status in its tone, worded by its label in the staff's language (`get_status_display()`)."""
     return format_html(
-        '<span style="background:{};color:#fff;padding:2px 8px;border-radius:10px;font-size:11px">{}</span>',
+        '<span style="background:{};color:#fff;padding:2px 8px;border-radius:10px;font-size:11px;'
+        'white-space:nowrap">{}</span>',
         tones.get(status, Tone.NEUTRAL),
-        status,
+        label,
     )
 
 

@@ -2,6 +2,7 @@ import logging
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 from c4ang import metrics, tracing
 
@@ -16,7 +17,7 @@ def _ensure_periodic_tasks(sender, **kwargs) -> None:
 
 class PlatformConfig(AppConfig):
     name = "c4ang"
-    verbose_name = "Platform"
+    verbose_name = _("Platform")
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_periodic_tasks, dispatch_uid="c4ang.periodic_tasks")

@@ -21,7 +21,7 @@ from django.db import transaction
 from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
 
-from c4ang import metrics
+from c4ang import metrics, replica
 from c4ang.models import CacheInvalidation
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ def delete_after_commit(keys: list[str], *, versions: tuple[str, ...] = ()) -> N
     pending = CacheInvalidation.objects.create(keys=list(keys), versions=list(versions))
 
     def drop() -> None:
+        # Before the drop: a reader that misses the dropped entries finds the replica must have
+        # replayed this write before it may build them again from there (c4ang.replica).
+        replica.record_write(replica.CATALOG_WRITTEN_KEY)
         if _drop(pending.keys, pending.versions):
             CacheInvalidation.objects.filter(pk=pending.pk).delete()
 

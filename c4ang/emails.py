@@ -18,6 +18,8 @@ import unicodedata
 
 import email_validator
 from confusable_homoglyphs import confusables
+from django.utils import translation
+from django.utils.translation import gettext
 
 # Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt): rendered as nothing.
 _DEFAULT_IGNORABLE = (
@@ -63,25 +65,34 @@ def _describe(char: str) -> str:
     return f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}"
 
 
+def _syntax_refusal(error: email_validator.EmailNotValidError) -> str:
+    # email-validator says what is wrong in English only: in another language the refusal is general.
+    if (translation.get_language() or "").startswith("en"):
+        return str(error)
+    return gettext("Enter a valid email address.")
+
+
 def normalize_email(value: str) -> str:
     """The one normal form of a login's email address; EmailRejected if no account may have it."""
     if not isinstance(value, str):
-        raise EmailRejected("Enter a valid email address.")
+        raise EmailRejected(gettext("Enter a valid email address."))
     value = unicodedata.normalize("NFKC", value).strip()
     invisible = sorted({char for char in value if _is_invisible(char)})
     if invisible:
         raise EmailRejected(
-            f"The email address contains invisible characters: {', '.join(map(_describe, invisible))}.",
+            gettext("The email address contains invisible characters: %(characters)s.")
+            % {"characters": ", ".join(map(_describe, invisible))},
             code="invisible_character",
         )
     try:
         address = email_validator.validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except email_validator.EmailNotValidError as error:
-        raise EmailRejected(str(error)) from None
+        raise EmailRejected(_syntax_refusal(error)) from None
     for label in address.domain.split("."):
         if confusables.is_dangerous(label):
             raise EmailRejected(
-                f"The domain label {label!r} mixes scripts with look-alike letters.", code="confusable_characters"
+                gettext("The domain label %(label)s mixes scripts with look-alike letters.") % {"label": repr(label)},
+                code="confusable_characters",
             )
     return f"{address.local_part.casefold()}@{address.domain}"
 

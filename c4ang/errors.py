@@ -1,13 +1,25 @@
-"""The base of every app's domain errors: a stable machine-readable code, a message, a field."""
+"""The base of every app's domain errors: a stable machine-readable code, a message, a field.
+
+The message is translated (lazily: in the language of the request that meets it, c4ang.language);
+the code and field never are.
+"""
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class DomainError(Exception):
     code = "domain_error"
     http_status = 400
-    message = "The request cannot be carried out."
+    message = _("The request cannot be carried out.")
 
     def __init__(
-        self, message: str | None = None, *, field: str | None = None, errors: list[dict] | None = None, **context
+        self,
+        message: str | Promise | None = None,
+        *,
+        field: str | None = None,
+        errors: list[dict] | None = None,
+        **context,
     ):
         self.message = message or self.message
         self.field = field
@@ -23,10 +35,10 @@ class DomainError(Exception):
 class NotFound(DomainError):
     code = "not_found"
     http_status = 404
-    message = "Not found."
+    message = _("Not found.")
 
 
 class Conflict(DomainError):
     code = "conflict"
     http_status = 409
-    message = "The request conflicts with the current state."
+    message = _("The request conflicts with the current state.")

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext
 from tqdm import tqdm
 
 from c4ang import metrics
@@ -117,9 +118,16 @@ def job_run(*, job: str, body: Callable[[JobContext], None], trigger: str, progr
 
 def job_run_report(run: JobRun) -> str:
     """A few lines for an operator: outcome, time per step, counts, message."""
-    duration = "" if run.duration_s is None else f" in {run.duration_s:.1f} s"
-    lines = [f"{run.job} {run.status}{duration} (run {run.pk})"]
-    lines += [f"  {step['step']:<24} {step['seconds']:>9.3f} s" for step in run.step_durations]
+    # The status as its code (SUCCEEDED, FAILED): what scripts reading the output look for.
+    names = {"job": run.job, "status": run.status, "id": run.pk, "seconds": run.duration_s}
+    if run.duration_s is None:
+        lines = [gettext("%(job)s %(status)s (run %(id)s)") % names]
+    else:
+        lines = [gettext("%(job)s %(status)s in %(seconds).1f s (run %(id)s)") % names]
+    lines += [
+        f"  {step['step']:<24} " + gettext("%(seconds)9.3f s") % {"seconds": step["seconds"]}
+        for step in run.step_durations
+    ]
     if run.counts:
         lines.append("  " + ", ".join(f"{name}={value}" for name, value in run.counts.items()))
     if run.message:

@@ -1,28 +1,30 @@
 import uuid
 
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class JobRun(models.Model):
     """One run of a batch job (the daily recommendations, the weekly sentiment analysis)."""
 
     class Status(models.TextChoices):
-        RUNNING = "RUNNING"
-        SUCCEEDED = "SUCCEEDED"
-        SKIPPED = "SKIPPED"
-        FAILED = "FAILED"
+        RUNNING = "RUNNING", _("Running")
+        SUCCEEDED = "SUCCEEDED", _("Succeeded")
+        SKIPPED = "SKIPPED", _("Skipped")
+        FAILED = "FAILED", _("Failed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    job = models.CharField(max_length=100)
-    trigger = models.CharField(max_length=20, help_text="What started the run: schedule or command.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.CharField(_("job"), max_length=100)
+    trigger = models.CharField(_("trigger"), max_length=20, help_text="What started the run: schedule or command.")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     step_durations = models.JSONField(
-        default=list, blank=True, help_text='[{"step": name, "seconds": s}, ...] in run order.'
+        _("step durations"), default=list, blank=True, help_text='[{"step": name, "seconds": s}, ...] in run order.'
     )
-    counts = models.JSONField(default=dict, blank=True)
-    message = models.TextField(blank=True, help_text="Why the run was skipped, or how it failed.")
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    message = models.TextField(_("message"), blank=True, help_text="Why the run was skipped, or how it failed.")
 
     class Meta:
         db_table = "job_runs"
@@ -31,9 +33,12 @@ class JobRun(models.Model):
             models.Index(fields=["job", "-started_at"], name="job_runs_job_started_idx"),
             models.Index(fields=["job", "status"], name="job_runs_job_status_idx"),
         ]
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
 
     def __str__(self) -> str:
-        return f"{self.job} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+        # Staff read it (the admin's titles and breadcrumbs): the start in KST, the status's label.
+        return f"{self.job} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M} {self.get_status_display()}"
 
     @property
     def duration_s(self) -> float | None:
@@ -49,13 +54,17 @@ class CacheInvalidation(models.Model):
     drop that failed (the cache unreachable or hung) or never ran (the process died after the
     commit), and readers apply it before they serve from the cache again."""
 
-    id = models.BigAutoField(primary_key=True)
-    keys = models.JSONField(default=list, help_text="Cache keys to delete.")
-    versions = models.JSONField(default=list, help_text="Version counters to bump (entries too many to find).")
-    created_at = models.DateTimeField(auto_now_add=True)
+    id = models.BigAutoField(_("ID"), primary_key=True)
+    keys = models.JSONField(_("cache keys"), default=list, help_text="Cache keys to delete.")
+    versions = models.JSONField(
+        _("version counters"), default=list, help_text="Version counters to bump (entries too many to find)."
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         db_table = "cache_invalidations"
+        verbose_name = _("cache invalidation")
+        verbose_name_plural = _("cache invalidations")
 
     def __str__(self) -> str:
         return f"{len(self.keys)} keys, {len(self.versions)} versions, since {self.created_at:%Y-%m-%d %H:%M:%S}"

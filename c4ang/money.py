@@ -12,10 +12,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.db.models.functions import Round
+from django.utils.translation import gettext_lazy as _
 
 CURRENCY = "KRW"
 NOT_WHOLE_WON = "not_whole_won"
-NOT_WHOLE_WON_MESSAGE = "KRW has no minor unit: give a whole number of won."
+NOT_WHOLE_WON_MESSAGE = _("KRW has no minor unit: give a whole number of won.")
 
 
 def is_whole_won(amount: Decimal) -> bool:

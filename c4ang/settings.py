@@ -138,6 +138,8 @@ else:
 # --- Applications -------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
+    # Before the admin: its templates that extend the admin's (the header with the language switcher).
+    "backoffice",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -163,7 +165,6 @@ INSTALLED_APPS = [
     "recommendations",
     "saga",
     "sentiment",
-    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,8 @@ MIDDLEWARE = [
     "c4ang.metrics.RequestMetricsMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "c4ang.request_id.RequestIdMiddleware",
+    # Public reads to the read replica when it has replayed what they show (nothing without one).
+    "c4ang.replica.ReplicaMiddleware",
     # CORS above everything that may answer (HTTPS redirect, static files, the 308 of a missing
     # slash), so that a browser app on an allowed origin may read those answers too and preflights
     # are answered here.
@@ -180,6 +183,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "c4ang.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware (Django's order): Korean or English (c4ang.language).
+    "c4ang.language.LanguageMiddleware",
     # APPEND_SLASH with 308 (same method, same body), not 301.
     "c4ang.trailing_slash.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -206,6 +211,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -236,8 +242,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+# A streaming replica of the PostgreSQL primary: the public catalog reads go to it whenever it has
+# replayed what they must show (c4ang.replica); without the variable every read is the primary's.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        ),
+        "OPTIONS": {"connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5)},
+        # The suite's test database has no replica of its own: its reads are the primary's.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["c4ang.replica.ReplicaRouter"]
+    if {DATABASES["default"]["ENGINE"], DATABASES["replica"]["ENGINE"]} != {"django.db.backends.postgresql"}:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL is a streaming replica of a PostgreSQL DATABASE_URL")
+
+
+def redis_worker_db(url: str, worker: str) -> str:
+    """The pair of Redis databases of one parallel worker of the suite (pytest-xdist's gw0, gw1, ...),
+    counted down from the URL's: gw0 keeps 15 (and 14 for its queues), gw1 takes 13 (12), ..."""
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0) - 2 * int(worker.removeprefix("gw"))
+    if db < 0:
+        raise ImproperlyConfigured(f"REDIS_URL's database leaves no pair of databases for test worker {worker}")
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
 
 REDIS_URL = env_str("REDIS_URL", "")
+# Each test empties its cache's database: parallel workers of the suite each take their own (the
+# root conftest hands the result on to the servers and workers the tests start).
+if REDIS_URL and os.environ.get("PYTEST_VERSION") and os.environ.get("PYTEST_XDIST_WORKER"):
+    REDIS_URL = redis_worker_db(REDIS_URL, os.environ["PYTEST_XDIST_WORKER"])
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -489,7 +525,10 @@ C4ANG_LOW_STOCK_THRESHOLD = env_int("C4ANG_LOW_STOCK_THRESHOLD", 5)
 
 # --- Internationalisation -----------------------------------------------------------------------
 
-LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-us")
+# Korean for staff and customers; English for whoever asks for it (c4ang.language). Each app keeps
+# its own catalogue (<app>/locale/ko/LC_MESSAGES/django.po); README, Languages.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "ko")
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True

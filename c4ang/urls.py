@@ -7,7 +7,9 @@ schema of what it mounts and, with the files on its own disk, the uploaded image
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.utils import translation
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView, SpectacularSwaggerView
 
 from c4ang.media import media_urlpatterns
 
@@ -26,13 +28,25 @@ def module_urlpatterns(modules: list[str]) -> list:
     if "admin" in modules:
         # The back office's staff pages (the dashboard, "run now"), then the model admin.
         patterns.append(path("admin/", include("backoffice.urls")))
+        # set_language: the admin's language switcher (Korean, English), under the admin's prefix.
+        patterns.append(path("admin/i18n/", include("django.conf.urls.i18n")))
         patterns.append(path("admin/", admin.site.urls))
     return patterns
 
 
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema in English, the language of its descriptions (choice labels included),
+    whatever the client's Accept-Language; `?lang=ko` asks for another."""
+
+    @extend_schema(**SCHEMA_KWARGS)
+    def get(self, request, *args, **kwargs):
+        with translation.override("en"):
+            return super().get(request, *args, **kwargs)
+
+
 urlpatterns = [
     *module_urlpatterns(settings.C4ANG_MODULES),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # The product images in the embedded default (var/media/); S3 serves them in production.
     *media_urlpatterns(),

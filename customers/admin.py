@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
 
 from c4ang import emails
 from customers import services
@@ -61,8 +62,8 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["email"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
@@ -83,8 +84,8 @@ class CustomerAddressInline(admin.TabularInline):
     fields = ["is_default", "label", "recipient", "phone", "postal_code", "road_address", "detail", "created_at"]
     readonly_fields = fields
     ordering = ["-is_default", "-created_at"]
-    verbose_name = "address"
-    verbose_name_plural = "address book (default first)"
+    verbose_name = _("address")
+    verbose_name_plural = _("address book (default first)")
 
     def has_add_permission(self, request, obj=None):
         return False

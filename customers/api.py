@@ -2,6 +2,8 @@ from axes.helpers import get_cool_off
 from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -183,7 +185,7 @@ class RegisterApi(AuthThrottleMixin, APIView):
 class SignInLocked(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "sign_in_locked"
-    default_detail = "Too many failed sign-ins for this account from this address; try again later."
+    default_detail = _("Too many failed sign-ins for this account from this address; try again later.")
 
     def __init__(self, wait: float):
         super().__init__()
@@ -239,7 +241,7 @@ class OneUseRefreshToken(RefreshToken):
         # passed the blacklist check too, and lose here.
         blacklisted, created = super().blacklist()
         if not created:
-            raise TokenError("Token is blacklisted")
+            raise TokenError(gettext("Token is blacklisted"))
         return blacklisted, created
 
 

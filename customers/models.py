@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from c4ang import emails
 
@@ -32,11 +33,11 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """The login identity of customers and staff; email is the username."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField(unique=True)
-    is_staff = models.BooleanField(default=False)
-    is_active = models.BooleanField(default=True)
-    date_joined = models.DateTimeField(default=timezone.now)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(_("email"), unique=True)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects = UserManager()
 
@@ -45,6 +46,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         db_table = "auth_users"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def __str__(self) -> str:
         return self.email
@@ -59,19 +62,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Customer(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="customer_id")
-    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="customer")
-    email = models.EmailField(unique=True)
-    name = models.CharField(max_length=100)
-    phone = models.CharField(max_length=20, blank=True)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="customer_id")
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="customer", verbose_name=_("user"))
+    email = models.EmailField(_("email"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
     # Set when the customer deleted their account (회원탈퇴): the row stays, anonymised, because the
     # orders and payments kept for the legal retention period refer to it (customers.services).
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         db_table = "customers"
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["created_at"], name="customers_created_idx")]
 
@@ -84,21 +89,25 @@ class CustomerAddress(models.Model):
     default (kept by customers.services under a lock of the customer's row; the constraint is the
     backstop). Placed orders keep a copy: editing or deleting an address never changes them."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="address_id")
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="address_id")
     # The (customer, -created_at) index below serves every lookup by customer.
-    customer = models.ForeignKey("Customer", on_delete=models.CASCADE, related_name="addresses", db_index=False)
-    label = models.CharField(max_length=30, blank=True)
-    recipient = models.CharField(max_length=50)
-    phone = models.CharField(max_length=20)
-    postal_code = models.CharField(max_length=5)
-    road_address = models.CharField(max_length=200)
-    detail = models.CharField(max_length=100, blank=True)
-    is_default = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    customer = models.ForeignKey(
+        "Customer", on_delete=models.CASCADE, related_name="addresses", db_index=False, verbose_name=_("customer")
+    )
+    label = models.CharField(_("label"), max_length=30, blank=True)
+    recipient = models.CharField(_("recipient"), max_length=50)
+    phone = models.CharField(_("phone"), max_length=20)
+    postal_code = models.CharField(_("postal code"), max_length=5)
+    road_address = models.CharField(_("road address"), max_length=200)
+    detail = models.CharField(_("address detail"), max_length=100, blank=True)
+    is_default = models.BooleanField(_("default address"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         db_table = "customer_addresses"
+        verbose_name = _("customer address")
+        verbose_name_plural = _("customer addresses")
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"], condition=models.Q(is_default=True), name="customer_addresses_one_default"

@@ -14,9 +14,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext
 from kombu.exceptions import OperationalError as BrokerUnreachable
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -174,13 +175,15 @@ def password_reset_request(*, email: str) -> None:
     """Someone asks for a password reset link for `email` (in its normal form). What the caller sees
     is the same whether an account uses the address or not: the account is looked up and the mail
     sent by a worker (RESET_MAIL_TASK), so that not even the answer's time tells. Without a worker
-    (CELERY_TASK_ALWAYS_EAGER, the embedded default) it happens here. A broker that cannot be reached
-    raises MailQueueUnavailable (503), whatever the address."""
+    (CELERY_TASK_ALWAYS_EAGER, the embedded default) it happens here. The mail is written in the
+    language of the request (c4ang.language). A broker that cannot be reached raises
+    MailQueueUnavailable (503), whatever the address."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        password_reset_mail(email=email)
+        password_reset_mail(email=email, language=language)
         return
     try:
-        current_app.send_task(RESET_MAIL_TASK, kwargs={"email": email})
+        current_app.send_task(RESET_MAIL_TASK, kwargs={"email": email, "language": language})
     except BrokerUnreachable as error:  # after kombu's bounded publish retries
         raise errors.MailQueueUnavailable() from error
 
@@ -190,10 +193,10 @@ def _resettable(users):
     return users.filter(is_active=True, customer__isnull=False).exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
 
 
-def password_reset_mail(*, email: str) -> bool:
+def password_reset_mail(*, email: str, language: str | None = None) -> bool:
     """Mail the password reset link (PASSWORD_RESET_URL with the user's uid and a token that works
-    once, for PASSWORD_RESET_TIMEOUT) to the customer whose login is `email`; returns whether there
-    was one to mail."""
+    once, for PASSWORD_RESET_TIMEOUT) to the customer whose login is `email`, in `language` (the
+    default, LANGUAGE_CODE, without one); returns whether there was one to mail."""
     user = _resettable(User.objects.select_related("customer")).filter(email=email).first()
     if user is None:
         return False
@@ -203,8 +206,9 @@ def password_reset_mail(*, email: str) -> bool:
         "link": settings.PASSWORD_RESET_URL.format(uid=uid, token=default_token_generator.make_token(user)),
         "valid_minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
     }
-    subject = render_to_string("customers/password_reset_subject.txt", context)
-    body = render_to_string("customers/password_reset_email.txt", context)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string("customers/password_reset_subject.txt", context)
+        body = render_to_string("customers/password_reset_email.txt", context)
     send_mail(" ".join(subject.split()), body, None, [user.email])
     return True
 
@@ -340,7 +344,9 @@ def address_create(
     limit = settings.CUSTOMER_MAX_ADDRESSES
     if held >= limit:
         raise errors.AddressLimitReached(
-            f"The address book is full ({limit} addresses): delete one before adding another.", limit=limit
+            gettext("The address book is full (%(limit)d addresses): delete one before adding another.")
+            % {"limit": limit},
+            limit=limit,
         )
     if is_default and held:
         _address_unset_default(customer_id=customer_id)

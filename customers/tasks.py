@@ -15,6 +15,7 @@ def flush_expired_tokens() -> None:
 @shared_task(
     name=services.RESET_MAIL_TASK, autoretry_for=(OSError,), max_retries=4, retry_backoff=30, retry_jitter=True
 )
-def password_reset_mail(email: str) -> None:
-    """Mail a password reset link to the customer whose login is `email`, if there is one."""
-    services.password_reset_mail(email=email)
+def password_reset_mail(email: str, language: str | None = None) -> None:
+    """Mail a password reset link to the customer whose login is `email`, if there is one, in the
+    language of the request that asked (the default for a task queued without one)."""
+    services.password_reset_mail(email=email, language=language)

@@ -13,12 +13,14 @@ from django.urls import path, reverse
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from c4ang.actors import actor_of
 from c4ang.admin_actions import NoDeleteMixin, run_for_each
 from c4ang.admin_display import Tone, krw, status_badge
 from c4ang.errors import DomainError
-from orders import carriers, errors, selectors, services
+from orders import carriers, errors, history, selectors, services
 from orders.constants import Carrier, OrderStatus, ReturnStatus
 from orders.models import Cart, Order, OrderEvent, OrderItem, Return, ReturnEvent, ReturnItem, Shipment
 
@@ -49,7 +51,7 @@ class OrderItemInline(NoDeleteMixin, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product")
 
-    @admin.display(description="unit price")
+    @admin.display(description=_("unit price"))
     def unit_price(self, item):
         return krw(item.price)
 
@@ -63,8 +65,13 @@ class OrderEventInline(NoDeleteMixin, admin.TabularInline):
     model = OrderEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "from_status", "to_status", "actor", "reason", "note", "message"]
+    fields = ["created_at", "from_status", "to_status", "actor", "reason", "note", "customer_message"]
     readonly_fields = fields
+
+    @admin.display(description=_("customer message"))
+    def customer_message(self, event):
+        # Stored in English; staff read it as the customer does, in their own language.
+        return history.readable(event.message)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -89,25 +96,35 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["order_number", "id", "customer", "status", "cancel_reason", "cancel_note", "cancel_message"]},
-        ),
-        (
-            "Amounts and payment",
             {
                 "fields": [
-                    "items_amount",
-                    "shipping_fee",
-                    "total_amount",
-                    "refunded_amount",
+                    "order_number",
+                    "id",
+                    "customer",
+                    "status",
+                    "cancel_reason",
+                    "cancel_note",
+                    "cancellation_message",
+                ]
+            },
+        ),
+        (
+            _("Amounts and payment"),
+            {
+                "fields": [
+                    "items_amount_shown",
+                    "shipping_fee_shown",
+                    "total_amount_shown",
+                    "refunded_amount_shown",
                     "payment_method",
                     "payment_due_at",
                 ]
             },
         ),
         # The parcel, once shipped (orders.admin's fulfilment section), and the partial cancellation.
-        ("Shipment", {"fields": ["shipment_carrier", "shipment_tracking", "shipment_dates", "cancel_lines_link"]}),
+        (_("Shipment"), {"fields": ["shipment_carrier", "shipment_tracking", "shipment_dates", "cancel_lines_link"]}),
         (
-            "Shipping (as it was at checkout)",
+            _("Shipping (as it was at checkout)"),
             {
                 "fields": [
                     "shipping_recipient",
@@ -126,29 +143,29 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_per_page = 50
     actions = ["cancel_and_refund", "mark_shipped", "mark_delivered"]
 
-    @admin.action(description="Cancel and refund (releases stock, refunds the payment)")
+    @admin.action(description=_("Cancel and refund (releases stock, refunds the payment)"))
     def cancel_and_refund(self, request, queryset):
         run_for_each(
             self,
             request,
             queryset,
             lambda order: services.order_cancel(order_id=order.pk, by=actor_of(request)),
-            "Cancelled",
+            pgettext("admin action done", "Cancelled"),
         )
 
-    @admin.action(description="Ship with carrier and tracking number …")
+    @admin.action(description=_("Ship with carrier and tracking number …"))
     def mark_shipped(self, request, queryset):
         # Each order needs its own tracking number: the bulk-ship page, with the selected orders' rows.
         return bulk_ship_page(self, request, initial_orders=queryset)
 
-    @admin.action(description="Mark delivered")
+    @admin.action(description=_("Mark delivered"))
     def mark_delivered(self, request, queryset):
         run_for_each(
             self,
             request,
             queryset,
             lambda order: services.order_mark_delivered(order_id=order.pk, by=actor_of(request)),
-            "Marked delivered",
+            pgettext("admin action done", "Marked delivered"),
         )
 
     def get_urls(self):
@@ -158,39 +175,60 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
         orders = super().get_queryset(request).select_related("customer", "shipment")
         return orders.annotate(item_count=Count("items"))
 
-    @admin.display(description="carrier")
+    @admin.display(description=Order._meta.get_field("items_amount").verbose_name)
+    def items_amount_shown(self, order):
+        return krw(order.items_amount)
+
+    @admin.display(description=Order._meta.get_field("shipping_fee").verbose_name)
+    def shipping_fee_shown(self, order):
+        return krw(order.shipping_fee)
+
+    @admin.display(description=Order._meta.get_field("total_amount").verbose_name)
+    def total_amount_shown(self, order):
+        return krw(order.total_amount)
+
+    @admin.display(description=Order._meta.get_field("refunded_amount").verbose_name)
+    def refunded_amount_shown(self, order):
+        return krw(order.refunded_amount)
+
+    @admin.display(description=_("cancellation message"))
+    def cancellation_message(self, order):
+        # Stored in English; staff read it as the customer does, in their own language.
+        return history.readable(order.cancel_message)
+
+    @admin.display(description=_("carrier"))
     def shipment_carrier(self, order):
         return carrier_name(shipment_of(order))
 
-    @admin.display(description="tracking number")
+    @admin.display(description=_("tracking number"))
     def shipment_tracking(self, order):
         return tracking_link(shipment_of(order))
 
-    @admin.display(description="shipped / delivered")
+    @admin.display(description=_("shipped / delivered"))
     def shipment_dates(self, order):
         return shipment_dates(shipment_of(order))
 
-    @admin.display(description="partial cancellation")
+    @admin.display(description=_("partial cancellation"))
     def cancel_lines_link(self, order):
         return cancel_lines_link(order)
 
-    @admin.display(ordering="shipping_recipient", description="recipient")
+    @admin.display(ordering="shipping_recipient", description=_("recipient"))
     def recipient(self, order):
         return order.shipping_recipient
 
-    @admin.display(ordering="customer__email", description="customer")
+    @admin.display(ordering="customer__email", description=_("customer"))
     def customer_email(self, order):
         return order.customer.email
 
-    @admin.display(ordering="status", description="status")
+    @admin.display(ordering="status", description=_("status"))
     def status_badge(self, order):
-        return status_badge(order.status, STATUS_TONES)
+        return status_badge(order.status, order.get_status_display(), STATUS_TONES)
 
-    @admin.display(ordering="total_amount", description="total")
+    @admin.display(ordering="total_amount", description=_("total"))
     def total(self, order):
         return krw(order.total_amount)
 
-    @admin.display(ordering="item_count", description="items")
+    @admin.display(ordering="item_count", description=_("items"))
     def item_count(self, order):
         return order.item_count
 
@@ -202,17 +240,25 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
 # --- cart ---
 
 CART_LINES_TABLE = (
-    "<table><thead><tr><th>product</th><th>quantity</th><th>price now</th><th>price when added</th>"
-    "<th>line total</th><th>flags</th></tr></thead><tbody>{}</tbody></table>"
+    "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+    "<tbody>{}</tbody></table>"
+)
+CART_LINES_COLUMNS = (
+    _("product"),
+    _("quantity"),
+    _("price now"),
+    _("price when added"),
+    _("line total"),
+    _("flags"),
 )
 CART_LINE_ROW = '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'
 
 
 def _cart_line_flags(line: selectors.CartLine) -> str:
     flags = [
-        ("price changed", line.price_changed),
-        ("not for sale", not line.available),
-        ("stock short", line.stock_short),
+        (gettext("price changed"), line.price_changed),
+        (gettext("not for sale"), not line.available),
+        (gettext("stock short"), line.stock_short),
     ]
     return ", ".join(name for name, raised in flags if raised) or "-"
 
@@ -249,22 +295,22 @@ class CartAdmin(admin.ModelAdmin):
             cart.view = selectors.cart_view(customer_id=cart.customer_id)
         return cart
 
-    @admin.display(ordering="customer__email", description="customer")
+    @admin.display(ordering="customer__email", description=_("customer"))
     def customer_email(self, cart):
         return cart.customer.email
 
-    @admin.display(ordering="line_count", description="lines")
+    @admin.display(ordering="line_count", description=_("lines"))
     def line_count(self, cart):
         return cart.line_count
 
-    @admin.display(ordering="unit_count", description="units")
+    @admin.display(ordering="unit_count", description=_("units"))
     def unit_count(self, cart):
         return cart.unit_count or 0
 
-    @admin.display(description="lines")
+    @admin.display(description=_("lines"))
     def lines(self, cart):
         if not cart.view.lines:
-            return "empty"
+            return gettext("empty")
         rows = format_html_join(
             "",
             CART_LINE_ROW,
@@ -281,21 +327,21 @@ class CartAdmin(admin.ModelAdmin):
                 for line in cart.view.lines
             ),
         )
-        return format_html(CART_LINES_TABLE, rows)
+        return format_html(CART_LINES_TABLE, *CART_LINES_COLUMNS, rows)
 
-    @admin.display(description="items amount (for sale)")
+    @admin.display(description=_("items amount (for sale)"))
     def items_amount(self, cart):
         return krw(cart.view.items_amount)
 
-    @admin.display(description="shipping fee")
+    @admin.display(description=_("shipping fee"))
     def shipping_fee(self, cart):
         return krw(cart.view.shipping_fee)
 
-    @admin.display(description="total")
+    @admin.display(description=_("total"))
     def total(self, cart):
         return krw(cart.view.total_amount)
 
-    @admin.display(boolean=True, description="ready for checkout")
+    @admin.display(boolean=True, description=_("ready for checkout"))
     def checkout_ready(self, cart):
         return cart.view.checkout_ready
 
@@ -331,11 +377,11 @@ class ReturnItemInline(NoDeleteMixin, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_item__product")
 
-    @admin.display(description="product")
+    @admin.display(description=_("product"))
     def product(self, item):
         return item.order_item.product
 
-    @admin.display(description="unit price")
+    @admin.display(description=_("unit price"))
     def unit_price(self, item):
         return krw(item.order_item.price)
 
@@ -357,7 +403,12 @@ class ReturnEventInline(NoDeleteMixin, admin.TabularInline):
 
 
 class ReturnNoteForm(forms.Form):
-    note = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to the customer.")
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown to the customer."),
+    )
 
 
 @admin.register(Return)
@@ -378,8 +429,8 @@ class ReturnAdmin(NoDeleteMixin, admin.ModelAdmin):
         "reason",
         "reason_text",
         "staff_note",
-        "return_shipping_fee",
-        "refund_amount",
+        "return_shipping_fee_shown",
+        "refund_amount_shown",
         "created_at",
         "updated_at",
     ]
@@ -388,17 +439,17 @@ class ReturnAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_per_page = 50
     actions = ["approve", "reject", "receive_resellable", "receive_not_resellable", "refund_return"]
 
-    @admin.action(description="Approve (the customer sends the parcel back)")
+    @admin.action(description=_("Approve (the customer sends the parcel back)"))
     def approve(self, request, queryset):
         run_for_each(
             self,
             request,
             queryset,
             lambda found: services.return_approve(return_id=found.pk, by=actor_of(request)),
-            "Approved",
+            pgettext("admin action done", "Approved"),
         )
 
-    @admin.action(description="Reject, with a note for the customer")
+    @admin.action(description=_("Reject, with a note for the customer"))
     def reject(self, request, queryset):
         form = ReturnNoteForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -409,12 +460,12 @@ class ReturnAdmin(NoDeleteMixin, admin.ModelAdmin):
                 lambda found: services.return_reject(
                     return_id=found.pk, by=actor_of(request), note=form.cleaned_data["note"]
                 ),
-                "Rejected",
+                pgettext("admin action done", "Rejected"),
             )
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Reject returns",
+            "title": gettext("Reject returns"),
             "form": form,
             "returns": queryset,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
@@ -430,37 +481,46 @@ class ReturnAdmin(NoDeleteMixin, admin.ModelAdmin):
 
         run_for_each(self, request, queryset, receive, done)
 
-    @admin.action(description="Mark received, every line resellable (back in stock)")
+    @admin.action(description=_("Mark received, every line resellable (back in stock)"))
     def receive_resellable(self, request, queryset):
-        self._receive(request, queryset, resellable=True, done="Received, back in stock")
+        self._receive(request, queryset, resellable=True, done=pgettext("admin action done", "Received, back in stock"))
 
-    @admin.action(description="Mark received, no line resellable (written off)")
+    @admin.action(description=_("Mark received, no line resellable (written off)"))
     def receive_not_resellable(self, request, queryset):
-        self._receive(request, queryset, resellable=False, done="Received, written off")
+        self._receive(request, queryset, resellable=False, done=pgettext("admin action done", "Received, written off"))
 
-    @admin.action(description="Refund (the items less the return shipping fee, at the PG)")
+    @admin.action(description=_("Refund (the items less the return shipping fee, at the PG)"))
     def refund_return(self, request, queryset):
         def refund(found):
             if services.return_refund(return_id=found.pk, by=actor_of(request)).status != ReturnStatus.REFUNDED:
-                self.message_user(request, f"{found}: the PG has not answered yet; recovery retries it.", messages.INFO)
+                message = gettext("%(return)s: the PG has not answered yet; recovery retries it.") % {"return": found}
+                self.message_user(request, message, messages.INFO)
 
-        run_for_each(self, request, queryset, refund, "Refund asked for")
+        run_for_each(self, request, queryset, refund, pgettext("admin action done", "Refund asked for"))
 
-    @admin.display(ordering="order__order_number", description="order")
+    @admin.display(ordering="order__order_number", description=_("order"))
     def order_link(self, found):
         url = reverse("admin:orders_order_change", args=[found.order_id])
         return format_html('<a href="{}">{}</a>', url, found.order.order_number)
 
-    @admin.display(ordering="customer__email", description="customer")
+    @admin.display(ordering="customer__email", description=_("customer"))
     def customer_email(self, found):
         return found.customer.email
 
-    @admin.display(ordering="status", description="status")
+    @admin.display(ordering="status", description=_("status"))
     def status_badge(self, found):
-        return status_badge(found.status, RETURN_STATUS_TONES)
+        return status_badge(found.status, found.get_status_display(), RETURN_STATUS_TONES)
 
-    @admin.display(ordering="refund_amount", description="refund")
+    @admin.display(ordering="refund_amount", description=_("refund amount"))
     def refund(self, found):
+        return krw(found.refund_amount)
+
+    @admin.display(description=Return._meta.get_field("return_shipping_fee").verbose_name)
+    def return_shipping_fee_shown(self, found):
+        return krw(found.return_shipping_fee)
+
+    @admin.display(description=Return._meta.get_field("refund_amount").verbose_name)
+    def refund_amount_shown(self, found):
         return krw(found.refund_amount)
 
     # Customers ask for returns (the API); staff move them on through the actions, never by editing.
@@ -474,10 +534,14 @@ class OrderReturnInline(NoDeleteMixin, admin.TabularInline):
     model = Return
     extra = 0
     can_delete = False
-    fields = ["return_link", "status", "reason", "refund_amount", "created_at"]
+    fields = ["return_link", "status", "reason", "refund", "created_at"]
     readonly_fields = fields
 
-    @admin.display(description="return")
+    @admin.display(description=Return._meta.get_field("refund_amount").verbose_name)
+    def refund(self, found):
+        return krw(found.refund_amount)
+
+    @admin.display(description=_("return"))
     def return_link(self, found):
         return format_html('<a href="{}">{}</a>', reverse("admin:orders_return_change", args=[found.pk]), found)
 
@@ -508,32 +572,46 @@ def tracking_link(shipment: Shipment | None) -> str:
     return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, shipment.tracking_number)
 
 
+def _kst(moment) -> str:
+    # The shop's time (TIME_ZONE, Asia/Seoul), with its name: staff read every time in KST.
+    return f"{date_format(localtime(moment), 'Y-m-d H:i')} KST"
+
+
 def shipment_dates(shipment: Shipment | None) -> str:
     if shipment is None:
-        return "not shipped"
-    delivered = date_format(localtime(shipment.delivered_at), "Y-m-d H:i") if shipment.delivered_at else "on its way"
-    return f"{date_format(localtime(shipment.shipped_at), 'Y-m-d H:i')} / {delivered} (by {shipment.shipped_by})"
+        return gettext("not shipped")
+    delivered = _kst(shipment.delivered_at) if shipment.delivered_at else gettext("on its way")
+    return gettext("%(shipped)s / %(delivered)s (by %(by)s)") % {
+        "shipped": _kst(shipment.shipped_at),
+        "delivered": delivered,
+        "by": shipment.shipped_by,
+    }
 
 
 def cancel_lines_link(order: Order) -> str:
     if order.status != OrderStatus.PAID:
-        return "only a PAID order's lines can be cancelled"
+        return gettext("only a PAID order's lines can be cancelled")
     url = reverse("admin:orders_order_cancel_lines", args=[order.pk])
-    return format_html('<a class="button" href="{}">Cancel lines …</a>', url)
+    return format_html('<a class="button" href="{}">{}</a>', url, gettext("Cancel lines …"))
 
 
 class BulkShipForm(forms.Form):
     rows = forms.CharField(
+        label=_("Rows"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
-        help_text="One order a line: order_number,carrier,tracking_number (the carrier by code or name).",
+        help_text=_("One order a line: order_number,carrier,tracking_number (the carrier by code or name)."),
     )
-    file = forms.FileField(required=False, help_text="Or a CSV file of those rows (UTF-8, or CP949 as Excel saves it).")
+    file = forms.FileField(
+        label=_("File"),
+        required=False,
+        help_text=_("Or a CSV file of those rows (UTF-8, or CP949 as Excel saves it)."),
+    )
 
     def clean(self):
         data = super().clean()
         if not data.get("rows", "").strip() and not data.get("file"):
-            raise forms.ValidationError("Paste the rows or choose a CSV file.")
+            raise forms.ValidationError(gettext("Paste the rows or choose a CSV file."))
         return data
 
     def csv_rows(self) -> list[list[str]]:
@@ -543,7 +621,8 @@ class BulkShipForm(forms.Form):
         else:
             raw = upload.read(BULK_SHIP_MAX_BYTES + 1)
             if len(raw) > BULK_SHIP_MAX_BYTES:
-                raise forms.ValidationError(f"A bulk-ship file is at most {BULK_SHIP_MAX_BYTES // 1024} KB.")
+                message = gettext("A bulk-ship file is at most %(size)d KB.") % {"size": BULK_SHIP_MAX_BYTES // 1024}
+                raise forms.ValidationError(message)
             text = _decoded(raw)
         return list(csv.reader(io.StringIO(text)))
 
@@ -560,7 +639,7 @@ def _decoded(raw: bytes) -> str:
         try:
             return raw.decode("cp949")
         except UnicodeDecodeError:
-            raise forms.ValidationError("The file is neither UTF-8 nor CP949 text.") from None
+            raise forms.ValidationError(gettext("The file is neither UTF-8 nor CP949 text.")) from None
 
 
 def bulk_ship_page(modeladmin, request, initial_orders=None):
@@ -584,10 +663,13 @@ def bulk_ship_page(modeladmin, request, initial_orders=None):
             else:
                 shipped = sum(result.ok for result in results)
                 level = messages.SUCCESS if shipped == len(results) else messages.WARNING
-                modeladmin.message_user(request, f"Shipped {shipped} of {len(results)} rows.", level)
+                message = ngettext(
+                    "Shipped %(shipped)d of %(count)d row.", "Shipped %(shipped)d of %(count)d rows.", len(results)
+                )
+                modeladmin.message_user(request, message % {"shipped": shipped, "count": len(results)}, level)
     context = {
         **modeladmin.admin_site.each_context(request),
-        "title": "Ship orders",
+        "title": gettext("Ship orders"),
         "opts": modeladmin.model._meta,
         "form": form,
         "results": results,
@@ -603,11 +685,12 @@ def _units_asked(request, items) -> dict:
     for item in items:
         units = request.POST.get(f"cancel_{item.pk}", "").strip() or "0"
         if not units.isdigit():
-            raise errors.CancelQuantityExceeded(f"{item.product.name}: {units!r} is not a number of units.")
+            message = gettext("%(product)s: %(units)s is not a number of units.")
+            raise errors.CancelQuantityExceeded(message % {"product": item.product.name, "units": repr(units)})
         if int(units):
             lines[item.pk] = int(units)
     if not lines:
-        raise errors.CancelQuantityExceeded("Give the units to cancel of at least one line.")
+        raise errors.CancelQuantityExceeded(gettext("Give the units to cancel of at least one line."))
     return lines
 
 
@@ -618,7 +701,7 @@ def cancel_lines_page(modeladmin, request, object_id):
     try:
         order = selectors.order_get_with_events(order_id=uuid.UUID(object_id))
     except (ValueError, errors.OrderNotFound):
-        raise Http404("No such order.") from None
+        raise Http404(gettext("No such order.")) from None
     items = list(order.items.select_related("product").order_by("created_at", "id"))
     if request.method == "POST":
         try:
@@ -629,15 +712,18 @@ def cancel_lines_page(modeladmin, request, object_id):
         except DomainError as refused:
             modeladmin.message_user(request, f"{order}: {refused.code}: {refused.message}", messages.ERROR)
         else:
-            done = "The order was cancelled whole." if order.status == OrderStatus.CANCELLED else "Lines cancelled."
+            whole = order.status == OrderStatus.CANCELLED
+            done = gettext("The order was cancelled whole.") if whole else gettext("Lines cancelled.")
             modeladmin.message_user(request, done, messages.SUCCESS)
             return redirect("admin:orders_order_change", order.pk)
     context = {
         **modeladmin.admin_site.each_context(request),
-        "title": f"Cancel lines of {order.order_number}",
+        "title": gettext("Cancel lines of %(number)s") % {"number": order.order_number},
         "opts": modeladmin.model._meta,
         "order": order,
-        "lines": [(item, item.quantity - item.cancelled_quantity - item.returned_quantity) for item in items],
+        "lines": [
+            (item, item.quantity - item.cancelled_quantity - item.returned_quantity, krw(item.price)) for item in items
+        ],
     }
     return TemplateResponse(request, "admin/orders/cancel_lines.html", context)
 

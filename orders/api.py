@@ -5,6 +5,7 @@ import re
 
 from django.conf import settings
 from django.utils.http import parse_etags
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -29,7 +30,7 @@ from c4ang.api.schema import domain_errors
 from c4ang.api.views import FilteredListApi
 from customers import errors as customer_errors
 from customers import selectors as customer_selectors
-from orders import carriers, errors, selectors, services
+from orders import carriers, errors, history, selectors, services
 from orders.constants import FULFILMENT_STATUSES, CancelReason, Carrier, OrderStatus, ReturnReason, ReturnStatus
 from payments import errors as payment_errors
 from payments import selectors as payment_selectors
@@ -479,7 +480,7 @@ class OrderOutputSerializer(serializers.Serializer):
         list_serializer_class = OrderListOutputSerializer
 
     def get_cancel_message(self, order) -> str | None:
-        return order.cancel_message or None
+        return history.readable(order.cancel_message) or None
 
     @extend_schema_field(ShipmentOutputSerializer(allow_null=True))
     def get_shipment(self, order) -> dict | None:
@@ -498,6 +499,13 @@ class OrderOutputSerializer(serializers.Serializer):
         return OrderVirtualAccountOutputSerializer(payment).data
 
 
+class HistoryMessageField(serializers.CharField):
+    """A message of the order's history, stored in English, in the reader's language (orders.history)."""
+
+    def to_representation(self, value):
+        return history.readable(super().to_representation(value))
+
+
 class OrderHistoryEntryOutputSerializer(serializers.Serializer):
     """A step of the order's way, as its customer sees it."""
 
@@ -511,7 +519,7 @@ class OrderHistoryEntryOutputSerializer(serializers.Serializer):
         source="reason",
         help_text="Why, for a cancellation (of the order or of some units): the cancel code; null otherwise.",
     )
-    message = serializers.CharField(
+    message = HistoryMessageField(
         help_text="What happened, for a person, e.g. Shipped: CJ대한통운 123456789012, or Cancelled by the customer."
     )
     at = serializers.DateTimeField(source="created_at", help_text="When it happened.")
@@ -579,7 +587,7 @@ def idempotency_key_of(request) -> str | None:
     if key is None:
         return None
     if not IDEMPOTENCY_KEY.match(key):
-        raise serializers.ValidationError({"Idempotency-Key": ["Use 1 to 255 printable ASCII characters."]})
+        raise serializers.ValidationError({"Idempotency-Key": [gettext("Use 1 to 255 printable ASCII characters.")]})
     return key
 
 
@@ -590,7 +598,7 @@ class PeriodFilterSerializer(serializers.Serializer):
     def validate(self, data):
         if data.get("placed_from") and data.get("placed_to") and data["placed_from"] > data["placed_to"]:
             raise serializers.ValidationError(
-                {"placed_to": ErrorDetail("placed_to is before placed_from.", code="period_reversed")}
+                {"placed_to": ErrorDetail(gettext("placed_to is before placed_from."), code="period_reversed")}
             )
         return data
 
@@ -682,24 +690,37 @@ class OrderListCreateApi(FilteredListApi):
 
         def validate_items(self, items):
             return each_once(
-                items, "product_id", message="Each product may appear on one line only.", code="duplicate_product"
+                items,
+                "product_id",
+                message=gettext("Each product may appear on one line only."),
+                code="duplicate_product",
             )
 
         def validate(self, data):
             refused = {}
             if data["from_cart"] and "items" in data:
-                refused["from_cart"] = ErrorDetail("Send items or from_cart: true, not both.", code="items_and_cart")
+                refused["from_cart"] = ErrorDetail(
+                    gettext("Send items or from_cart: true, not both."), code="items_and_cart"
+                )
             elif not data["from_cart"] and "items" not in data:
-                refused["items"] = ErrorDetail("Send the items to order, or from_cart: true.", code="required")
+                refused["items"] = ErrorDetail(gettext("Send the items to order, or from_cart: true."), code="required")
             if "address" in data and "address_id" in data:
-                refused["address_id"] = ErrorDetail("Send address_id or address, not both.", code="two_addresses")
+                refused["address_id"] = ErrorDetail(
+                    gettext("Send address_id or address, not both."), code="two_addresses"
+                )
             elif "address" not in data and "address_id" not in data:
-                refused["address"] = ErrorDetail("Send the address to ship to, or address_id.", code="required")
+                refused["address"] = ErrorDetail(
+                    gettext("Send the address to ship to, or address_id."), code="required"
+                )
             virtual_account = data["payment_method"] == PaymentMethod.VIRTUAL_ACCOUNT
             if virtual_account and "bank" not in data:
-                refused["bank"] = ErrorDetail("A virtual account needs the bank to issue it at.", code="required")
+                refused["bank"] = ErrorDetail(
+                    gettext("A virtual account needs the bank to issue it at."), code="required"
+                )
             elif not virtual_account and "bank" in data:
-                refused["bank"] = ErrorDetail("A bank is chosen for a virtual account only.", code="not_applicable")
+                refused["bank"] = ErrorDetail(
+                    gettext("A bank is chosen for a virtual account only."), code="not_applicable"
+                )
             if refused:
                 raise serializers.ValidationError(refused)
             return data
@@ -929,9 +950,13 @@ class StaffOrderStatusApi(APIView):
             refused = {}
             for name in ("carrier", "tracking_number"):
                 if shipping and name not in data:
-                    refused[name] = ErrorDetail("Shipping names the carrier and its tracking number.", code="required")
+                    refused[name] = ErrorDetail(
+                        gettext("Shipping names the carrier and its tracking number."), code="required"
+                    )
                 elif not shipping and name in data:
-                    refused[name] = ErrorDetail("Only a shipment has a carrier and tracking.", code="not_applicable")
+                    refused[name] = ErrorDetail(
+                        gettext("Only a shipment has a carrier and tracking."), code="not_applicable"
+                    )
             if refused:
                 raise serializers.ValidationError(refused)
             return data
@@ -1310,7 +1335,7 @@ class OrderReturnCreateApi(APIView):
         )
 
         def validate_items(self, items):
-            return each_once(items, "order_item_id", message="Each order line may appear once only.")
+            return each_once(items, "order_item_id", message=gettext("Each order line may appear once only."))
 
     @extend_schema(
         summary="Ask to return units of my order",
@@ -1499,7 +1524,7 @@ class StaffReturnReceiveApi(APIView):
 
         def validate_lines(self, lines):
             return each_once(
-                lines, "order_item_id", message="Each line of the return may appear once only.", code="invalid"
+                lines, "order_item_id", message=gettext("Each line of the return may appear once only."), code="invalid"
             )
 
     @extend_schema(
@@ -1596,7 +1621,7 @@ class CancelLinesInputSerializer(serializers.Serializer):
     )
 
     def validate_lines(self, lines):
-        return each_once(lines, "order_item_id", message="Each line may appear once.")
+        return each_once(lines, "order_item_id", message=gettext("Each line may appear once."))
 
 
 CANCEL_LINES_ERRORS = domain_errors(

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OrdersConfig(AppConfig):
     name = "orders"
-    verbose_name = "Orders"
+    verbose_name = _("Orders")
 
     def ready(self):
         # The modules below orders hear from it through the hooks they offer, never by importing it.

@@ -1,14 +1,17 @@
 """Values of the orders module that other modules may name."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OrderStatus(models.TextChoices):
-    PENDING = "PENDING"
-    PAID = "PAID"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
+    # A context of their own: "Paid" or "Cancelled" of another app may read differently in Korean.
+    PENDING = "PENDING", pgettext_lazy("order status", "Pending payment")
+    PAID = "PAID", pgettext_lazy("order status", "Paid")
+    SHIPPED = "SHIPPED", pgettext_lazy("order status", "Shipped")
+    DELIVERED = "DELIVERED", pgettext_lazy("order status", "Delivered")
+    CANCELLED = "CANCELLED", pgettext_lazy("order status", "Cancelled")
 
 
 # An order in one of these has been paid (and not cancelled since): its items are purchases.
@@ -24,50 +27,53 @@ class CancelReason(models.TextChoices):
     any other error is PLACEMENT_FAILED, with the error's code and message in the note.
     """
 
-    CUSTOMER_CANCELLED = "customer_cancelled", "Cancelled by the customer"
-    STAFF_CANCELLED = "staff_cancelled", "Cancelled by staff"
-    STAFF_REFUND = "staff_refund", "Refunded by staff"
-    PAYMENT_EXPIRED = "payment_expired", "Not paid in time"
-    PAYMENT_CANCELLED = "payment_cancelled", "Payment cancelled at the PG"  # a verified webhook said so
-    INSUFFICIENT_STOCK = "insufficient_stock", "Not enough stock"
-    PRODUCT_UNAVAILABLE = "product_unavailable", "Product no longer for sale"
-    CUSTOMER_INACTIVE = "customer_inactive", "Customer account inactive"
-    PAYMENT_DECLINED = "payment_declined", "Payment declined"
-    PAYMENT_TIMEOUT = "payment_timeout", "The PG did not answer"
-    ORDER_NOT_PAYABLE = "order_not_payable", "Paid after it could no longer be paid"
-    RECOVERY_GAVE_UP = "recovery_gave_up", "Recovery gave up after too many attempts"
-    PLACEMENT_FAILED = "placement_failed", "Placement failed"
+    CUSTOMER_CANCELLED = "customer_cancelled", _("Cancelled by the customer")
+    STAFF_CANCELLED = "staff_cancelled", _("Cancelled by staff")
+    STAFF_REFUND = "staff_refund", _("Refunded by staff")
+    PAYMENT_EXPIRED = "payment_expired", _("Not paid in time")
+    PAYMENT_CANCELLED = "payment_cancelled", _("Payment cancelled at the PG")  # a verified webhook said so
+    INSUFFICIENT_STOCK = "insufficient_stock", _("Not enough stock")
+    PRODUCT_UNAVAILABLE = "product_unavailable", _("Product no longer for sale")
+    CUSTOMER_INACTIVE = "customer_inactive", _("Customer account inactive")
+    PAYMENT_DECLINED = "payment_declined", _("Payment declined")
+    PAYMENT_TIMEOUT = "payment_timeout", _("The PG did not answer")
+    ORDER_NOT_PAYABLE = "order_not_payable", _("Paid after it could no longer be paid")
+    RECOVERY_GAVE_UP = "recovery_gave_up", _("Recovery gave up after too many attempts")
+    PLACEMENT_FAILED = "placement_failed", _("Placement failed")
 
 
 class Carrier(models.TextChoices):
     """The Korean parcel carriers (택배사) orders ship with, by the codes Korea's tracking services use."""
 
-    CJ = "kr.cjlogistics", "CJ대한통운"
-    LOTTE = "kr.lotte", "롯데택배"
-    HANJIN = "kr.hanjin", "한진택배"
-    EPOST = "kr.epost", "우체국택배"
-    LOGEN = "kr.logen", "로젠택배"
-    KDEXP = "kr.kdexp", "경동택배"
-    DAESIN = "kr.daesin", "대신택배"
-    ILYANG = "kr.ilyanglogis", "일양로지스"
-    CVSNET = "kr.cvsnet", "GS Postbox 택배"
-    CUPOST = "kr.cupost", "CU 편의점택배"
+    # English names, in a context of their own (Korea Post is a bank too); the Korean catalogue has
+    # their trade names (CJ대한통운 …), which orders.carriers keeps untranslated for the audit trail
+    # and for reading a bulk-ship file.
+    CJ = "kr.cjlogistics", pgettext_lazy("carrier", "CJ Logistics")
+    LOTTE = "kr.lotte", pgettext_lazy("carrier", "Lotte Global Logistics")
+    HANJIN = "kr.hanjin", pgettext_lazy("carrier", "Hanjin Express")
+    EPOST = "kr.epost", pgettext_lazy("carrier", "Korea Post")
+    LOGEN = "kr.logen", pgettext_lazy("carrier", "Logen")
+    KDEXP = "kr.kdexp", pgettext_lazy("carrier", "Kyungdong Express")
+    DAESIN = "kr.daesin", pgettext_lazy("carrier", "Daesin Logistics")
+    ILYANG = "kr.ilyanglogis", pgettext_lazy("carrier", "Ilyang Logis")
+    CVSNET = "kr.cvsnet", pgettext_lazy("carrier", "GS Postbox")
+    CUPOST = "kr.cupost", pgettext_lazy("carrier", "CU Post")
 
 
 class ReturnStatus(models.TextChoices):
-    REQUESTED = "REQUESTED"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
-    RECEIVED = "RECEIVED"
-    REFUNDED = "REFUNDED"
+    REQUESTED = "REQUESTED", pgettext_lazy("return status", "Requested")
+    APPROVED = "APPROVED", pgettext_lazy("return status", "Approved")
+    REJECTED = "REJECTED", pgettext_lazy("return status", "Rejected")
+    RECEIVED = "RECEIVED", pgettext_lazy("return status", "Received")
+    REFUNDED = "REFUNDED", pgettext_lazy("return status", "Refunded")
 
 
 class ReturnReason(models.TextChoices):
-    CHANGED_MIND = "changed_mind", "Changed my mind"
-    DEFECTIVE = "defective", "Defective"
-    WRONG_ITEM = "wrong_item", "Wrong item delivered"
-    DAMAGED_IN_DELIVERY = "damaged_in_delivery", "Damaged in delivery"
-    OTHER = "other", "Other"
+    CHANGED_MIND = "changed_mind", _("Changed my mind")
+    DEFECTIVE = "defective", _("Defective")
+    WRONG_ITEM = "wrong_item", _("Wrong item delivered")
+    DAMAGED_IN_DELIVERY = "damaged_in_delivery", _("Damaged in delivery")
+    OTHER = "other", _("Other")
 
 
 # Reasons that are the customer's, not the shop's: the return shipping fee is kept from the refund.

@@ -2,46 +2,60 @@ import uuid
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from orders.constants import CancelReason, Carrier, OrderStatus, ReturnReason, ReturnStatus
 from payments.constants import PaymentMethod
 
 
 class Order(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="order_id")
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="order_id")
     # By the order's day in shop time (KST) and its place in that day: 20261201-000123.
-    order_number = models.CharField(max_length=20, unique=True)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
-    items_amount = models.DecimalField(max_digits=10, decimal_places=2)
-    shipping_fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    total_amount = models.DecimalField(max_digits=10, decimal_places=2, help_text="items_amount + shipping_fee.")
-    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING)
-    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.CARD)
+    order_number = models.CharField(_("order number"), max_length=20, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+    )
+    items_amount = models.DecimalField(_("items amount"), max_digits=10, decimal_places=2)
+    shipping_fee = models.DecimalField(_("shipping fee"), max_digits=10, decimal_places=2, default=0)
+    total_amount = models.DecimalField(
+        _("total amount"), max_digits=10, decimal_places=2, help_text=_("items_amount + shipping_fee.")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    payment_method = models.CharField(
+        _("payment method"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.CARD
+    )
     # A PENDING order expires then: minutes after placement for the widget, days for a virtual account.
-    payment_due_at = models.DateTimeField()
+    payment_due_at = models.DateTimeField(_("payment due"))
     # Where it goes, as it was at checkout: later edits of the address book never change it.
-    shipping_recipient = models.CharField(max_length=50, blank=True)
-    shipping_phone = models.CharField(max_length=20, blank=True)
-    shipping_postal_code = models.CharField(max_length=5, blank=True)
-    shipping_road_address = models.CharField(max_length=200, blank=True)
-    shipping_address_detail = models.CharField(max_length=100, blank=True)
-    delivery_memo = models.CharField(max_length=100, blank=True)
+    shipping_recipient = models.CharField(_("recipient"), max_length=50, blank=True)
+    shipping_phone = models.CharField(_("phone"), max_length=20, blank=True)
+    shipping_postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
+    shipping_road_address = models.CharField(_("road address"), max_length=200, blank=True)
+    shipping_address_detail = models.CharField(_("address detail"), max_length=100, blank=True)
+    delivery_memo = models.CharField(_("delivery memo"), max_length=100, blank=True)
     # The sum of the order's refunds that went through at the PG (payments' refund rows).
-    refunded_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    refunded_amount = models.DecimalField(_("refunded amount"), max_digits=10, decimal_places=2, default=0)
     # NULL, not "": orders placed without a key must never collide in the unique constraint.
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
-    cancel_reason = models.CharField(max_length=30, choices=CancelReason.choices, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, null=True, blank=True)  # noqa: DJ001
+    cancel_reason = models.CharField(_("cancel reason"), max_length=30, choices=CancelReason.choices, blank=True)
     # Staff's view: the canceller's words (the customer's, staff's), a system's note, or the failing error's message.
-    cancel_note = models.CharField(max_length=200, blank=True, help_text="The canceller's words, or what failed.")
+    cancel_note = models.CharField(
+        _("cancel note"), max_length=200, blank=True, help_text=_("The canceller's words, or what failed.")
+    )
     # The customer's view: the reason's label, with what failed when the placement failed.
-    cancel_message = models.CharField(max_length=300, blank=True)
+    cancel_message = models.CharField(_("cancellation message"), max_length=300, blank=True)
     # True while the order holds its items' stock (reserved by the saga, released by its compensation).
-    stock_reserved = models.BooleanField(default=False)
-    saga = models.ForeignKey("saga.SagaInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    stock_reserved = models.BooleanField(_("stock reserved"), default=False)
+    saga = models.ForeignKey(
+        "saga.SagaInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("saga")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         db_table = "orders"
         ordering = ["-created_at"]
         constraints = [
@@ -72,16 +86,21 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.order_number} ({self.status})"
+        return gettext("Order %(number)s (%(status)s)") % {
+            "number": self.order_number,
+            "status": self.status,
+        }
 
 
 class OrderNumberCounter(models.Model):
     """The last order number given out on a day (shop time): numbers are taken under its row lock."""
 
-    day = models.DateField(primary_key=True)
-    last_number = models.PositiveIntegerField(default=0)
+    day = models.DateField(_("day"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:
+        verbose_name = _("order number counter")
+        verbose_name_plural = _("order number counters")
         db_table = "order_number_counters"
 
     def __str__(self) -> str:
@@ -89,21 +108,27 @@ class OrderNumberCounter(models.Model):
 
 
 class OrderItem(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="order_item_id")
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="order_item_id")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", verbose_name=_("order"))
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
     # The product as it was at order time: a product renamed, re-imaged or taken off sale since still
     # shows in past orders as it was bought.
-    product_name = models.CharField(max_length=200, blank=True)
-    product_image_url = models.CharField(max_length=500, blank=True, help_text="The primary image's list size.")
-    quantity = models.PositiveIntegerField()
-    price = models.DecimalField(max_digits=10, decimal_places=2, help_text="Unit price at order time.")
+    product_name = models.CharField(_("product name"), max_length=200, blank=True)
+    product_image_url = models.CharField(
+        _("product image URL"), max_length=500, blank=True, help_text=_("The primary image's list size.")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, help_text=_("Unit price at order time."))
     # Units of the line cancelled before shipping, and returned after delivery: never more than ordered.
-    cancelled_quantity = models.PositiveIntegerField(default=0)
-    returned_quantity = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_quantity = models.PositiveIntegerField(_("cancelled quantity"), default=0)
+    returned_quantity = models.PositiveIntegerField(_("returned quantity"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("order item")
+        verbose_name_plural = _("order items")
         db_table = "order_items"
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_items_quantity_positive"),
@@ -124,18 +149,22 @@ class OrderItem(models.Model):
 class OrderEvent(models.Model):
     """Append-only audit trail of an order's status changes."""
 
-    id = models.BigAutoField(primary_key=True)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=10, choices=OrderStatus.choices, blank=True)
-    to_status = models.CharField(max_length=10, choices=OrderStatus.choices)
-    actor = models.CharField(max_length=300, help_text="Who made the change, as kind:identity (staff:kim@c4ang.com).")
-    reason = models.CharField(max_length=30, choices=CancelReason.choices, blank=True)
-    note = models.CharField(max_length=200, blank=True)
+    id = models.BigAutoField(_("ID"), primary_key=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
+    from_status = models.CharField(_("from status"), max_length=10, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=10, choices=OrderStatus.choices)
+    actor = models.CharField(
+        _("actor"), max_length=300, help_text=_("Who made the change, as kind:identity (staff:kim@c4ang.com).")
+    )
+    reason = models.CharField(_("reason"), max_length=30, choices=CancelReason.choices, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
     # What the customer reads in the order's history; `actor` and `note` are staff's only.
-    message = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    message = models.CharField(_("customer message"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
         db_table = "order_events"
         ordering = ["created_at", "id"]
 
@@ -146,29 +175,37 @@ class OrderEvent(models.Model):
 class Cart(models.Model):
     """A customer's cart, kept between sessions (one per customer; checkout empties it)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="cart_id")
-    customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="cart_id")
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
         db_table = "carts"
 
     def __str__(self) -> str:
-        return f"Cart of {self.customer_id}"
+        return gettext("Cart of %(customer)s") % {"customer": self.customer_id}
 
 
 class CartItem(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="cart_item_id")
-    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="+")
-    quantity = models.PositiveIntegerField()
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="cart_item_id")
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items", verbose_name=_("cart"))
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.CASCADE, related_name="+", verbose_name=_("product")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
     # The catalog price when the line was added: the cart shows the customer a change since.
-    price_when_added = models.DecimalField(max_digits=10, decimal_places=2)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    price_when_added = models.DecimalField(_("price when added"), max_digits=10, decimal_places=2)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("cart item")
+        verbose_name_plural = _("cart items")
         db_table = "cart_items"
         ordering = ["created_at", "id"]
         constraints = [
@@ -183,15 +220,17 @@ class CartItem(models.Model):
 class Shipment(models.Model):
     """An order on its way: the carrier and its tracking number (송장번호), when it left and arrived."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="shipment_id")
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="shipment")
-    carrier = models.CharField(max_length=30, choices=Carrier.choices)
-    tracking_number = models.CharField(max_length=30)
-    shipped_at = models.DateTimeField()
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    shipped_by = models.CharField(max_length=300, help_text="Who shipped it, as kind:identity.")
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="shipment_id")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="shipment", verbose_name=_("order"))
+    carrier = models.CharField(_("carrier"), max_length=30, choices=Carrier.choices)
+    tracking_number = models.CharField(_("tracking number"), max_length=30)
+    shipped_at = models.DateTimeField(_("shipped at"))
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    shipped_by = models.CharField(_("shipped by"), max_length=300, help_text=_("Who shipped it, as kind:identity."))
 
     class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
         db_table = "shipments"
         constraints = [
             models.UniqueConstraint(fields=["carrier", "tracking_number"], name="shipments_unique_tracking_number"),
@@ -204,21 +243,25 @@ class Shipment(models.Model):
 class Return(models.Model):
     """A customer's request to send back some delivered lines, and its way to a refund."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="return_id")
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="return_id")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns", verbose_name=_("order"))
     # The order's customer, kept here so that a customer's returns are listed without joining orders.
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=10, choices=ReturnStatus.choices, default=ReturnStatus.REQUESTED)
-    reason = models.CharField(max_length=30, choices=ReturnReason.choices)
-    reason_text = models.CharField(max_length=500, blank=True)
-    staff_note = models.CharField(max_length=500, blank=True)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=ReturnStatus.choices, default=ReturnStatus.REQUESTED)
+    reason = models.CharField(_("reason"), max_length=30, choices=ReturnReason.choices)
+    reason_text = models.CharField(_("reason text"), max_length=500, blank=True)
+    staff_note = models.CharField(_("staff note"), max_length=500, blank=True)
     # Kept from the refund when the reason is the customer's (RETURN_SHIPPING_FEE at the request).
-    return_shipping_fee = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    refund_amount = models.DecimalField(max_digits=10, decimal_places=2, default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    return_shipping_fee = models.DecimalField(_("return shipping fee"), max_digits=10, decimal_places=2, default=0)
+    refund_amount = models.DecimalField(_("refund amount"), max_digits=10, decimal_places=2, default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
         db_table = "returns"
         ordering = ["-created_at"]
         indexes = [
@@ -227,18 +270,20 @@ class Return(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Return {self.id} ({self.status})"
+        return gettext("Return %(id)s (%(status)s)") % {"id": self.id, "status": self.status}
 
 
 class ReturnItem(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="items")
-    order_item = models.ForeignKey(OrderItem, on_delete=models.PROTECT, related_name="+")
-    quantity = models.PositiveIntegerField()
+    id = models.BigAutoField(_("ID"), primary_key=True)
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="items", verbose_name=_("return"))
+    order_item = models.ForeignKey(OrderItem, on_delete=models.PROTECT, related_name="+", verbose_name=_("order item"))
+    quantity = models.PositiveIntegerField(_("quantity"))
     # Staff's call when the parcel arrives: resellable units go back on the shelf. None until received.
-    resellable = models.BooleanField(null=True, blank=True)
+    resellable = models.BooleanField(_("resellable"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("return item")
+        verbose_name_plural = _("return items")
         db_table = "return_items"
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="return_items_quantity_positive"),
@@ -252,15 +297,19 @@ class ReturnItem(models.Model):
 class ReturnEvent(models.Model):
     """Append-only audit trail of a return's status changes."""
 
-    id = models.BigAutoField(primary_key=True)
-    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=10, choices=ReturnStatus.choices, blank=True)
-    to_status = models.CharField(max_length=10, choices=ReturnStatus.choices)
-    actor = models.CharField(max_length=300, help_text="Who made the change, as kind:identity.")
-    note = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    id = models.BigAutoField(_("ID"), primary_key=True)
+    return_request = models.ForeignKey(
+        Return, on_delete=models.CASCADE, related_name="events", verbose_name=_("return")
+    )
+    from_status = models.CharField(_("from status"), max_length=10, choices=ReturnStatus.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=10, choices=ReturnStatus.choices)
+    actor = models.CharField(_("actor"), max_length=300, help_text=_("Who made the change, as kind:identity."))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("return event")
+        verbose_name_plural = _("return events")
         db_table = "return_events"
         ordering = ["created_at", "id"]
 

@@ -21,12 +21,14 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from c4ang.actors import Actor, ActorKind
 from c4ang.db import save_fields
 from customers import selectors as customer_selectors
 from orders.constants import CancelReason, OrderStatus
 from orders.errors import CartChanged, CartEmpty, OrderNotCancellable
+from orders.history import cancel_message, status_message
 from orders.models import Cart, CartItem, Order, OrderEvent, OrderItem
 from payments import services as payment_services
 from payments.constants import PaymentMethod, PaymentStatus
@@ -48,22 +50,6 @@ FROM_CART = "from_cart"
 SANDBOX_SCENARIO = "sandbox_scenario"
 
 
-# What the customer reads in an order's history when it reaches a status (a cancellation says why).
-STATUS_MESSAGES = {
-    OrderStatus.PENDING: "Order placed",
-    OrderStatus.PAID: "Paid",
-    OrderStatus.SHIPPED: "Shipped",
-    OrderStatus.DELIVERED: "Delivered",
-}
-
-
-def cancel_message(reason: CancelReason | str, detail: str = "") -> str:
-    """What the customer reads about a cancellation: the reason's label and, when the placement
-    failed, the failing error's message (`detail`)."""
-    label = CancelReason(reason).label
-    return f"{label}: {detail}" if detail else label
-
-
 def set_status(
     order: Order,
     to_status: str,
@@ -77,15 +63,16 @@ def set_status(
     """Move an order to a status and append the audit event (the caller holds the row lock).
 
     `note` is staff's (the canceller's words, a system's note); `message` what the customer reads in
-    the history, by default the status's (STATUS_MESSAGES) or, for a cancellation, its reason's with
-    the failing error's message `detail`. A cancellation keeps its reason, note and message on the order.
+    the history, by default the status's (orders.history.STATUS_MESSAGES) or, for a cancellation, its reason's with
+    the failing error's message `detail` (orders.history: stored in English, read in the reader's
+    language). A cancellation keeps its reason, note and message on the order.
     """
     from_status = order.status
     if to_status == OrderStatus.CANCELLED:
         message = message or cancel_message(reason, detail)
         save_fields(order, status=to_status, cancel_reason=reason, cancel_note=note[:200], cancel_message=message[:300])
     else:
-        message = message or STATUS_MESSAGES[to_status]
+        message = message or status_message(to_status)
         save_fields(order, status=to_status)
     OrderEvent.objects.create(
         order=order,
@@ -176,7 +163,7 @@ def create_order(context: SagaContext) -> None:
         from_status="",
         to_status=OrderStatus.PENDING,
         actor=str(by),
-        message=STATUS_MESSAGES[OrderStatus.PENDING],
+        message=status_message(OrderStatus.PENDING),
     )
 
 
@@ -202,11 +189,12 @@ def reserve_stock(context: SagaContext) -> None:
         # Another order took the units after the checkout's look at the stock: say which product.
         item = items[UUID(short.context["product_id"])]
         product = product_selectors.product_map(product_ids=[item.product_id]).get(item.product_id)
-        raise InsufficientStock(
-            f"{item.product_name or item.product_id} has {product.stock if product else 0} in stock, "
-            f"{item.quantity} ordered.",
-            product_id=str(item.product_id),
-        ) from None
+        message = gettext("%(product)s has %(available)d in stock, %(ordered)d ordered.") % {
+            "product": item.product_name or item.product_id,
+            "available": product.stock if product else 0,
+            "ordered": item.quantity,
+        }
+        raise InsufficientStock(message, product_id=str(item.product_id)) from None
     order.stock_reserved = True
     order.save(update_fields=["stock_reserved", "updated_at"])
 
@@ -297,7 +285,7 @@ def mark_paid(context: SagaContext) -> None:
     if order.status == OrderStatus.PAID:
         return
     if order.status != OrderStatus.PENDING:
-        raise OrderNotPayable(f"The order is {order.status}; the payment is refunded.")
+        raise OrderNotPayable(gettext("The order is %(status)s; the payment is refunded.") % {"status": order.status})
     set_status(order, OrderStatus.PAID, by=PLACE_ORDER_SAGA, note="payment approved")
 
 

@@ -18,12 +18,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from c4ang.actors import Actor
 from c4ang.errors import DomainError
 from customers import errors as customer_errors
 from customers import selectors as customer_selectors
-from orders import carriers, errors, metrics, selectors
+from orders import carriers, errors, history, metrics, selectors
 from orders.constants import CUSTOMER_RETURN_REASONS, CancelReason, OrderStatus, ReturnReason, ReturnStatus
 from orders.models import (
     Cart,
@@ -121,15 +122,17 @@ def _cart_lines(*, customer_id: UUID) -> list[OrderLine]:
 def _unavailable_entry(field: str, line: OrderLine, product) -> dict:
     entry = {"field": field, "code": "product_unavailable", "product_id": str(line.product_id)}
     if product is None:
-        return {**entry, "message": f"No product {line.product_id} is for sale."}
-    return {**entry, "message": f"{product.name} is no longer for sale.", "product_name": product.name}
+        return {**entry, "message": gettext("No product %(product_id)s is for sale.") % {"product_id": line.product_id}}
+    message = gettext("%(product)s is no longer for sale.") % {"product": product.name}
+    return {**entry, "message": message, "product_name": product.name}
 
 
 def _short_entry(field: str, line: OrderLine, product) -> dict:
     return {
         "field": field,
         "code": "insufficient_stock",
-        "message": f"{product.name}: {product.stock} in stock, {line.quantity} ordered.",
+        "message": gettext("%(product)s: %(available)d in stock, %(ordered)d ordered.")
+        % {"product": product.name, "available": product.stock, "ordered": line.quantity},
         "product_id": str(product.pk),
         "product_name": product.name,
         "available": max(product.stock, 0),
@@ -152,10 +155,10 @@ def _refuse_unsellable(lines: list[OrderLine], products: dict, *, from_cart: boo
     if unavailable:
         names = ", ".join(entry.get("product_name", entry["product_id"]) for entry in unavailable)
         if from_cart:
-            raise errors.CartProductUnavailable(
-                f"No longer for sale: {names}. Remove them from the cart.", errors=unavailable
-            )
-        raise errors.OrderProductUnavailable(f"Not for sale: {names}. Remove them from the order.", errors=unavailable)
+            message = gettext("No longer for sale: %(products)s. Remove them from the cart.")
+            raise errors.CartProductUnavailable(message % {"products": names}, errors=unavailable)
+        message = gettext("Not for sale: %(products)s. Remove them from the order.")
+        raise errors.OrderProductUnavailable(message % {"products": names}, errors=unavailable)
     short = [
         _short_entry(where.format(index=index, name="quantity"), line, product)
         for index, line in enumerate(lines)
@@ -163,8 +166,11 @@ def _refuse_unsellable(lines: list[OrderLine], products: dict, *, from_cart: boo
     ]
     if short:
         names = ", ".join(entry["product_name"] for entry in short)
-        fix = "in the cart" if from_cart else "of the order"
-        raise InsufficientStock(f"Not enough stock of {names}: lower the quantities {fix}.", errors=short)
+        if from_cart:
+            message = gettext("Not enough stock of %(products)s: lower the quantities in the cart.")
+        else:
+            message = gettext("Not enough stock of %(products)s: lower the quantities of the order.")
+        raise InsufficientStock(message % {"products": names}, errors=short)
 
 
 def _priced_lines(lines: list[OrderLine], *, from_cart: bool) -> tuple[list[dict], str]:
@@ -321,7 +327,8 @@ def order_pay(*, customer_id: UUID, order_id: UUID, payment_key: str, amount: De
     """
     order = selectors.order_get_for_customer(customer_id=customer_id, order_id=order_id)
     if order.payment_method == PaymentMethod.VIRTUAL_ACCOUNT:
-        raise OrderNotPayable("The order is paid by a deposit into its virtual account.", field="orderId")
+        message = gettext("The order is paid by a deposit into its virtual account.")
+        raise OrderNotPayable(message, field="orderId")
     if amount != order.total_amount:
         raise PaymentAmountMismatch(field="amount")
     if order.status == OrderStatus.PENDING:
@@ -475,9 +482,8 @@ def _cart_for_update(*, customer_id: UUID, create: bool = False) -> Cart | None:
 
 def _check_line_quantity(quantity: int) -> None:
     if quantity > settings.ORDER_MAX_QUANTITY:
-        raise errors.CartQuantityLimitReached(
-            f"A cart line holds at most {settings.ORDER_MAX_QUANTITY} units.", field="quantity"
-        )
+        message = gettext("A cart line holds at most %(count)d units.") % {"count": settings.ORDER_MAX_QUANTITY}
+        raise errors.CartQuantityLimitReached(message, field="quantity")
 
 
 def cart_add(*, customer_id: UUID, product_id: UUID, quantity: int) -> tuple[CartItem, bool]:
@@ -491,16 +497,16 @@ def cart_add(*, customer_id: UUID, product_id: UUID, quantity: int) -> tuple[Car
     """
     product = product_selectors.product_map(product_ids=[product_id]).get(product_id)
     if product is None or not product.is_active:
-        raise ProductNotFound(f"No product {product_id} is for sale.", field="product_id")
+        message = gettext("No product %(product_id)s is for sale.") % {"product_id": product_id}
+        raise ProductNotFound(message, field="product_id")
     with transaction.atomic():
         cart = _cart_for_update(customer_id=customer_id, create=True)
         lines = {line.product_id: line for line in CartItem.objects.filter(cart=cart)}
         line = lines.get(product_id)
         if line is None:
             if len(lines) >= settings.ORDER_MAX_LINES:
-                raise errors.CartLineLimitReached(
-                    f"A cart holds at most {settings.ORDER_MAX_LINES} products.", field="product_id"
-                )
+                message = gettext("A cart holds at most %(count)d products.") % {"count": settings.ORDER_MAX_LINES}
+                raise errors.CartLineLimitReached(message, field="product_id")
             _check_line_quantity(quantity)
             line = CartItem.objects.create(
                 cart=cart, product_id=product_id, quantity=quantity, price_when_added=product.price
@@ -579,8 +585,9 @@ def _return_for_step(return_id: UUID, to_status: str) -> Return:
     if return_row is None:
         raise errors.ReturnNotFound()
     if return_row.status not in RETURN_STEPS[to_status]:
+        message = gettext("A return that is %(status)s cannot become %(to_status)s.")
         raise errors.InvalidReturnTransition(
-            f"A return that is {return_row.status} cannot become {to_status}.", field="status"
+            message % {"status": return_row.status, "to_status": to_status}, field="status"
         )
     return return_row
 
@@ -614,11 +621,13 @@ def return_request(
         if order is None:
             raise errors.OrderNotFound()
         if order.status != OrderStatus.DELIVERED:
-            raise errors.OrderNotDelivered(f"The order is {order.status}: only a delivered one is returned.")
+            message = gettext("The order is %(status)s: only a delivered one is returned.")
+            raise errors.OrderNotDelivered(message % {"status": order.status})
         delivered_at = selectors.order_delivered_at(order_id=order_id)
         closes_at = delivered_at + timedelta(days=settings.RETURN_WINDOW_DAYS) if delivered_at else None
         if closes_at is None or timezone.now() > closes_at:
-            raise errors.ReturnWindowClosed(f"Returns are taken within {settings.RETURN_WINDOW_DAYS} days of delivery.")
+            message = gettext("Returns are taken within %(days)d days of delivery.")
+            raise errors.ReturnWindowClosed(message % {"days": settings.RETURN_WINDOW_DAYS})
         items = selectors.order_items_returnable(order_id=order_id)
         items_amount = Decimal(0)
         for index, (order_item_id, quantity) in enumerate(lines.items()):
@@ -629,7 +638,7 @@ def return_request(
                 raise errors.ReturnLineCancelled(field=f"items.{index}.order_item_id")
             if quantity > item.returnable:
                 raise errors.ReturnQuantityExceeded(
-                    f"At most {item.returnable} units of this line can be returned.",
+                    gettext("At most %(count)d units of this line can be returned.") % {"count": item.returnable},
                     field=f"items.{index}.quantity",
                     returnable=item.returnable,
                 )
@@ -805,14 +814,17 @@ def _ship(*, order_id: UUID, carrier: str, tracking_number: str, by: Actor) -> N
         with transaction.atomic():
             order = _order_locked(order_id)
             if order.status != OrderStatus.PAID:
-                raise errors.OrderNotShippable(f"An order that is {order.status} cannot ship.", field="status")
+                message = gettext("An order that is %(status)s cannot ship.") % {"status": order.status}
+                raise errors.OrderNotShippable(message, field="status")
             if Shipment.objects.filter(carrier=carrier, tracking_number=number).exists():
                 raise errors.TrackingNumberInUse(field="tracking_number")
             Shipment.objects.create(
                 order=order, carrier=carrier, tracking_number=number, shipped_at=timezone.now(), shipped_by=str(by)
             )
-            shipped_with = f"{carrier.label} {number}"
-            set_status(order, OrderStatus.SHIPPED, by=by, note=shipped_with, message=f"Shipped: {shipped_with}")
+            # The carrier's trade name, in every language: the audit trail is not the reader's.
+            shipped_with = f"{carriers.trade_name(carrier)} {number}"
+            message = history.shipped_message(shipped_with)
+            set_status(order, OrderStatus.SHIPPED, by=by, note=shipped_with, message=message)
     except IntegrityError:
         # Another order took the number between the look and the insert (unique carrier + number).
         raise errors.TrackingNumberInUse(field="tracking_number") from None
@@ -839,9 +851,8 @@ def order_mark_delivered(*, order_id: UUID, by: Actor) -> Order:
     with transaction.atomic():
         order = _order_locked(order_id)
         if order.status != OrderStatus.SHIPPED:
-            raise errors.InvalidStatusTransition(
-                f"An order that is {order.status} cannot become DELIVERED.", field="status"
-            )
+            message = gettext("An order that is %(status)s cannot become DELIVERED.") % {"status": order.status}
+            raise errors.InvalidStatusTransition(message, field="status")
         Shipment.objects.filter(order=order).update(delivered_at=timezone.now())
         set_status(order, OrderStatus.DELIVERED, by=by)
     return selectors.order_get_with_events(order_id=order_id)
@@ -876,24 +887,27 @@ def order_ship_bulk(*, rows: list[list[str]], by: Actor) -> list[BulkShipResult]
     if numbered and numbered[0][1][0].lstrip("\ufeff").casefold() in BULK_SHIP_HEADERS:
         numbered = numbered[1:]
     if len(numbered) > BULK_SHIP_MAX_ROWS:
-        raise errors.BulkShipTooLarge(
-            f"{len(numbered)} rows: ship at most {BULK_SHIP_MAX_ROWS} orders at a time.", field="rows"
-        )
+        message = gettext("%(rows)d rows: ship at most %(max_rows)d orders at a time.")
+        raise errors.BulkShipTooLarge(message % {"rows": len(numbered), "max_rows": BULK_SHIP_MAX_ROWS}, field="rows")
     results = []
     for line, cells in numbered:
         order_number, carrier, number = (*cells, "", "", "")[:3]
         given = {"line": line, "order_number": order_number, "carrier": carrier, "tracking_number": number}
         if len(cells) != 3:
-            message = f"A row is order_number,carrier,tracking_number: this one has {len(cells)} cells."
+            message = gettext("A row is order_number,carrier,tracking_number: this one has %(cells)d cells.") % {
+                "cells": len(cells)
+            }
             results.append(BulkShipResult(**given, code="malformed_row", message=message))
             continue
         order_id = selectors.order_id_for_number(order_number=order_number)
         try:
             if order_id is None:
-                raise errors.OrderNotFound(f"No order is numbered {order_number!r}.", field="order_number")
+                message = gettext("No order is numbered %(number)s.") % {"number": repr(order_number)}
+                raise errors.OrderNotFound(message, field="order_number")
             _ship(order_id=order_id, carrier=carrier, tracking_number=number, by=by)
         except DomainError as refused:
-            results.append(BulkShipResult(**given, order_id=order_id, code=refused.code, message=refused.message))
+            message = str(refused.message)
+            results.append(BulkShipResult(**given, order_id=order_id, code=refused.code, message=message))
         else:
             results.append(BulkShipResult(**given, order_id=order_id))
     return results
@@ -939,19 +953,19 @@ def order_cancel_lines(
     with transaction.atomic():
         order = _order_locked(order_id)
         if order.status != OrderStatus.PAID:
-            raise errors.OrderLinesNotCancellable(
-                f"An order that is {order.status} has no lines to cancel: only a PAID one has.", field="status"
-            )
+            message = gettext("An order that is %(status)s has no lines to cancel: only a PAID one has.")
+            raise errors.OrderLinesNotCancellable(message % {"status": order.status}, field="status")
         items = {item.pk: item for item in OrderItem.objects.filter(order=order)}
         for index, (item_id, units) in enumerate(lines.items()):
             item = items.get(item_id)
             if item is None:
-                raise errors.OrderLineNotFound(f"{item_id} is not a line of this order.", field=f"lines.{index}")
+                message = gettext("%(line)s is not a line of this order.") % {"line": item_id}
+                raise errors.OrderLineNotFound(message, field=f"lines.{index}")
             left = item.quantity - item.cancelled_quantity - item.returned_quantity
             if not 0 < units <= left:
-                raise errors.CancelQuantityExceeded(
-                    f"Line {item_id} has {left} unit(s) left to cancel, not {units}.", field=f"lines.{index}"
-                )
+                message = gettext("Line %(line)s has %(left)d unit(s) left to cancel, not %(units)d.")
+                message %= {"line": item_id, "left": left, "units": units}
+                raise errors.CancelQuantityExceeded(message, field=f"lines.{index}")
         units_left = sum(item.quantity - item.cancelled_quantity for item in items.values()) - sum(lines.values())
         if units_left > 0:
             before = _remaining_items(items.values())
@@ -964,7 +978,7 @@ def order_cancel_lines(
             refund = charge_for_remaining(**amounts, remaining_items=before) - charge_for_remaining(
                 **amounts, remaining_items=after
             )
-            summary = f"{sum(lines.values())} unit(s) of {len(lines)} line(s) cancelled, {refund:.0f} won refunded"
+            summary = history.lines_cancelled_message(units=sum(lines.values()), lines=len(lines), refund=refund)
             OrderEvent.objects.create(
                 order=order,
                 from_status=order.status,

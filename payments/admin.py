@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from c4ang.admin_actions import NoDeleteMixin
 from c4ang.admin_display import Tone, krw, status_badge
@@ -18,7 +20,7 @@ STATUS_TONES = {
 REFUND_TONES = {RefundStatus.PENDING: Tone.WAITING, RefundStatus.SUCCEEDED: Tone.GOOD, RefundStatus.FAILED: Tone.BAD}
 
 REFUND_FIELDS = [
-    "amount",
+    "amount_krw",
     "reason",
     "status",
     "note",
@@ -45,6 +47,10 @@ class RefundInline(NoDeleteMixin, admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("amount"))
+    def amount_krw(self, refund):
+        return krw(refund.amount)
 
 
 class PaymentEventInline(NoDeleteMixin, admin.TabularInline):
@@ -89,33 +95,57 @@ class PaymentAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     # The account's secret authenticates the PG's deposit callbacks: staff never see it.
     exclude = ["secret"]
+    fields = [
+        "order",
+        "customer",
+        "amount_krw",
+        "refunded_krw",
+        "status",
+        "method",
+        "provider",
+        "pg_transaction_id",
+        "payment_key",
+        "idempotency_key",
+        "failure_code",
+        "failure_message",
+        "bank",
+        "account_number",
+        "holder_name",
+        "due_at",
+    ]
+    readonly_fields = ["amount_krw", "refunded_krw"]
 
-    @admin.display(description="payment")
+    @admin.display(description=_("payment"))
     def short_id(self, payment):
         return str(payment.id)[:8]
 
-    @admin.display(description="order")
+    @admin.display(description=_("order"))
     def order_link(self, payment):
         return str(payment.order_id)[:8]
 
-    @admin.display(ordering="amount", description="amount")
+    @admin.display(ordering="amount", description=_("amount"))
     def amount_krw(self, payment):
         return krw(payment.amount)
 
-    @admin.display(ordering="refunded_amount", description="refunded")
+    @admin.display(ordering="refunded_amount", description=_("refunded"))
     def refunded_krw(self, payment):
         return krw(payment.refunded_amount)
 
-    @admin.display(ordering="status", description="status")
+    @admin.display(ordering="status", description=_("status"))
     def status_badge(self, payment):
-        return status_badge(payment.status, STATUS_TONES)
+        return status_badge(payment.status, payment.get_status_display(), STATUS_TONES)
 
-    @admin.display(description="virtual account")
+    @admin.display(description=_("virtual account"))
     def virtual_account(self, payment):
         if not payment.account_number:
             return "-"
-        due = f" (due {timezone.localtime(payment.due_at):%Y-%m-%d %H:%M})" if payment.due_at else ""
-        return f"{payment.bank_name} {payment.account_number}{due}"
+        account = f"{payment.bank_name} {payment.account_number}"
+        if not payment.due_at:
+            return account
+        return gettext("%(account)s (due %(due)s KST)") % {
+            "account": account,
+            "due": f"{timezone.localtime(payment.due_at):%Y-%m-%d %H:%M}",
+        }
 
 
 @admin.register(WebhookEvent)
@@ -144,23 +174,43 @@ class RefundAdmin(ReadOnlyAdmin):
     list_filter = ["status", "reason", "created_at"]
     search_fields = ["id", "order__id", "payment__id", "operation", "idempotency_key", "pg_transaction_key"]
     date_hierarchy = "created_at"
+    fields = [
+        "payment",
+        "order",
+        "amount_krw",
+        "reason",
+        "status",
+        "note",
+        "operation",
+        "idempotency_key",
+        "pg_transaction_key",
+        "failure_code",
+        "failure_message",
+        "refund_bank",
+        "refund_account_number",
+        "refund_holder_name",
+        "requested_by",
+        "attempts",
+        "retry_at",
+    ]
+    readonly_fields = ["amount_krw"]
 
-    @admin.display(description="refund")
+    @admin.display(description=_("refund"))
     def short_id(self, refund):
         return str(refund.id)[:8]
 
-    @admin.display(description="payment")
+    @admin.display(description=_("payment"))
     def payment_link(self, refund):
         return str(refund.payment_id)[:8]
 
-    @admin.display(description="order")
+    @admin.display(description=_("order"))
     def order_link(self, refund):
         return str(refund.order_id)[:8]
 
-    @admin.display(ordering="amount", description="amount")
+    @admin.display(ordering="amount", description=_("amount"))
     def amount_krw(self, refund):
         return krw(refund.amount)
 
-    @admin.display(ordering="status", description="status")
+    @admin.display(ordering="status", description=_("status"))
     def status_badge(self, refund):
-        return status_badge(refund.status, REFUND_TONES)
+        return status_badge(refund.status, refund.get_status_display(), REFUND_TONES)

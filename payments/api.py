@@ -9,6 +9,7 @@ import hashlib
 import re
 
 from django.conf import settings
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -530,11 +531,11 @@ def _unstorable(text: str) -> str | None:
 def _reject_unstorable_text(value, *, path: str) -> None:
     """A 400 naming the field; for a key, the enclosing object (the key itself cannot be echoed back)."""
     if isinstance(value, str) and (code := _unstorable(value)):
-        raise _invalid(path, "This text cannot be stored.", code)
+        raise _invalid(path, gettext("This text cannot be stored."), code)
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         if isinstance(key, str) and (code := _unstorable(key)):
-            raise _invalid(path, "A key cannot be stored.", code)
+            raise _invalid(path, gettext("A key cannot be stored."), code)
         _reject_unstorable_text(item, path=f"{path}.{key}" if path else str(key))
 
 
@@ -766,7 +767,9 @@ class StaffGoodwillRefundApi(APIView):
 
         def validate_amount(self, amount):
             if amount != amount.to_integral_value():
-                raise serializers.ValidationError("KRW has no minor unit: whole won only.", code="not_whole_won")
+                raise serializers.ValidationError(
+                    gettext("KRW has no minor unit: whole won only."), code="not_whole_won"
+                )
             return amount
 
     @extend_schema(
@@ -790,7 +793,11 @@ class StaffGoodwillRefundApi(APIView):
         key = request.headers.get("Idempotency-Key") or ""
         if not IDEMPOTENCY_KEY.match(key):
             raise serializers.ValidationError(
-                {"Idempotency-Key": [ErrorDetail("Required: 1 to 255 printable ASCII characters.", code="required")]}
+                {
+                    "Idempotency-Key": [
+                        ErrorDetail(gettext("Required: 1 to 255 printable ASCII characters."), code="required")
+                    ]
+                }
             )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,19 +1,21 @@
 """Values of the payments module that other modules may name."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PaymentStatus(models.TextChoices):
     # The PG's outcome is not known (a call unanswered): settled by asking the PG.
-    PENDING = "PENDING"
+    PENDING = "PENDING", pgettext_lazy("payment status", "Pending")
     # A virtual account issued and open for its deposit: cancelled at the PG when the order is
     # cancelled, so that no deposit can land afterwards.
-    WAITING = "WAITING"
-    APPROVED = "APPROVED"
+    WAITING = "WAITING", pgettext_lazy("payment status", "Waiting for deposit")
+    APPROVED = "APPROVED", pgettext_lazy("payment status", "Approved")
     # Approved, and part of it refunded (refunds rows): the rest can still be refunded.
-    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
-    FAILED = "FAILED"
-    REFUNDED = "REFUNDED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED", pgettext_lazy("payment status", "Partially refunded")
+    FAILED = "FAILED", pgettext_lazy("payment status", "Failed")
+    REFUNDED = "REFUNDED", pgettext_lazy("payment status", "Refunded")
 
 
 # A payment whose money the shop holds (some or all of it): what a refund is taken from.
@@ -23,22 +25,22 @@ PAID_STATUSES = (PaymentStatus.APPROVED, PaymentStatus.PARTIALLY_REFUNDED)
 class RefundReason(models.TextChoices):
     """Why money went back (a refund row's reason code)."""
 
-    PARTIAL_CANCEL = "partial_cancel", "Partial cancellation (부분취소)"
-    RETURN = "return", "Return (반품)"
-    CANCELLATION = "cancellation", "Order cancelled (전체취소)"
-    GOODWILL = "goodwill", "Staff goodwill refund"
+    PARTIAL_CANCEL = "partial_cancel", _("Partial cancellation (부분취소)")
+    RETURN = "return", _("Return (반품)")
+    CANCELLATION = "cancellation", _("Order cancelled (전체취소)")
+    GOODWILL = "goodwill", _("Staff goodwill refund")
     # Money the PG took for an attempt the order did not use (approved after all, deposited too late).
-    LATE_PAYMENT = "late_payment", "Late payment of an unused attempt"
+    LATE_PAYMENT = "late_payment", _("Late payment of an unused attempt")
     # A cancel made at the PG (its dashboard) that no refund of ours asked for, learnt from its webhook.
-    PG_DASHBOARD = "pg_dashboard", "Cancelled at the PG"
+    PG_DASHBOARD = "pg_dashboard", _("Cancelled at the PG")
 
 
 class RefundStatus(models.TextChoices):
     # Asked at the PG (or about to be), its answer not known: recovery asks again with the same key.
-    PENDING = "PENDING"
-    SUCCEEDED = "SUCCEEDED"
+    PENDING = "PENDING", pgettext_lazy("refund status", "Pending")
+    SUCCEEDED = "SUCCEEDED", pgettext_lazy("refund status", "Succeeded")
     # The PG refused it: nothing moved, its amount is no longer reserved.
-    FAILED = "FAILED"
+    FAILED = "FAILED", pgettext_lazy("refund status", "Failed")
 
 
 # The failure codes of a virtual account closed without a deposit: by us (its order was cancelled,
@@ -50,56 +52,57 @@ VIRTUAL_ACCOUNT_EXPIRED = "VIRTUAL_ACCOUNT_EXPIRED"
 class PaymentMethod(models.TextChoices):
     """How the customer pays: in the PG's widget (card, easy pay), or by deposit into a virtual account."""
 
-    CARD = "card", "Card"
-    VIRTUAL_ACCOUNT = "virtual_account", "Virtual account (가상계좌)"
+    CARD = "card", _("Card")
+    VIRTUAL_ACCOUNT = "virtual_account", _("Virtual account (가상계좌)")
 
 
 class Bank(models.TextChoices):
-    """The banks Toss issues virtual accounts at, by Toss's bank code (the `bank` it takes and answers)."""
+    """The banks Toss issues virtual accounts at, by Toss's bank code (the `bank` it takes and answers);
+    each labelled with its English name, translated to the Korean name customers know (신한은행)."""
 
-    KYONGNAM = "39", "경남은행"
-    GWANGJU = "34", "광주은행"
-    KOOKMIN = "06", "KB국민은행"
-    IBK = "03", "IBK기업은행"
-    NONGHYEOP = "11", "NH농협은행"
-    DAEGU = "31", "iM뱅크(대구은행)"
-    BUSAN = "32", "부산은행"
-    SAEMAUL = "45", "새마을금고"
-    SUHYEOP = "07", "Sh수협은행"
-    SHINHAN = "88", "신한은행"
-    WOORI = "20", "우리은행"
-    POST = "71", "우체국"
-    JEONBUK = "37", "전북은행"
-    KBANK = "89", "케이뱅크"
-    HANA = "81", "하나은행"
+    KYONGNAM = "39", _("Kyongnam Bank")
+    GWANGJU = "34", _("Kwangju Bank")
+    KOOKMIN = "06", _("KB Kookmin Bank")
+    IBK = "03", _("IBK Industrial Bank of Korea")
+    NONGHYEOP = "11", _("NH NongHyup Bank")
+    DAEGU = "31", _("iM Bank (Daegu Bank)")
+    BUSAN = "32", _("Busan Bank")
+    SAEMAUL = "45", _("MG Saemaul Geumgo")
+    SUHYEOP = "07", _("Sh Suhyup Bank")
+    SHINHAN = "88", _("Shinhan Bank")
+    WOORI = "20", _("Woori Bank")
+    POST = "71", _("Korea Post")
+    JEONBUK = "37", _("Jeonbuk Bank")
+    KBANK = "89", _("K bank")
+    HANA = "81", _("Hana Bank")
 
 
 class Gateway(models.TextChoices):
     """The payment gateway (PG) the shop runs with (PAYMENT_GATEWAY), and the one an attempt was made at."""
 
-    FAKE = "fake", "Sandbox without network (tokens decide the outcome)"
-    TOSS = "toss", "Toss Payments"
+    FAKE = "fake", _("Sandbox without network (tokens decide the outcome)")
+    TOSS = "toss", _("Toss Payments")
 
 
 class NextActionType(models.TextChoices):
     """What an app does next for an order (an order's `next_action.type`)."""
 
-    CONFIRM_PAYMENT = "confirm_payment", "Pay in the PG's widget, then confirm the paymentKey"
-    DEPOSIT_TO_VIRTUAL_ACCOUNT = "deposit_to_virtual_account", "Deposit the total into the virtual account"
-    NONE = "none", "Nothing to do"
+    CONFIRM_PAYMENT = "confirm_payment", _("Pay in the PG's widget, then confirm the paymentKey")
+    DEPOSIT_TO_VIRTUAL_ACCOUNT = "deposit_to_virtual_account", _("Deposit the total into the virtual account")
+    NONE = "none", _("Nothing to do")
 
 
 class PgPaymentStatus(models.TextChoices):
     """A payment's status as Toss reports it (its Payment object, and its webhooks' `status`)."""
 
-    READY = "READY"
-    IN_PROGRESS = "IN_PROGRESS"
-    WAITING_FOR_DEPOSIT = "WAITING_FOR_DEPOSIT"
-    DONE = "DONE"
-    CANCELED = "CANCELED"
-    PARTIAL_CANCELED = "PARTIAL_CANCELED"
-    ABORTED = "ABORTED"
-    EXPIRED = "EXPIRED"
+    READY = "READY", pgettext_lazy("PG payment status", "Ready")
+    IN_PROGRESS = "IN_PROGRESS", pgettext_lazy("PG payment status", "In progress")
+    WAITING_FOR_DEPOSIT = "WAITING_FOR_DEPOSIT", pgettext_lazy("PG payment status", "Waiting for deposit")
+    DONE = "DONE", pgettext_lazy("PG payment status", "Done")
+    CANCELED = "CANCELED", pgettext_lazy("PG payment status", "Cancelled")
+    PARTIAL_CANCELED = "PARTIAL_CANCELED", pgettext_lazy("PG payment status", "Partially cancelled")
+    ABORTED = "ABORTED", pgettext_lazy("PG payment status", "Aborted")
+    EXPIRED = "EXPIRED", pgettext_lazy("PG payment status", "Expired")
 
 
 # The failure codes a payment (or a refund) may carry: the PG's own, passed on as it gave them (an

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 KST = ZoneInfo("Asia/Seoul")
@@ -272,10 +273,13 @@ class FakeGateway:
         """The customer pays into the account (a test action, not a PG call): DONE from now on."""
         payment = self.fetch(payment_key=payment_key)
         scenario = self._virtual_account(payment_key)[0]
+        # Said to whoever deposits (staff, the fake_deposit command), never stored: in their language.
         if scenario == "never":
-            raise GatewayDeclined("DEPOSIT_REFUSED", "This sandbox account (tok_va_never) never takes a deposit.")
+            refusal = gettext("This sandbox account (tok_va_never) never takes a deposit.")
+            raise GatewayDeclined("DEPOSIT_REFUSED", refusal)
         if payment.status != WAITING_FOR_DEPOSIT:
-            raise GatewayDeclined("DEPOSIT_REFUSED", f"The account is {payment.status}: it takes no deposit.")
+            refusal = gettext("The account is %(status)s: it takes no deposit.") % {"status": payment.status}
+            raise GatewayDeclined("DEPOSIT_REFUSED", refusal)
         self._keep(payment_key, deposited=True)
         return self.fetch(payment_key=payment_key)
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
+from django.utils.translation import gettext
+
 from c4ang.actors import Actor
 
 
@@ -60,7 +62,9 @@ def order_refunded(*, order_id: UUID) -> None:
 def order_id_for_number(*, order_number: str) -> UUID | None:
     handler = _registered().order_id_for_number
     if handler is None:
-        raise LookupError("Order numbers cannot be looked up here (the orders app registered no lookup): give the id.")
+        raise LookupError(
+            gettext("Order numbers cannot be looked up here (the orders app registered no lookup): give the id.")
+        )
     return handler(order_number=order_number)
 
 

@@ -22,8 +22,10 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from c4ang.actors import Actor
+from c4ang.admin_display import krw
 from c4ang.db import save_fields
 from payments import gateways, hooks, metrics, selectors
 from payments.constants import (
@@ -86,7 +88,8 @@ def _move(payment: Payment, kind: str, *, from_status: str, detail: dict | None 
 def _declined(payment: Payment) -> PaymentDeclined:
     """The 402 of a refused attempt; its `errors` entry carries the PG's own code and message."""
     return PaymentDeclined(
-        f"The payment was declined: {payment.failure_code}: {payment.failure_message}",
+        gettext("The payment was declined: %(code)s: %(message)s")
+        % {"code": payment.failure_code, "message": payment.failure_message},
         pg_code=payment.failure_code,
         errors=[{"field": None, "code": payment.failure_code, "message": payment.failure_message}],
     )
@@ -364,13 +367,15 @@ def payment_fake_deposit(*, order: str) -> Payment:
     (the order then goes on to PAID, or the deposit is refunded if the order was cancelled).
     Raises VirtualAccountNotFound, VirtualAccountNotWaiting or DepositRefused (`tok_va_never`)."""
     if settings.PRODUCTION:
-        raise DepositRefused("Fake deposits are for development and tests; never with C4ANG_ENV=production.")
+        raise DepositRefused(gettext("Fake deposits are for development and tests; never with C4ANG_ENV=production."))
     order_id = _order_id(order)
     payment = selectors.virtual_account_latest(order_id=order_id) if order_id else None
     if payment is None or payment.provider != gateways.FakeGateway.name:
-        raise VirtualAccountNotFound("The order has no virtual account of the fake PG.", field="order")
+        raise VirtualAccountNotFound(gettext("The order has no virtual account of the fake PG."), field="order")
     if payment.status != PaymentStatus.WAITING:
-        raise VirtualAccountNotWaiting(f"The order's virtual account is {payment.status}.", field="order")
+        raise VirtualAccountNotWaiting(
+            gettext("The order's virtual account is %(status)s.") % {"status": payment.status}, field="order"
+        )
     fake = gateways.FakeGateway()
     # A deposit the fake took before, whose callback was not processed through, is delivered again.
     if fake.fetch(payment_key=payment.payment_key).status != "DONE":
@@ -424,7 +429,7 @@ def payment_confirm(*, customer_id: UUID, order_id: UUID, payment_key: str, amou
     payment = selectors.payment_attempt(order_id=order_id, payment_key=payment_key)
     if payment is None:  # this paymentKey was not tried: why not
         if selectors.payment_approved_for_order(order_id=order_id) is not None:
-            raise OrderNotPayable("The order was paid by an earlier payment attempt.", field="orderId")
+            raise OrderNotPayable(gettext("The order was paid by an earlier payment attempt."), field="orderId")
         if selectors.payment_attempts_unsettled(order_id=order_id).exists():
             raise PaymentAttemptUnsettled()
         raise OrderNotPayable(field="orderId")
@@ -437,7 +442,7 @@ def payment_confirm(*, customer_id: UUID, order_id: UUID, payment_key: str, amou
         payment.refresh_from_db()
     if payment.status == PaymentStatus.FAILED and not payment.failure_code:
         raise OrderNotPayable(
-            "This payment attempt was never approved (nothing was charged): the order is not waiting for it.",
+            gettext("This payment attempt was never approved (nothing was charged): the order is not waiting for it."),
             field="paymentKey",
         )
     if payment.status == PaymentStatus.FAILED:
@@ -485,7 +490,9 @@ def _reported(pg: gateways.PaymentGateway, payment: Payment) -> gateways.PgPayme
     except gateways.GatewayDeclined as declined:
         if not payment.payment_key or declined.code in gateways.NOT_APPROVED_CODES:
             return None
-        raise RefundFailed(f"The PG could not tell the payment's state: {declined}") from None
+        raise RefundFailed(
+            gettext("The PG could not tell the payment's state: %(error)s") % {"error": declined}
+        ) from None
     except gateways.GatewayOutcomeUnknown:
         raise RefundFailed() from None
     if reported.order_id != str(payment.order_id) or reported.amount != payment.amount:
@@ -541,7 +548,9 @@ def _close_account(pg: gateways.PaymentGateway, payment: Payment, *, reason: str
     except gateways.GatewayDeclined as declined:
         if declined.code != gateways.ALREADY_CANCELED:
             _record(payment, PaymentEvent.Kind.REFUND_FAILED, detail={"code": declined.code, "closing": True})
-            raise RefundFailed(f"The PG refused to close the virtual account: {declined}") from None
+            raise RefundFailed(
+                gettext("The PG refused to close the virtual account: %(error)s") % {"error": declined}
+            ) from None
     except gateways.GatewayOutcomeUnknown as unknown:
         _record(payment, PaymentEvent.Kind.REFUND_FAILED, detail={"error": str(unknown)[:500], "closing": True})
         raise RefundFailed() from None
@@ -565,7 +574,9 @@ def _refund(pg: gateways.PaymentGateway, payment: Payment, *, reason: str) -> No
     call goes unanswered (the saga retries), RefundDeclined when the PG refuses it."""
     for pending in selectors.refunds_pending_for_payment(payment_id=payment.pk):
         if pending.operation != _cancellation(payment) and _ask_again(pending).status == RefundStatus.PENDING:
-            raise RefundFailed("An earlier refund of this payment has no answer from the PG yet; it is asked again.")
+            raise RefundFailed(
+                gettext("An earlier refund of this payment has no answer from the PG yet; it is asked again.")
+            )
     refund = selectors.refund_live_for_operation(operation=_cancellation(payment))
     if refund is None:
         try:
@@ -578,7 +589,7 @@ def _refund(pg: gateways.PaymentGateway, payment: Payment, *, reason: str) -> No
                 by=Actor.system("order_cancellation"),
             )
         except IntegrityError:  # a concurrent cancellation (the compensation, a webhook) made it first
-            raise RefundFailed("The payment's cancellation is under way; it is asked again.") from None
+            raise RefundFailed(gettext("The payment's cancellation is under way; it is asked again.")) from None
         if refund is None:  # refunds took all of it back already
             return
         refund = _raise_if_failed(_ask(pg, refund))
@@ -652,7 +663,9 @@ def payment_refund_amount(
             return _raise_if_failed(_ask(gateways.gateway(payment.provider), refund))
     if refund.order_id != order_id or refund.amount != amount:
         raise RefundOperationReused(
-            f"The operation {operation} refunded {refund.amount} won of another order or amount.", field="operation"
+            gettext("The operation %(operation)s refunded %(amount)s of another order or amount.")
+            % {"operation": operation, "amount": krw(refund.amount)},
+            field="operation",
         )
     if refund.status == RefundStatus.PENDING:
         refund = _ask_again(refund)
@@ -691,16 +704,17 @@ def _refundable_amount(amount: Decimal) -> Decimal:
 def _payment_to_refund(*, order_id: UUID) -> Payment:
     payment = selectors.payment_paid_for_order(order_id=order_id)
     if payment is None and selectors.payment_refunded_exists(order_id=order_id):
-        raise RefundExceedsPaid("The order's payment was refunded in full: nothing is left.", field="amount")
+        raise RefundExceedsPaid(gettext("The order's payment was refunded in full: nothing is left."), field="amount")
     if payment is None:
-        raise PaymentNotRefundable("The order has no approved payment to refund.", field="order_id")
+        raise PaymentNotRefundable(gettext("The order has no approved payment to refund."), field="order_id")
     return payment
 
 
 def _raise_if_failed(refund: Refund) -> Refund:
     if refund.status == RefundStatus.FAILED:
         raise RefundDeclined(
-            f"The PG refused the refund: {refund.failure_code}: {refund.failure_message}",
+            gettext("The PG refused the refund: %(code)s: %(message)s")
+            % {"code": refund.failure_code, "message": refund.failure_message},
             pg_code=refund.failure_code,
             errors=[{"field": None, "code": refund.failure_code, "message": refund.failure_message}],
         )
@@ -750,7 +764,8 @@ def _reserve(
         if not reserved:
             left = Payment.objects.filter(pk=payment.pk).values_list("amount", "refunded_amount").get()
             raise RefundExceedsPaid(
-                f"{amount} won is more than the {left[0] - left[1]} won left to refund of this payment.",
+                gettext("%(amount)s is more than the %(left)s left to refund of this payment.")
+                % {"amount": krw(amount), "left": krw(left[0] - left[1])},
                 field="amount",
             )
         refund = Refund.objects.create(
@@ -949,7 +964,10 @@ def payment_goodwill_refund(
     Idempotency-Key names the operation (a repeat returns its refund). See payment_refund_amount."""
     payment = selectors.payment_get(payment_id=payment_id)
     if payment.status not in PAID_STATUSES:
-        raise PaymentNotRefundable(f"The payment is {payment.status}: nothing was paid to refund.", field="payment_id")
+        raise PaymentNotRefundable(
+            gettext("The payment is %(status)s: nothing was paid to refund.") % {"status": payment.status},
+            field="payment_id",
+        )
     return payment_refund_amount(
         order_id=payment.order_id,
         amount=amount,
@@ -988,7 +1006,9 @@ def _record_pg_cancels(payment: Payment, verified: gateways.PgPayment) -> None:
     if not unknown:
         return
     if selectors.refunds_pending_for_payment(payment_id=payment.pk).exists():
-        raise WebhookDeferred("A refund of this payment is still unanswered; this delivery is processed when resent.")
+        raise WebhookDeferred(
+            gettext("A refund of this payment is still unanswered; this delivery is processed when resent.")
+        )
     for cancel in unknown:
         operation = f"pg:{cancel.transaction_key}"
         try:
@@ -1060,7 +1080,7 @@ def _verified(*, provider: str, payment_key: str, claimed_status: str) -> gatewa
         try:
             verified = gateways.gateway(provider).fetch(payment_key=payment_key)
         except (gateways.GatewayDeclined, gateways.GatewayOutcomeUnknown) as error:
-            raise WebhookInvalid(f"The PG did not confirm this payment: {error}") from None
+            raise WebhookInvalid(gettext("The PG did not confirm this payment: %(error)s") % {"error": error}) from None
         answer = {
             "order_id": verified.order_id,
             "status": verified.status,
@@ -1128,7 +1148,7 @@ def webhook_deposit_process(*, provider: str, payload: dict) -> bool:
         return False
     matching = [account for account in accounts if hmac.compare_digest(account.secret.encode(), secret)]
     if not matching:
-        raise WebhookInvalid("The deposit callback's secret is not the virtual account's.")
+        raise WebhookInvalid(gettext("The deposit callback's secret is not the virtual account's."))
     payment = matching[-1]
     identity = "|".join(str(payload.get(name) or "") for name in ("createdAt", "orderId", "status", "transactionKey"))
     event = _webhook_event(

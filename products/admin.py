@@ -8,6 +8,9 @@ from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from c4ang.actors import actor_of
 from c4ang.admin_actions import NoDeleteMixin, run_for_each
@@ -22,6 +25,25 @@ REVIEW_TONES = {ReviewStatus.PENDING: Tone.WAITING, ReviewStatus.APPROVED: Tone.
 INLINE_REVIEWS = 20
 
 
+# What the actions tell staff, by how many of the selected rows they changed (c4ang.admin_actions).
+def _taken_off_sale(count: int) -> str:
+    return ngettext("%(count)d product taken off sale.", "%(count)d products taken off sale.", count) % {"count": count}
+
+
+def _stock_adjusted(count: int) -> str:
+    return ngettext("Stock of %(count)d product adjusted.", "Stock of %(count)d products adjusted.", count) % {
+        "count": count
+    }
+
+
+def _approved(count: int) -> str:
+    return ngettext("%(count)d review approved.", "%(count)d reviews approved.", count) % {"count": count}
+
+
+def _rejected(count: int) -> str:
+    return ngettext("%(count)d review rejected.", "%(count)d reviews rejected.", count) % {"count": count}
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "parent", "product_count"]
@@ -31,7 +53,7 @@ class CategoryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(product_count=Count("products"))
 
-    @admin.display(ordering="product_count", description="products")
+    @admin.display(ordering="product_count", description=pgettext_lazy("how many", "products"))
     def product_count(self, category):
         return category.product_count
 
@@ -44,7 +66,8 @@ class LatestReviewInline(admin.TabularInline):
     can_delete = False
     fields = ["created_at", "rating", "content", "status", "is_verified_purchase", "customer"]
     readonly_fields = ["created_at", "rating", "content", "is_verified_purchase", "customer"]
-    verbose_name_plural = f"latest {INLINE_REVIEWS} reviews"
+    verbose_name = _("review")
+    verbose_name_plural = format_lazy(_("latest {count} reviews"), count=INLINE_REVIEWS)
 
     def get_queryset(self, request):
         latest = Review.objects.order_by("-created_at").values("pk")
@@ -67,7 +90,8 @@ class StockAdjustmentInline(NoDeleteMixin, admin.TabularInline):
     can_delete = False
     fields = ["created_at", "delta", "stock_after", "reason", "actor"]
     readonly_fields = fields
-    verbose_name_plural = "stock adjustments"
+    verbose_name = _("stock adjustment")
+    verbose_name_plural = _("stock adjustments")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -75,9 +99,14 @@ class StockAdjustmentInline(NoDeleteMixin, admin.TabularInline):
 
 class StockAdjustmentForm(forms.Form):
     delta = forms.IntegerField(
-        min_value=-1_000_000, max_value=1_000_000, help_text="Units received (+) or written off (-)."
+        min_value=-1_000_000,
+        max_value=1_000_000,
+        label=_("Change in stock"),
+        help_text=_("Units received (+) or written off (-)."),
     )
-    reason = forms.CharField(max_length=200, help_text="Why: goods received, damaged, stock count correction …")
+    reason = forms.CharField(
+        max_length=200, label=_("Reason"), help_text=_("Why: goods received, damaged, stock count correction …")
+    )
 
 
 # --- images ---
@@ -87,9 +116,9 @@ class ProductImageInlineForm(forms.ModelForm):
     """One image row: a new row takes a file (decoded and checked here, as the API checks it);
     `place` and `primary` are applied by the services after every row is validated."""
 
-    upload = forms.FileField(required=False, label="image", help_text="JPEG, PNG or WebP")
-    place = forms.IntegerField(min_value=0, required=False, label="position", help_text="0 is first; blank: last")
-    primary = forms.BooleanField(required=False, label="primary")
+    upload = forms.FileField(required=False, label=_("image"), help_text=_("JPEG, PNG or WebP"))
+    place = forms.IntegerField(min_value=0, required=False, label=_("position"), help_text=_("0 is first; blank: last"))
+    primary = forms.BooleanField(required=False, label=_("primary"))
 
     class Meta:
         model = ProductImage
@@ -109,7 +138,7 @@ class ProductImageInlineForm(forms.ModelForm):
         if self.stored:
             return None
         if upload is None:
-            raise ValidationError("Choose an image file.")
+            raise ValidationError(gettext("Choose an image file."))
         try:
             self.processed = images.image_process(upload)
         except ImageRejected as refused:
@@ -123,10 +152,12 @@ class ProductImageInlineFormSet(forms.BaseInlineFormSet):
         kept = [form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
         chosen = [form for form in kept if form.cleaned_data.get("primary")]
         if len(chosen) > 1:
-            raise ValidationError("Tick the primary box of one image only.")
+            raise ValidationError(gettext("Tick the primary box of one image only."))
         if not chosen and any(form.stored and form.instance.is_primary for form in kept):
             raise ValidationError(
-                "A product with images always has a primary one: tick the primary box of another image instead."
+                gettext(
+                    "A product with images always has a primary one: tick the primary box of another image instead."
+                )
             )
 
 
@@ -140,12 +171,13 @@ class ProductImageInline(admin.TabularInline):
     extra = 1
     fields = ["preview", "upload", "alt_text", "place", "primary", "size"]
     readonly_fields = ["preview", "size"]
-    verbose_name_plural = "images"
+    verbose_name = _("image")
+    verbose_name_plural = _("images")
 
     def get_max_num(self, request, obj=None, **kwargs):
         return settings.PRODUCT_IMAGES_MAX
 
-    @admin.display(description="preview")
+    @admin.display(description=_("preview"))
     def preview(self, image):
         if image._state.adding or "thumbnail" not in image.variants:
             return "—"
@@ -155,7 +187,7 @@ class ProductImageInline(admin.TabularInline):
             image.alt_text,
         )
 
-    @admin.display(description="original")
+    @admin.display(description=_("original image"))
     def size(self, image):
         if image._state.adding:
             return "—"
@@ -214,13 +246,17 @@ class ProductAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = ["deactivate", "adjust_stock"]
 
-    @admin.action(description="Deactivate (take off sale)")
+    @admin.action(description=_("Deactivate (take off sale)"))
     def deactivate(self, request, queryset):
         run_for_each(
-            self, request, queryset, lambda product: services.product_deactivate(product_id=product.pk), "Deactivated"
+            self,
+            request,
+            queryset,
+            lambda product: services.product_deactivate(product_id=product.pk),
+            _taken_off_sale,
         )
 
-    @admin.action(description="Adjust stock with a reason …")
+    @admin.action(description=_("Adjust stock with a reason …"))
     def adjust_stock(self, request, queryset):
         form = StockAdjustmentForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -229,12 +265,12 @@ class ProductAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 lambda product: services.stock_adjust(product_id=product.pk, by=actor_of(request), **form.cleaned_data),
-                "Stock adjusted",
+                _stock_adjusted,
             )
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Adjust stock",
+            "title": gettext("Adjust stock"),
             "form": form,
             "products": queryset,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
@@ -265,7 +301,7 @@ class ProductAdmin(admin.ModelAdmin):
             for image in selectors.product_image_list(product_id=product.pk):
                 services.product_image_delete(product_id=product.pk, image_id=image.pk)
 
-    @admin.display(description="")
+    @admin.display(description=_("image"))
     def thumbnail(self, product):
         primary = product.primary_images[0] if getattr(product, "primary_images", None) else None
         if primary is None or "thumbnail" not in primary.variants:
@@ -276,11 +312,11 @@ class ProductAdmin(admin.ModelAdmin):
             primary.alt_text,
         )
 
-    @admin.display(ordering="price", description="price")
+    @admin.display(ordering="price", description=_("price"))
     def price_krw(self, product):
         return krw(product.price)
 
-    @admin.display(ordering="stock", description="stock")
+    @admin.display(ordering="stock", description=_("stock"))
     def stock_level(self, product):
         color = "#9b2c2c" if product.stock == 0 else "#b7791f" if product.stock <= 5 else "inherit"
         return format_html('<b style="color:{}">{}</b>', color, product.stock)
@@ -296,33 +332,33 @@ class ReviewAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ["approve", "reject"]
 
-    @admin.action(description="Approve (public, counted by the sentiment job)")
+    @admin.action(description=_("Approve (public, counted by the sentiment job)"))
     def approve(self, request, queryset):
         run_for_each(
             self,
             request,
             queryset,
             lambda review: services.review_moderate(review_id=review.pk, status=Review.Status.APPROVED),
-            "Approved",
+            _approved,
         )
 
-    @admin.action(description="Reject (hidden)")
+    @admin.action(description=_("Reject (hidden)"))
     def reject(self, request, queryset):
         run_for_each(
             self,
             request,
             queryset,
             lambda review: services.review_moderate(review_id=review.pk, status=Review.Status.REJECTED),
-            "Rejected",
+            _rejected,
         )
 
-    @admin.display(ordering="rating", description="rating")
+    @admin.display(ordering="rating", description=_("rating"))
     def stars(self, review):
         return "★" * review.rating + "☆" * (5 - review.rating)
 
-    @admin.display(ordering="status", description="status")
+    @admin.display(ordering="status", description=_("status"))
     def status_badge(self, review):
-        return status_badge(review.status, REVIEW_TONES)
+        return status_badge(review.status, review.get_status_display(), REVIEW_TONES)
 
 
 # --- search ---
@@ -343,10 +379,12 @@ class CategoryTreeForm(forms.ModelForm):
             return parent
         saved = not category._state.adding  # a new one has its (default) id already
         if saved and (parent.pk == category.pk or (category.path and parent.path.startswith(category.path))):
-            raise ValidationError("A category cannot be moved under itself or one of its descendants.")
+            raise ValidationError(gettext("A category cannot be moved under itself or one of its descendants."))
         height = selectors.category_subtree_height(category_id=category.pk) if saved else 0
         if parent.depth + 1 + height >= services.CATEGORY_MAX_DEPTH:
-            raise ValidationError(f"The category tree is at most {services.CATEGORY_MAX_DEPTH} levels deep.")
+            raise ValidationError(
+                gettext("The category tree is at most %(max)d levels deep.") % {"max": services.CATEGORY_MAX_DEPTH}
+            )
         return parent
 
 
@@ -360,7 +398,7 @@ class CategoryTreeAdmin(CategoryAdmin):
     readonly_fields = ["path", "depth"]
     ordering = ["path", "name"]
 
-    @admin.display(ordering="path", description="name")
+    @admin.display(ordering="path", description=pgettext_lazy("category", "name"))
     def indented_name(self, category):
         return format_html('<span style="padding-left:{}em">{}</span>', 1.5 * category.depth, category.name)
 

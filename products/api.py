@@ -238,6 +238,8 @@ class ProductListApi(CachedPublicReadApi, ListApi):
     An unknown query parameter is a 400 `unknown_parameter`. Next: a product's detail
     (GET /api/v1/products/{product_id}/) or put it in the cart (POST /api/v1/orders/cart/items/)."""
 
+    reads_from_replica = True  # c4ang.replica
+
     serializer_class = ProductListItemOutputSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProductFilter
@@ -255,6 +257,8 @@ class ProductListApi(CachedPublicReadApi, ListApi):
 class ProductDetailApi(CachedPublicReadApi):
     """One product for sale with all its images and its latest review sentiment (when analysed).
     Public and cached. A product off sale or unknown is a 404 `product_not_found`."""
+
+    reads_from_replica = True  # c4ang.replica
 
     def cached_body(self, request, product_id) -> CachedBody:
         return cache.product_detail(product_id)
@@ -277,6 +281,8 @@ class ProductDetailApi(CachedPublicReadApi):
 class BrandListApi(CachedPublicReadApi, ListApi):
     """The brands of the products for sale with how many products each has, by name (Latin before
     Hangul, 가나다 order): the product list's `brand` filter takes each name. Public and cached."""
+
+    reads_from_replica = True  # c4ang.replica
 
     serializer_class = BrandOutputSerializer
     filter_backends = []
@@ -302,6 +308,8 @@ class CategoryListApi(ListApi):
     """The category tree, flat in tree order: each root (by name), then its descendants depth first,
     siblings by name; `parent_id`, `depth` and `path` place each one. Public. The product list's
     `category` filter takes an id and finds the products of its subcategories too."""
+
+    reads_from_replica = True  # c4ang.replica
 
     permission_classes = [AllowAny]
     serializer_class = CategoryOutputSerializer
@@ -340,6 +348,7 @@ class StaffReviewOutputSerializer(ReviewOutputSerializer):
 
 
 class ReviewListCreateApi(ListApi):
+    reads_from_replica = True  # c4ang.replica
     serializer_class = ReviewOutputSerializer
     pagination_class = BoundedCursorPagination
 

@@ -2,6 +2,7 @@ from uuid import UUID
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext
 
 from products import search, selectors
 from products.models import Product
@@ -44,7 +45,11 @@ class ProductIdsField(forms.CharField):
             return None
         parts = [part.strip() for part in text.split(",")]
         if len(parts) > IDS_MAX:
-            raise forms.ValidationError(f"At most {IDS_MAX} ids, not {len(parts)}.", code="too_many_ids")
+            raise forms.ValidationError(
+                gettext("At most %(max)d ids, not %(count)d."),
+                code="too_many_ids",
+                params={"max": IDS_MAX, "count": len(parts)},
+            )
         ids, malformed = [], []
         for part in parts:
             try:
@@ -52,7 +57,9 @@ class ProductIdsField(forms.CharField):
             except ValueError:
                 # As a parameter: django-filter applies `message % params`, and the text may hold a %.
                 malformed.append(
-                    forms.ValidationError("%(id)r is not a product id (a UUID).", code="invalid", params={"id": part})
+                    forms.ValidationError(
+                        gettext("%(id)r is not a product id (a UUID)."), code="invalid", params={"id": part}
+                    )
                 )
         if malformed:
             raise forms.ValidationError(malformed)

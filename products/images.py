@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.conf import settings
+from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from products.errors import (
@@ -73,7 +74,8 @@ def image_process(upload: IO[bytes]) -> ProcessedImage:
 
 
 def too_big() -> ImageTooBig:
-    return ImageTooBig(f"The file is larger than {settings.PRODUCT_IMAGE_MAX_BYTES / 2**20:.3g} MB.", field="image")
+    limit = f"{settings.PRODUCT_IMAGE_MAX_BYTES / 2**20:.3g}"
+    return ImageTooBig(gettext("The file is larger than %(limit)s MB.") % {"limit": limit}, field="image")
 
 
 def _size_of(upload: IO[bytes]) -> int:
@@ -109,8 +111,10 @@ def _open(upload: IO[bytes]) -> Image.Image:
 
 
 def _too_many_pixels() -> ImageTooManyPixels:
-    limit = settings.PRODUCT_IMAGE_MAX_PIXELS / 1_000_000
-    return ImageTooManyPixels(f"The image has more than {limit:g} million pixels.", field="image")
+    limit = f"{settings.PRODUCT_IMAGE_MAX_PIXELS / 1_000_000:g}"
+    return ImageTooManyPixels(
+        gettext("The image has more than %(limit)s million pixels.") % {"limit": limit}, field="image"
+    )
 
 
 def _oriented_rgb(image: Image.Image) -> Image.Image:

@@ -3,48 +3,63 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from c4ang.money import NOT_WHOLE_WON, validate_whole_won, whole_won
 from products.constants import ReviewStatus
 
 
 class Category(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="category_id")
-    name = models.CharField(max_length=100, unique=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="category_id")
+    name = models.CharField(pgettext_lazy("category", "name"), max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent category"),
+    )
     # The ids from the root down to this category, "/<root id>/…/<own id>/": a category's descendants
     # are the categories whose path starts with its own (one indexed query), depth 0 for a root.
-    path = models.CharField(max_length=1000, blank=True, db_index=True)
-    depth = models.PositiveSmallIntegerField(default=0)
+    path = models.CharField(_("path"), max_length=1000, blank=True, db_index=True)
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0)
 
     class Meta:
         db_table = "categories"
         ordering = ["name"]
-        verbose_name_plural = "categories"
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
         return self.name
 
 
 class Product(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="product_id")
-    name = models.CharField(max_length=200)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
-    brand = models.CharField(max_length=100)
-    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[validate_whole_won])  # whole won
-    stock = models.IntegerField(default=0)
-    is_active = models.BooleanField(default=True)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="product_id")
+    name = models.CharField(pgettext_lazy("product", "name"), max_length=200)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+    )
+    brand = models.CharField(_("brand"), max_length=100)
+    # Whole won.
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, validators=[validate_whole_won])
+    stock = models.IntegerField(_("stock"), default=0)
+    is_active = models.BooleanField(_("for sale"), default=True)
     # The approved reviews, kept by the review services in the review's own transaction (F() updates):
     # the list shows ratings without counting reviews per page. A database default too, for rows
     # written around the ORM (COPY of the benchmarks).
-    review_count = models.PositiveIntegerField(default=0, db_default=0)
-    rating_total = models.PositiveIntegerField(default=0, db_default=0)  # the sum of their ratings
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    review_count = models.PositiveIntegerField(_("review count"), default=0, db_default=0)
+    rating_total = models.PositiveIntegerField(_("rating total"), default=0, db_default=0)  # the sum of their ratings
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         db_table = "products"
         ordering = ["-created_at"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         constraints = [
             models.CheckConstraint(condition=Q(stock__gte=0), name="products_stock_non_negative"),
             # Every rating is 1 to 5.
@@ -57,7 +72,7 @@ class Product(models.Model):
                 condition=whole_won("price"),
                 name="products_price_whole_won",
                 violation_error_code=NOT_WHOLE_WON,
-                violation_error_message="KRW has no minor unit: a price is a whole number of won.",
+                violation_error_message=_("KRW has no minor unit: a price is a whole number of won."),
             ),
         ]
         indexes = [
@@ -81,18 +96,22 @@ class Product(models.Model):
 class Review(models.Model):
     Status = ReviewStatus
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="review_id")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
-    rating = models.PositiveSmallIntegerField()
-    content = models.TextField(max_length=2000)
-    is_verified_purchase = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPROVED)
-    created_at = models.DateTimeField(auto_now_add=True)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="review_id")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("product"))
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    rating = models.PositiveSmallIntegerField(_("rating"))
+    content = models.TextField(pgettext_lazy("review", "content"), max_length=2000)
+    is_verified_purchase = models.BooleanField(_("verified purchase"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.APPROVED)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         db_table = "reviews"
         ordering = ["-created_at"]
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
         constraints = [
             models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="reviews_rating_1_to_5"),
             models.UniqueConstraint(fields=["product", "customer"], name="reviews_one_per_customer_per_product"),
@@ -110,18 +129,22 @@ class Review(models.Model):
 class StockAdjustment(models.Model):
     """Append-only record of a staff stock change (goods received, write-off, count correction)."""
 
-    id = models.BigAutoField(primary_key=True)
+    id = models.BigAutoField(_("ID"), primary_key=True)
     # The audit trail of the stock: a product with adjustments is deactivated, never deleted.
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_adjustments")
-    delta = models.IntegerField()
-    stock_after = models.IntegerField()
-    reason = models.CharField(max_length=200)
-    actor = models.CharField(max_length=300, help_text="Who changed the stock, as kind:identity.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="stock_adjustments", verbose_name=_("product")
+    )
+    delta = models.IntegerField(_("change in stock"))
+    stock_after = models.IntegerField(_("stock after"))
+    reason = models.CharField(_("reason"), max_length=200)
+    actor = models.CharField(_("changed by"), max_length=300, help_text=_("Who changed the stock, as kind:identity."))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         db_table = "stock_adjustments"
         ordering = ["-created_at", "-id"]
+        verbose_name = _("stock adjustment")
+        verbose_name_plural = _("stock adjustments")
         indexes = [models.Index(fields=["product", "-created_at"], name="stock_adjust_product_idx")]
 
     def __str__(self) -> str:
@@ -131,21 +154,25 @@ class StockAdjustment(models.Model):
 class ProductImage(models.Model):
     """A picture of a product: the uploaded original (EXIF stripped) and the sizes made from it."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, db_column="image_id")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
-    original = models.ImageField(upload_to="products/originals/", width_field="width", height_field="height")
-    width = models.PositiveIntegerField(default=0)
-    height = models.PositiveIntegerField(default=0)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="image_id")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("product"))
+    original = models.ImageField(
+        _("original image"), upload_to="products/originals/", width_field="width", height_field="height"
+    )
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
     # Storage names of the generated sizes, by size name ("thumbnail", "list", "detail").
-    variants = models.JSONField(default=dict)
-    alt_text = models.CharField(max_length=200, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
-    is_primary = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    variants = models.JSONField(_("image sizes"), default=dict)
+    alt_text = models.CharField(_("alt text"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_primary = models.BooleanField(_("primary image"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         db_table = "product_images"
         ordering = ["position", "created_at"]
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
         constraints = [
             models.UniqueConstraint(
                 fields=["product"], condition=Q(is_primary=True), name="product_images_one_primary"
@@ -154,4 +181,4 @@ class ProductImage(models.Model):
         indexes = [models.Index(fields=["product", "position"], name="product_images_position_idx")]
 
     def __str__(self) -> str:
-        return f"Image {self.position} of {self.product_id}"
+        return gettext("Image %(position)d of %(product)s") % {"position": self.position, "product": self.product_id}

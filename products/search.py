@@ -31,6 +31,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 MAX_LENGTH = 100
 MAX_WORDS = 10
 # A word of this many letters (syllables) may be found with one of them wrong; a longer one is not
@@ -70,19 +72,19 @@ def search_parse(text: str) -> ProductSearch | None:
     longer than MAX_LENGTH, with a NUL, without a letter or digit, of one character that is not a
     Hangul syllable (too short to mean anything), or of more than MAX_WORDS words."""
     if "\x00" in text:
-        raise SearchRejected("Null characters are not allowed.", "null_characters_not_allowed")
+        raise SearchRejected(gettext("Null characters are not allowed."), "null_characters_not_allowed")
     text = text.strip()
     if not text:
         return None
     if len(text) > MAX_LENGTH:
-        raise SearchRejected(f"Search for at most {MAX_LENGTH} characters.", "search_too_long")
+        raise SearchRejected(gettext("Search for at most %(max)d characters.") % {"max": MAX_LENGTH}, "search_too_long")
     words = tuple(_WORD.findall(text.lower()))
     if not words:
-        raise SearchRejected("Search for a word: letters or digits.", "search_no_words")
+        raise SearchRejected(gettext("Search for a word: letters or digits."), "search_no_words")
     if len(words) > MAX_WORDS:
-        raise SearchRejected(f"Search for at most {MAX_WORDS} words.", "search_too_many_words")
+        raise SearchRejected(gettext("Search for at most %(max)d words.") % {"max": MAX_WORDS}, "search_too_many_words")
     if len(words) == 1 and len(words[0]) == 1 and not is_syllable(words[0]):
-        raise SearchRejected("Search for at least 2 characters, or one Hangul syllable.", "search_too_short")
+        raise SearchRejected(gettext("Search for at least 2 characters, or one Hangul syllable."), "search_too_short")
     return ProductSearch(words=words)
 
 

@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, Count, F, Max, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Concat, Substr
+from django.utils.translation import gettext
 
 from c4ang.actors import Actor
 from c4ang.db import save_fields
@@ -89,8 +90,10 @@ def stock_adjust(*, product_id: UUID, delta: int, reason: str, by: Actor) -> Pro
     if not rows.update(stock=F("stock") + delta):
         selectors.product_get(product_id=product_id)  # a missing product is a 404, not a stock problem
         if delta > 0:
-            raise StockAboveMaximum(f"Stock cannot go above {STOCK_MAX:,} units.", field="delta")
-        raise InsufficientStock("Stock cannot go below zero.", field="delta")
+            raise StockAboveMaximum(
+                gettext("Stock cannot go above %(max)s units.") % {"max": f"{STOCK_MAX:,}"}, field="delta"
+            )
+        raise InsufficientStock(gettext("Stock cannot go below zero."), field="delta")
     product = selectors.product_get(product_id=product_id)
     StockAdjustment.objects.create(
         product=product, delta=delta, stock_after=product.stock, reason=reason, actor=str(by)
@@ -110,7 +113,10 @@ def stock_reserve(*, quantities: dict[UUID, int]) -> None:
         for product_id in sorted(quantities):
             quantity = quantities[product_id]
             if not Product.objects.filter(pk=product_id, stock__gte=quantity).update(stock=F("stock") - quantity):
-                raise InsufficientStock(f"Not enough stock of product {product_id}.", product_id=str(product_id))
+                raise InsufficientStock(
+                    gettext("Not enough stock of product %(product_id)s.") % {"product_id": product_id},
+                    product_id=str(product_id),
+                )
     cache.invalidate_after_commit(quantities)
 
 
@@ -247,7 +253,8 @@ def product_image_add(*, product_id: UUID, processed: images.ProcessedImage, alt
             existing = list(selectors.product_image_list(product_id=product_id).only("id", "position"))
             if len(existing) >= settings.PRODUCT_IMAGES_MAX:
                 raise ProductImageLimitReached(
-                    f"A product has at most {settings.PRODUCT_IMAGES_MAX} images.", field="image"
+                    gettext("A product has at most %(max)d images.") % {"max": settings.PRODUCT_IMAGES_MAX},
+                    field="image",
                 )
             image = ProductImage.objects.create(
                 id=image_id,
@@ -422,6 +429,12 @@ def _category_tree_lock() -> None:
             cursor.execute(f"LOCK TABLE {Category._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
 
 
+def _category_too_deep() -> CategoryTooDeep:
+    return CategoryTooDeep(
+        gettext("The category tree is at most %(max)d levels deep.") % {"max": CATEGORY_MAX_DEPTH}, field="parent_id"
+    )
+
+
 def _category_parent(parent_id: UUID) -> Category:
     try:
         parent = selectors.category_get(category_id=parent_id)
@@ -437,7 +450,7 @@ def _category_insert(*, name: str, parent: Category | None) -> Category:
     """A new category, its path from its parent's (the id is made here, so that one INSERT does)."""
     depth = parent.depth + 1 if parent else 0
     if depth >= CATEGORY_MAX_DEPTH:
-        raise CategoryTooDeep(f"The category tree is at most {CATEGORY_MAX_DEPTH} levels deep.", field="parent_id")
+        raise _category_too_deep()
     category_id = uuid.uuid4()
     path = f"{parent.path if parent else '/'}{category_id}/"
     return Category.objects.create(id=category_id, name=name, parent=parent, path=path, depth=depth)
@@ -455,7 +468,7 @@ def _category_move(category: Category, parent_id: UUID | None) -> bool:
     subtree = Category.objects.filter(path__startswith=category.path)
     shift = (parent.depth + 1 if parent else 0) - category.depth
     if subtree.aggregate(deepest=Max("depth"))["deepest"] + shift >= CATEGORY_MAX_DEPTH:
-        raise CategoryTooDeep(f"The category tree is at most {CATEGORY_MAX_DEPTH} levels deep.", field="parent_id")
+        raise _category_too_deep()
     new_path = f"{parent.path if parent else '/'}{category.pk}/"
     subtree.update(
         path=Concat(Value(new_path), Substr("path", len(category.path) + 1), output_field=CharField()),

@@ -86,6 +86,8 @@ class ProductRecommendationsApi(APIView):
     """The top 10 products recommended with a product (daily pipeline), best first. Public. A product
     off sale or unknown is a 404; one not ranked yet has no results."""
 
+    reads_from_replica = True  # c4ang.replica
+
     permission_classes = [AllowAny]
 
     @extend_schema(

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RecommendationsConfig(AppConfig):
     name = "recommendations"
-    verbose_name = "Recommendations"
+    verbose_name = _("Recommendations")

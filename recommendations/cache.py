@@ -1,5 +1,6 @@
 """The Redis copy of the recommendation table that the API reads: one entry per product."""
 
+import itertools
 from collections.abc import Iterable
 from uuid import UUID
 
@@ -20,10 +21,11 @@ def entry(*, product_ids: list[str], scores: list[float], algorithm: str, genera
     return {"product_ids": product_ids, "scores": scores, "algorithm": algorithm, "generated_at": generated_at}
 
 
-def entries_set(entries: dict[UUID | str, dict]) -> None:
-    items = [(_key(product_id), value) for product_id, value in entries.items()]
-    for start in range(0, len(items), CHUNK):
-        cache.set_many(dict(items[start : start + CHUNK]), timeout=settings.RECOMMENDATIONS_CACHE_SECONDS)
+def entries_set(entries: Iterable[tuple[UUID | str, dict]]) -> None:
+    """Cache (product id, entry) pairs, CHUNK at a time: a stream of a million is never all in memory."""
+    entries = iter(entries)
+    while chunk := {_key(product_id): value for product_id, value in itertools.islice(entries, CHUNK)}:
+        cache.set_many(chunk, timeout=settings.RECOMMENDATIONS_CACHE_SECONDS)
 
 
 def entries_get(product_ids: Iterable[UUID]) -> dict[UUID, dict]:

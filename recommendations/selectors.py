@@ -44,7 +44,7 @@ def _entries(product_ids: list[UUID]) -> dict[UUID, dict]:
             )
             for row in Recommendation.objects.filter(product_id__in=missing)
         }
-        cache.entries_set(found)
+        cache.entries_set(found.items())
         entries.update(found)
     return entries
 

@@ -1,12 +1,14 @@
 """Writes of the recommendations module: the daily recommendation pipeline (README, Jobs)."""
 
-from collections.abc import Callable
+import itertools
+import json
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from c4ang.jobs import JobContext, JobSkipped, job_run
@@ -67,46 +69,99 @@ def _pipeline(ctx: JobContext, *, today: date) -> None:
         ctx.count(recommendations=recommendations_store(ranked=top, on_progress=bar.update))
 
 
-def recommendations_store(*, ranked: ranking.Ranking, on_progress: Callable[[int], object] = lambda done: None) -> int:
+def recommendations_store(
+    *, ranked: ranking.CompactRanking, on_progress: Callable[[int], object] = lambda done: None
+) -> int:
     """Upsert one row per ranked product and drop the rows of products no longer ranked (no
-    longer for sale); then, once committed, refresh the cache the API reads. Returns rows stored."""
+    longer for sale); then, once committed, refresh the cache the API reads. Returns rows stored.
+
+    The rows are streamed from the compact ranking, never all built at once: on PostgreSQL COPYed
+    into a staging table and merged with one INSERT ... ON CONFLICT (its fast paths for bulk
+    writes), elsewhere upserted in batches."""
     generated_at = timezone.now()
-    rows = [
-        Recommendation(
-            product_id=UUID(product_id),
-            recommended_product_ids=[candidate for candidate, _ in best],
-            scores=[candidate_score for _, candidate_score in best],
-            algorithm=ranking.ALGORITHM,
-            created_at=generated_at,
-        )
+    rows = (
+        (product_id, [candidate for candidate, _ in best], [candidate_score for _, candidate_score in best])
         for product_id, best in ranked.items()
-    ]
+    )
     with transaction.atomic():
-        for start in range(0, len(rows), STORE_BATCH):
-            batch = rows[start : start + STORE_BATCH]
-            Recommendation.objects.bulk_create(
-                batch,
-                update_conflicts=True,
-                unique_fields=["product"],
-                update_fields=["recommended_product_ids", "scores", "algorithm", "created_at"],
-            )
-            on_progress(len(batch))
+        if connection.vendor == "postgresql":
+            _upsert_copied(rows, generated_at, on_progress)
+        else:
+            _upsert_batched(rows, generated_at, on_progress)
         stale = Recommendation.objects.filter(created_at__lt=generated_at)
         stale_ids = list(stale.values_list("product_id", flat=True))
         stale.delete()
-        entries = {
-            row.product_id: cache.entry(
-                product_ids=row.recommended_product_ids,
-                scores=row.scores,
+        transaction.on_commit(
+            partial(_cache_refresh, ranked=ranked, generated_at=generated_at.isoformat(), stale_ids=stale_ids)
+        )
+    return len(ranked)
+
+
+Row = tuple[str, list[str], list[float]]  # product id, recommended ids, their scores
+
+# The table is Recommendation's (db_table "recommendations"); the staging copy lives for the transaction.
+_STAGING = "CREATE TEMPORARY TABLE recommendations_staging (LIKE recommendations) ON COMMIT DROP"
+_COPY = "COPY recommendations_staging (product_id, recommended_product_ids, scores, algorithm, created_at) FROM STDIN"
+_MERGE = """
+    INSERT INTO recommendations (product_id, recommended_product_ids, scores, algorithm, created_at)
+    SELECT product_id, recommended_product_ids, scores, algorithm, created_at FROM recommendations_staging
+    ON CONFLICT (product_id) DO UPDATE SET
+        recommended_product_ids = EXCLUDED.recommended_product_ids,
+        scores = EXCLUDED.scores,
+        algorithm = EXCLUDED.algorithm,
+        created_at = EXCLUDED.created_at
+"""
+
+
+def _upsert_copied(rows: Iterable[Row], generated_at: datetime, on_progress: Callable[[int], object]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_STAGING)
+        done = 0
+        with cursor.copy(_COPY) as copy:
+            for done, (product_id, candidates, scores) in enumerate(rows, start=1):
+                copy.write_row(
+                    (product_id, json.dumps(candidates), json.dumps(scores), ranking.ALGORITHM, generated_at)
+                )
+                if done % STORE_BATCH == 0:
+                    on_progress(STORE_BATCH)
+        on_progress(done % STORE_BATCH)
+        cursor.execute(_MERGE)
+        cursor.execute("DROP TABLE recommendations_staging")  # now: the transaction may be a caller's
+
+
+def _upsert_batched(rows: Iterable[Row], generated_at: datetime, on_progress: Callable[[int], object]) -> None:
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, STORE_BATCH)):
+        Recommendation.objects.bulk_create(
+            [
+                Recommendation(
+                    product_id=UUID(product_id),
+                    recommended_product_ids=candidates,
+                    scores=scores,
+                    algorithm=ranking.ALGORITHM,
+                    created_at=generated_at,
+                )
+                for product_id, candidates, scores in batch
+            ],
+            update_conflicts=True,
+            unique_fields=["product"],
+            update_fields=["recommended_product_ids", "scores", "algorithm", "created_at"],
+        )
+        on_progress(len(batch))
+
+
+def _cache_refresh(*, ranked: ranking.CompactRanking, generated_at: str, stale_ids: list[UUID]) -> None:
+    """The API's copy, chunk by chunk (recommendations.cache), from the ranking just stored."""
+    cache.entries_set(
+        (
+            product_id,
+            cache.entry(
+                product_ids=[candidate for candidate, _ in best],
+                scores=[candidate_score for _, candidate_score in best],
                 algorithm=ranking.ALGORITHM,
-                generated_at=generated_at.isoformat(),
-            )
-            for row in rows
-        }
-        transaction.on_commit(partial(_cache_refresh, entries=entries, stale_ids=stale_ids))
-    return len(rows)
-
-
-def _cache_refresh(*, entries: dict[UUID, dict], stale_ids: list[UUID]) -> None:
-    cache.entries_set(entries)
+                generated_at=generated_at,
+            ),
+        )
+        for product_id, best in ranked.items()
+    )
     cache.entries_delete(stale_ids)

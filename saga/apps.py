@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SagaConfig(AppConfig):
     name = "saga"
-    verbose_name = "Saga"
+    verbose_name = _("Saga")

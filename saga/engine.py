@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from c4ang.actors import Actor, ActorKind
 from c4ang.errors import DomainError
@@ -91,22 +92,37 @@ class SagaStep:
     compensation: Callable[[SagaContext], None]
     # The action (and the compensation) commits together with its event; False for network calls.
     atomic: bool = True
+    # What staff read for the step (a lazy translation, e.g. _("Take the payment")); None: its name.
+    label: Promise | str | None = None
 
 
 @dataclass(frozen=True)
 class SagaDefinition:
     saga_type: str
     steps: tuple[SagaStep, ...]
+    label: Promise | str | None = None  # what staff read for the saga type; None: its saga_type
 
 
 _definitions: dict[str, SagaDefinition] = {}
 
 
-def saga_define(*, saga_type: str, steps: list[SagaStep]) -> SagaDefinition:
+def saga_define(*, saga_type: str, steps: list[SagaStep], label: Promise | str | None = None) -> SagaDefinition:
     """Register a saga type; its module calls this once when its app is ready."""
-    definition = SagaDefinition(saga_type=saga_type, steps=tuple(steps))
+    definition = SagaDefinition(saga_type=saga_type, steps=tuple(steps), label=label)
     _definitions[saga_type] = definition
     return definition
+
+
+def _as_stored(value):
+    """A payload as its JSON column keeps it: lazily translated text (a domain error's message) is
+    stored as read in the language active now, the request's or the job's."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _as_stored(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_stored(item) for item in value]
+    return value
 
 
 def _fault_point(point: str) -> None:
@@ -131,7 +147,7 @@ def compensating_fields(saga: SagaInstance, *, reason: str, note: str, by: Actor
         remaining = saga.current_step
     payload = saga.payload
     if reason and not payload.get(REASON_KEY):
-        payload = {**payload, REASON_KEY: str(reason), NOTE_KEY: note}
+        payload = {**payload, REASON_KEY: str(reason), NOTE_KEY: str(note)}
         if by is not None:
             payload[BY_KEY] = {"kind": by.kind.value, "identity": by.identity}
     return {"status": SagaStatus.COMPENSATING, "current_step": remaining, "payload": payload}
@@ -146,6 +162,8 @@ class Runner:
         self.steps = _definitions[saga.saga_type].steps
 
     def save(self, **fields) -> None:
+        if "payload" in fields:
+            fields["payload"] = _as_stored(fields["payload"])
         updated = SagaInstance.objects.filter(pk=self.saga.pk, lease_owner=self.owner).update(
             updated_at=timezone.now(), **fields
         )
@@ -155,7 +173,9 @@ class Runner:
             setattr(self.saga, name, value)
 
     def record(self, step: SagaStep, event_type: str, **payload) -> None:
-        SagaEvent.objects.create(saga_id=self.saga.pk, step=step.name, event_type=event_type, payload=payload)
+        SagaEvent.objects.create(
+            saga_id=self.saga.pk, step=step.name, event_type=event_type, payload=_as_stored(payload)
+        )
 
     def start(self, step: SagaStep, started: str) -> None:
         """Renew the lease and record that the step's work starts."""
@@ -218,11 +238,12 @@ class Runner:
                 with transaction.atomic():
                     finish(step, outcome)
         except DomainError as error:
+            message = str(error.message)  # lazily translated: as read in the language active now
             with transaction.atomic():
                 if step.atomic:  # its start was rolled back with its work
                     self.record(step, started)
-                self.record(step, failed, code=error.code, message=error.message)
-                self.save(last_error=f"{step.name}: {error.code}: {error.message}")
+                self.record(step, failed, code=error.code, message=message)
+                self.save(last_error=f"{step.name}: {error.code}: {message}")
             raise
         return outcome
 
@@ -263,7 +284,7 @@ class Runner:
                     finish=self.acted,
                 )
             except DomainError as error:
-                return self.compensate(reason=error.code, note=error.message)
+                return self.compensate(reason=error.code, note=str(error.message))
             if isinstance(outcome, _Wait):
                 break
         return self.saga
@@ -306,7 +327,11 @@ def start(*, saga_type: str, payload: dict) -> Runner:
     """Create a saga under a new lease and run its first step, in the caller's transaction."""
     owner = uuid.uuid4().hex
     saga = SagaInstance.objects.create(
-        saga_type=saga_type, payload=payload, attempts=1, lease_owner=owner, lease_expires_at=_lease_deadline()
+        saga_type=saga_type,
+        payload=_as_stored(payload),
+        attempts=1,
+        lease_owner=owner,
+        lease_expires_at=_lease_deadline(),
     )
     runner = Runner(saga, owner)
     first = runner.steps[0]

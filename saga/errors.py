@@ -1,26 +1,28 @@
+from django.utils.translation import gettext_lazy as _
+
 from c4ang.errors import Conflict, NotFound
 
 
 class SagaNotFound(NotFound):
     code = "saga_not_found"
-    message = "Saga not found."
+    message = _("Saga not found.")
 
 
 class SagaBusy(Conflict):
     code = "saga_busy"
-    message = "The saga is being run right now; try again shortly."
+    message = _("The saga is being run right now; try again shortly.")
 
 
 class SagaNotRetryable(Conflict):
     code = "saga_not_retryable"
-    message = "Only a saga that is still running, compensating or failed can be retried."
+    message = _("Only a saga that is still running, compensating or failed can be retried.")
 
 
 class SagaNotCompensable(Conflict):
     code = "saga_not_compensable"
-    message = "This saga cannot be compensated in its current state."
+    message = _("This saga cannot be compensated in its current state.")
 
 
 class SagaNotWaiting(Conflict):
     code = "saga_not_waiting"
-    message = "The saga is not waiting for an external event."
+    message = _("The saga is not waiting for an external event.")

@@ -4,6 +4,7 @@ from datetime import datetime
 from uuid import UUID
 
 from django.db.models import Count, QuerySet
+from django.utils.functional import Promise
 
 from c4ang.selectors import get_or_raise
 from saga import engine
@@ -40,3 +41,16 @@ def saga_outcome_counts(*, since: datetime) -> dict[str, int]:
 def saga_types() -> list[str]:
     """The saga types the apps have defined (saga_define, when each app is ready), by name."""
     return sorted(engine._definitions)  # the engine's registry: the saga app's own
+
+
+def saga_type_label(saga_type: str) -> Promise | str:
+    """What staff read for a saga type: the label its definition gives, else the type itself."""
+    definition = engine._definitions.get(saga_type)
+    return (definition.label or saga_type) if definition else saga_type
+
+
+def saga_step_label(saga_type: str, step: str) -> Promise | str:
+    """What staff read for a step of a saga type: the label its definition gives, else its name."""
+    definition = engine._definitions.get(saga_type)
+    labels = {known.name: known.label for known in definition.steps} if definition else {}
+    return labels.get(step) or step

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SentimentConfig(AppConfig):
     name = "sentiment"
-    verbose_name = "Sentiment"
+    verbose_name = _("Sentiment analysis")
 
     def ready(self):
         # The product detail shows a product's sentiment: the catalog, below us, asks through its hook.

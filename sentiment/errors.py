@@ -1,10 +1,16 @@
+"""The sentiment job's errors. Their details, given where they are raised (sentiment.backends), are the
+operator's diagnosis (the function's name, AWS's code and message) and are stored in the job run's
+message: they stay in English; the default messages here are translated."""
+
+from django.utils.translation import gettext_lazy as _
+
 from c4ang.errors import DomainError
 
 
 class SentimentModelUnavailable(DomainError):
     code = "sentiment_model_unavailable"
     http_status = 503
-    message = "The sentiment model cannot be loaded."
+    message = _("The sentiment model cannot be loaded.")
 
 
 class SentimentFunctionError(DomainError):
@@ -12,7 +18,7 @@ class SentimentFunctionError(DomainError):
 
     code = "sentiment_function_error"
     http_status = 502
-    message = "The sentiment function failed."
+    message = _("The sentiment function failed.")
 
 
 class SentimentInvokeFailed(DomainError):
@@ -20,4 +26,4 @@ class SentimentInvokeFailed(DomainError):
 
     code = "sentiment_invoke_failed"
     http_status = 502
-    message = "The sentiment function could not be invoked."
+    message = _("The sentiment function could not be invoked.")

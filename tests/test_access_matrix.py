@@ -217,7 +217,9 @@ ACCESS = {
     ("media/<path:path>", "GET"): Access(PUBLIC, ok=(404,)),
 }
 ADMIN_PREFIX = "admin/"
-ADMIN_PUBLIC = {"admin/login/"}
+# The sign-in page, and the language switcher of the admin's header (Django's set_language: it only
+# sets the language cookie and redirects, for anyone).
+ADMIN_PUBLIC = {"admin/login/", "admin/i18n/setlang/"}
 
 
 def walk(patterns, prefix: str = ""):

@@ -34,8 +34,16 @@ def ensure_chromium() -> str:
 
 
 @pytest.fixture
-def page(request, monkeypatch):
-    """A Chromium page; Playwright stops before the test database is torn down (its event loop with it)."""
+def browser_language() -> str:
+    """The browser's locale, hence the Accept-Language it sends: English, as the suite asserts; a test
+    (or a class of tests) reading the admin in Korean overrides this fixture with "ko-KR"."""
+    return "en-US"
+
+
+@pytest.fixture
+def page(request, monkeypatch, browser_language):
+    """A Chromium page in `browser_language`; Playwright stops before the test database is torn down
+    (its event loop with it)."""
     from playwright.sync_api import sync_playwright
 
     executable = ensure_chromium()
@@ -43,7 +51,7 @@ def page(request, monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale=browser_language)
         yield page
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"{request.node.name}-final.png", full_page=True)

@@ -321,3 +321,86 @@ def test_a_product_with_stock_adjustments_cannot_be_deleted_with_them(staff_brow
     assert "Cannot delete product" in page.content.decode()
     assert Product.objects.filter(pk=product.pk).count() == 1
     assert list(StockAdjustment.objects.values_list("product_id", "delta")) == [(product.pk, 3)]
+
+
+def test_dashboard_in_korean_shows_job_runs_by_their_korean_names_and_kst_times(staff_browser):
+    from datetime import UTC, datetime
+
+    # 2026-12-01 23:30 UTC is 08:30 the next morning in Seoul
+    started = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
+    JobRun.objects.create(
+        job="weekly_sentiment_analysis",
+        trigger="admin",
+        status="FAILED",
+        started_at=started,
+        finished_at=started,
+    )
+
+    html = staff_browser.get(reverse("admin-dashboard"), HTTP_ACCEPT_LANGUAGE="ko-KR").content.decode()
+
+    assert '<html lang="ko"' in html
+    assert "<h1>대시보드</h1>" in html
+    row = re.search(
+        r"<td><a href=\"[^\"]+\" title=\"weekly_sentiment_analysis\">(.*?)</a></td>\s*<td>(.*?)</td>"
+        r"<td>(.*?)</td><td>(.*?)</td>",
+        html,
+    )
+    assert row.groups() == ("주간 리뷰 감성 분석", "실패", "지금 실행 (직원)", "2026-12-2 08:30")
+    assert "일일 추천 생성 지금 실행" in html
+    assert "아직 데이터가 없습니다." in html  # the empty charts
+    assert "일별 환불 (최근 30일: 0건, ₩0)" in html
+
+
+def test_dashboard_charts_count_orders_in_the_language_of_the_request(staff_browser):
+    OrderFactory(customer=CustomerFactory(), status="PAID", items_amount=Decimal(12900))
+
+    korean = staff_browser.get(reverse("admin-dashboard"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    english = staff_browser.get(reverse("admin-dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    today = f"{timezone.localdate():%m-%d}"
+    assert f"<title>{today}: 1건</title>" in korean
+    assert f"<title>{today}: ₩12,900</title>" in korean
+    assert f"<title>{today}: 1 order</title>" in english
+    assert "Orders per day (last 30 days)" in english
+
+
+def test_run_now_says_how_the_job_started_in_korean(staff_browser, monkeypatch):
+    from backoffice import jobs
+
+    started = []
+    monkeypatch.setattr(jobs.subprocess, "Popen", lambda argv, **options: started.append(argv[2:]))
+
+    response = staff_browser.post(
+        reverse("admin-job-start", args=["daily_recommendation_pipeline"]), follow=True, HTTP_ACCEPT_LANGUAGE="ko"
+    )
+
+    assert started == [["run_recommendations"]]
+    assert (
+        "일일 추천 생성: `manage.py run_recommendations` 프로세스로 시작함. "
+        "실행 결과는 &#x27;최근 작업 실행&#x27;에 표시됩니다."
+    ) in response.content.decode()
+
+
+def test_the_admin_header_offers_korean_and_english(staff_browser):
+    html = staff_browser.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    switcher = html[html.index('<form id="language-switcher"') :]
+    switcher = switcher[: switcher.index("</form>")]
+    assert f'action="{reverse("set_language")}"' in switcher
+    assert '<input type="hidden" name="next" value="/admin/">' in switcher
+    assert re.findall(r'<option value="(\w+)" lang="\w+"( selected)?>([^<]+)</option>', switcher) == [
+        ("ko", " selected", "한국어"),
+        ("en", "", "English"),
+    ]
+    assert "csrfmiddlewaretoken" in switcher
+    assert "로그아웃" in html  # Django's own links stay
+    assert "<title>쇼핑몰 관리 | C4ang 관리자</title>" in html
+
+
+def test_switching_the_language_sets_it_for_the_next_pages(staff_browser):
+    response = staff_browser.post(reverse("set_language"), {"language": "en", "next": "/admin/dashboard/"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/dashboard/"
+    html = staff_browser.get(reverse("admin-dashboard"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "<h1>Dashboard</h1>" in html

@@ -50,3 +50,35 @@ def test_seed_demo_data_refuses_production():
 
     assert result.returncode == 1
     assert "never runs with C4ANG_ENV=production" in result.stderr
+
+
+@pytest.mark.django_db
+def test_create_staff_reports_in_the_active_language(monkeypatch):
+    from io import StringIO
+
+    from django.utils import translation
+
+    monkeypatch.setenv("NEW_STAFF_PASSWORD", "a long staff passphrase")
+    output = StringIO()
+
+    with translation.override("ko"):
+        call_command("create_staff", "ops@c4ang.com", "--password-env", "NEW_STAFF_PASSWORD", stdout=output)
+        with pytest.raises(CommandError, match="환경 변수 NOPE이\\(가\\) 비어 있거나 설정되지 않았습니다"):
+            call_command("create_staff", "ops@c4ang.com", "--password-env", "NOPE")
+
+    assert output.getvalue() == "직원 계정 ops@c4ang.com을(를) 생성했습니다\n"
+
+
+def test_seed_demo_data_speaks_korean_by_default():
+    # The platform's language (LANGUAGE_CODE) when nobody asks for another: Korean.
+    strong_key = "k" * 20 + "Wq4-Zn8Lx1Vt6Pm3Rb9Ks2Jd7Fy5Gc0Ue"
+    result = manage(
+        "seed_demo_data",
+        C4ANG_ENV="production",
+        SECRET_KEY=strong_key,
+        ALLOWED_HOSTS="api.c4ang.com",
+        LANGUAGE_CODE="ko",
+    )
+
+    assert result.returncode == 1
+    assert "C4ANG_ENV=production에서는 실행되지 않습니다" in result.stderr

@@ -12,6 +12,7 @@ import sys
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -75,7 +76,7 @@ def _api_exception_body(exc: exceptions.APIException) -> dict:
         # Authentication errors (ours and simplejwt's) carry their own specific code.
         code = errors[0]["code"] if len(errors) == 1 else exc.default_code
     if validation:
-        message = "Invalid input."
+        message = gettext("Invalid input.")
     elif errors:
         message = errors[0]["message"]
     else:
@@ -109,7 +110,7 @@ def exception_handler(exc, context):
 
 
 def page_not_found(request, exception=None):
-    return JsonResponse(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
+    return JsonResponse(error_body("not_found", gettext("Not found.")), status=status.HTTP_404_NOT_FOUND)
 
 
 # How long a client should wait before retrying a request the database could not serve.
@@ -123,16 +124,16 @@ def server_error(request):
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
         metrics.DB_CONNECTION_ERRORS.labels(source="request").inc()
         response = JsonResponse(
-            error_body("service_unavailable", "The database is unavailable; retry shortly."),
+            error_body("service_unavailable", gettext("The database is unavailable; retry shortly.")),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
         return response
     return JsonResponse(
-        error_body("server_error", "An unexpected error occurred; it has been logged."),
+        error_body("server_error", gettext("An unexpected error occurred; it has been logged.")),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
 
 
 def bad_request(request, exception=None):
-    return JsonResponse(error_body("bad_request", "Bad request."), status=status.HTTP_400_BAD_REQUEST)
+    return JsonResponse(error_body("bad_request", gettext("Bad request.")), status=status.HTTP_400_BAD_REQUEST)

@@ -1,6 +1,7 @@
 """Serializer fields every module's API shares."""
 
 from django.core.validators import EmailValidator
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -70,7 +71,7 @@ class KoreanPhoneField(serializers.CharField):
     (010-1234-5678). Anything else is a 400 `invalid_phone` naming the field."""
 
     default_error_messages = {
-        "invalid_phone": "Not a Korean telephone number (e.g. 010-1234-5678, 02-123-4567, 1588-1234)."
+        "invalid_phone": _("Not a Korean telephone number (e.g. 010-1234-5678, 02-123-4567, 1588-1234).")
     }
 
     def to_internal_value(self, data) -> str:
@@ -85,7 +86,7 @@ class KoreanPhoneField(serializers.CharField):
 class PostalCodeField(serializers.CharField):
     """A Korean postal code: five digits (06236). Anything else is a 400 `invalid_postal_code`."""
 
-    default_error_messages = {"invalid_postal_code": "Not a postal code: five digits, e.g. 06236."}
+    default_error_messages = {"invalid_postal_code": _("Not a postal code: five digits, e.g. 06236.")}
 
     def to_internal_value(self, data) -> str:
         code = korea.postal_code_normalize(super().to_internal_value(data))

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
@@ -19,7 +20,7 @@ class BoundedPageSize:
         if value is None:
             return self.page_size
         if not (value.isascii() and value.isdigit() and int(value) > 0):
-            message = f"Give a whole number from 1 to {self.max_page_size}."
+            message = gettext("Give a whole number from 1 to %(max)d.") % {"max": self.max_page_size}
             raise ValidationError({self.page_size_query_param: [message]})
         return min(int(value), self.max_page_size)
 

@@ -12,11 +12,15 @@ and by the webhook's own check: SQLite and the caches hold them, only PostgreSQL
 
 import math
 
+from django.utils.translation import gettext
 from rest_framework import parsers
 from rest_framework.exceptions import ErrorDetail, ParseError, ValidationError
 
 MAX_DEPTH = 32
-NESTED_TOO_DEEP = f"JSON parse error - nested deeper than {MAX_DEPTH} levels"
+
+
+def nested_too_deep() -> ParseError:
+    return ParseError(gettext("JSON parse error - nested deeper than %(depth)d levels") % {"depth": MAX_DEPTH})
 
 
 class JSONParser(parsers.JSONParser):
@@ -24,7 +28,13 @@ class JSONParser(parsers.JSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError(NESTED_TOO_DEEP) from None
+            raise nested_too_deep() from None
+        except ParseError as error:
+            # DRF words it in English only; the decoder's own reason (its context) stays as it said it.
+            if not isinstance(error.__context__, ValueError):
+                raise
+            message = gettext("JSON parse error - %(reason)s") % {"reason": error.__context__}
+            raise ParseError(message) from None
         refuse_unstorable(data)
         return data
 
@@ -37,12 +47,12 @@ def refuse_unstorable(data) -> None:
     while pending:
         value, path, depth = pending.pop()
         if isinstance(value, float) and math.isinf(value):
-            raise _invalid(path, "This number is out of range.", "number_out_of_range")
+            raise _invalid(path, gettext("This number is out of range."), "number_out_of_range")
         if isinstance(value, str):
             _refuse_surrogates(value, path)
         elif isinstance(value, dict | list):
             if depth == MAX_DEPTH:
-                raise ParseError(NESTED_TOO_DEEP)
+                raise nested_too_deep()
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 if isinstance(key, str):
@@ -55,7 +65,9 @@ def _refuse_surrogates(text: str, path: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError as error:
         # DRF's text fields word and code it so (ProhibitSurrogateCharactersValidator).
-        message = f"Surrogate characters are not allowed: U+{ord(text[error.start]):X}."
+        message = gettext("Surrogate characters are not allowed: U+%(code_point)s.") % {
+            "code_point": f"{ord(text[error.start]):X}"
+        }
         raise _invalid(path, message, "surrogate_characters_not_allowed") from None
 
 

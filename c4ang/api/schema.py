@@ -10,6 +10,7 @@ raise: `extend_schema(responses={200: ..., **domain_errors(OrderNotCancellable)}
 
 from collections import defaultdict
 
+from django.utils import translation
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
@@ -64,8 +65,10 @@ ERROR_DESCRIPTIONS = {
 def domain_errors(*errors: type[DomainError]) -> dict[int, OpenApiResponse]:
     """The responses of the domain errors a view may answer with, by status, naming each code."""
     by_status = defaultdict(list)
-    for error in errors:
-        by_status[error.http_status].append(f"`{error.code}`: {error.message}")
+    # The schema is the developers' reference, in English; the messages themselves follow each request.
+    with translation.override("en"):
+        for error in errors:
+            by_status[error.http_status].append(f"`{error.code}`: {error.message}")
     return {
         status: OpenApiResponse(ErrorSerializer, description=" ".join(lines)) for status, lines in by_status.items()
     }

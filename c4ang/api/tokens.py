@@ -8,6 +8,7 @@ Such a token names no account: it is as invalid as a forged one (401 `token_not_
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from rest_framework_simplejwt import tokens
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -23,7 +24,7 @@ class UserIdChecked:
         try:
             field.to_python(user_id)
         except ValidationError:
-            raise TokenError("Token has an invalid user id") from None
+            raise TokenError(gettext("Token has an invalid user id")) from None
 
 
 class AccessToken(UserIdChecked, tokens.AccessToken):

@@ -3,6 +3,8 @@
 from collections.abc import Callable
 
 from django.http import HttpResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -16,7 +18,7 @@ from c4ang.errors import DomainError
 
 class UnknownQueryParameter(DomainError):
     code = "unknown_parameter"
-    message = "The list does not take this query parameter."
+    message = _("The list does not take this query parameter.")
 
 
 class ListApi(generics.ListAPIView):
@@ -45,13 +47,24 @@ class ListApi(generics.ListAPIView):
 
 
 def query_parameters_unknown(unknown: list[str], *, known: set[str]) -> UnknownQueryParameter:
-    takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+    names = {"unknown": ", ".join(unknown), "known": ", ".join(sorted(known))}
+    if known:
+        message = ngettext(
+            "Unknown query parameter: %(unknown)s; it takes %(known)s.",
+            "Unknown query parameters: %(unknown)s; it takes %(known)s.",
+            len(unknown),
+        )
+        each = gettext("Not a parameter of this list; it takes %(known)s.")
+    else:
+        message = ngettext(
+            "Unknown query parameter: %(unknown)s; it takes none.",
+            "Unknown query parameters: %(unknown)s; it takes none.",
+            len(unknown),
+        )
+        each = gettext("Not a parameter of this list; it takes none.")
     return UnknownQueryParameter(
-        f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}; {takes}.",
-        errors=[
-            {"field": name, "code": UnknownQueryParameter.code, "message": f"Not a parameter of this list; {takes}."}
-            for name in unknown
-        ],
+        message % names,
+        errors=[{"field": name, "code": UnknownQueryParameter.code, "message": each % names} for name in unknown],
     )
 
 

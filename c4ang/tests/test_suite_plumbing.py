@@ -8,9 +8,10 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 
 from c4ang.celery import app
-from c4ang.settings import redis_neighbour_db
+from c4ang.settings import redis_neighbour_db, redis_worker_db
 from tests.test_outages import redis_server_binary
 
 
@@ -18,6 +19,14 @@ def test_the_broker_takes_the_database_next_to_the_caches():
     assert redis_neighbour_db("redis://127.0.0.1:6379/15") == "redis://127.0.0.1:6379/14"
     assert redis_neighbour_db("redis://127.0.0.1:6379/8") == "redis://127.0.0.1:6379/9"
     assert redis_neighbour_db("redis://:secret@redis:6379") == "redis://:secret@redis:6379/1"
+
+
+def test_parallel_workers_of_the_suite_take_pairs_of_redis_databases_of_their_own():
+    assert redis_worker_db("redis://127.0.0.1:6379/15", "gw0") == "redis://127.0.0.1:6379/15"
+    assert redis_worker_db("redis://127.0.0.1:6379/15", "gw1") == "redis://127.0.0.1:6379/13"
+    assert redis_neighbour_db(redis_worker_db("redis://127.0.0.1:6379/15", "gw1")) == "redis://127.0.0.1:6379/12"
+    with pytest.raises(ImproperlyConfigured, match="gw1"):
+        redis_worker_db("redis://127.0.0.1:6379/1", "gw1")
 
 
 @pytest.mark.redis

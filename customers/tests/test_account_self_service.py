@@ -214,8 +214,8 @@ def mail_in_process(settings):
     settings.PASSWORD_RESET_URL = "https://shop.example/reset?uid={uid}&token={token}"
 
 
-def ask_reset(email: str, ip: str = "203.0.113.7"):
-    return APIClient().post(RESET, {"email": email}, format="json", REMOTE_ADDR=ip)
+def ask_reset(email: str, ip: str = "203.0.113.7", language: str = "en"):
+    return APIClient().post(RESET, {"email": email}, format="json", REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE=language)
 
 
 def mailed_link(message) -> dict:
@@ -227,7 +227,7 @@ def mailed_link(message) -> dict:
 def test_a_reset_link_is_mailed_in_korean_and_sets_a_new_password_once(mail_in_process, customer):
     earlier = sign_in(customer.email, PASSWORD).json()
 
-    asked = ask_reset(customer.email.upper())
+    asked = ask_reset(customer.email.upper(), language="ko-KR,ko;q=0.9")
 
     assert asked.status_code == 202
     assert asked.content == b""
@@ -347,15 +347,17 @@ def test_with_a_worker_the_request_only_queues_the_mail(settings, customer, monk
     queued = []
     monkeypatch.setattr(current_app, "send_task", lambda name, kwargs: queued.append((name, kwargs)))
 
-    response = ask_reset(customer.email)
+    response = ask_reset(customer.email, language="ko")
 
-    # Then the answer comes before any look-up or mail: the task does both
+    # Then the answer comes before any look-up or mail: the task does both, in the request's language
     assert response.status_code == 202
-    assert queued == [(services.RESET_MAIL_TASK, {"email": customer.email})]
+    assert queued == [(services.RESET_MAIL_TASK, {"email": customer.email, "language": "ko"})]
     assert mail.outbox == []
     current_app.loader.import_default_modules()  # the task modules a worker loads at start
     current_app.tasks[services.RESET_MAIL_TASK].apply(kwargs=queued[0][1]).get()
-    assert [message.to for message in mail.outbox] == [[customer.email]]
+    assert [(message.to, message.subject) for message in mail.outbox] == [
+        ([customer.email], "[C4ang] 비밀번호 재설정 안내")
+    ]
 
 
 def test_a_broker_that_cannot_be_reached_is_a_503_whatever_the_address(settings, customer, monkeypatch):

@@ -226,7 +226,7 @@ def test_the_order_lists_have_a_fixed_query_budget_with_virtual_accounts(
     assert len(listed) == len(staff_listed) == size
     accounts = [order["virtual_account"] for order in listed if order["payment_method"] == "virtual_account"]
     assert len(accounts) == size // 2
-    assert {(account["bank"], account["bank_name"]) for account in accounts} == {("88", "신한은행")}
+    assert {(account["bank"], account["bank_name"]) for account in accounts} == {("88", "Shinhan Bank")}
     assert all(order["virtual_account"] is None for order in listed if order["payment_method"] == "card")
 
 
@@ -250,7 +250,7 @@ def test_an_order_detail_shows_its_virtual_account(customer, customer_client, dj
 
     assert body["virtual_account"] == {
         "bank": "88",
-        "bank_name": "신한은행",
+        "bank_name": "Shinhan Bank",  # 신한은행 in Korean
         "account_number": "X0000012345678",
         "holder_name": customer.name,
         "due_at": order.payment_due_at.astimezone(KST).isoformat(),

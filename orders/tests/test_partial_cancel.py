@@ -188,7 +188,7 @@ def test_staff_cancel_lines_of_any_order(staff_client, shop, order):
     assert response.status_code == 200
     assert response.json()["events"][-1]["actor"] == "staff:staff@c4ang.com"
     assert response.json()["events"][-1]["code"] == "staff_cancelled"
-    assert response.json()["events"][-1]["message"] == "1 unit(s) of 1 line(s) cancelled, 15000 won refunded"
+    assert response.json()["events"][-1]["message"] == "1 unit(s) of 1 line(s) cancelled, ₩15,000 refunded"
     assert Refund.objects.get().requested_by == "staff:staff@c4ang.com"
     assert stock_of(shop["pad"]) == 10
 

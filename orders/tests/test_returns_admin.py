@@ -190,11 +190,11 @@ def test_the_dashboard_shows_refunds_per_day_and_open_returns(staff_browser, cus
 
     refunds = html[html.index('id="refunds-per-day"') : html.index('id="open-returns"')]
     # One refund today: ₩12,000 less the ₩3,000 return shipping fee, the last of 30 bars.
-    assert "1건, ₩9,000" in refunds
+    assert "1 refund, ₩9,000" in refunds
     assert refunds.count('class="c4ang-bar"') == 30
-    assert "₩9,000 (1건)" in refunds
+    assert "₩9,000 (1 refund)" in refunds
     returns = html[html.index('id="open-returns"') :]
     returns = returns[: returns.index("</table>")]
     rows = re.findall(r'<tr><td><a href="([^"]*)">(\w+)</a></td><td>(\d+)</td></tr>', returns)
-    assert [(status, count) for _, status, count in rows] == [("REQUESTED", "2"), ("APPROVED", "1"), ("RECEIVED", "0")]
+    assert [(status, count) for _, status, count in rows] == [("Requested", "2"), ("Approved", "1"), ("Received", "0")]
     assert rows[0][0] == f"{QUEUE}?status__exact=REQUESTED"

@@ -68,7 +68,7 @@ def test_a_virtual_account_order_waits_for_the_deposit_with_the_account_shown(
     days = timedelta(days=settings.ORDER_VIRTUAL_ACCOUNT_DAYS)
     assert before + days <= order.payment_due_at <= timezone.now() + days
     account = body["virtual_account"]
-    assert (account["bank"], account["bank_name"], account["holder_name"]) == ("88", "신한은행", customer.name)
+    assert (account["bank"], account["bank_name"], account["holder_name"]) == ("88", "Shinhan Bank", customer.name)
     assert account["account_number"]
     assert account["due_at"] == order.payment_due_at.replace(microsecond=0).astimezone(KST).isoformat()
     assert stock_of(product) == 3
@@ -194,7 +194,7 @@ def test_checkout_from_the_cart_by_virtual_account(customer, customer_client, pr
     )
     call_command("fake_deposit", order.json()["order_number"], stdout=StringIO())
 
-    assert (order.json()["status"], order.json()["virtual_account"]["bank_name"]) == ("PENDING", "우리은행")
+    assert (order.json()["status"], order.json()["virtual_account"]["bank_name"]) == ("PENDING", "Woori Bank")
     assert Order.objects.get().status == "PAID"
     assert CartItem.objects.count() == 0
 
@@ -215,7 +215,7 @@ def test_toss_issues_the_account_due_when_the_order_expires_and_its_deposit_pays
     answers = [api_client.post(DEPOSIT_CALLBACK, callback, format="json") for _ in range(7)]
 
     assert body["status"] == "PENDING"
-    assert body["virtual_account"]["bank_name"] == "하나은행"
+    assert body["virtual_account"]["bank_name"] == "Hana Bank"
     assert (
         body["virtual_account"]["account_number"]
         == toss_sandbox.payment(account.payment_key)["virtualAccount"]["accountNumber"]

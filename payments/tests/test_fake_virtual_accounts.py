@@ -66,14 +66,14 @@ def test_an_account_waits_until_fake_deposit_pays_it(customer, unpaid_order, tok
 
     assert (payment.status, payment.provider, payment.method) == ("WAITING", "fake", "virtual_account")
     assert payment.payment_key == f"fake_va_later_{TOTAL}_{unpaid_order['id']}"
-    assert (payment.bank, payment.bank_name, payment.holder_name) == ("20", "우리은행", "김민준")
+    assert (payment.bank, payment.bank_name, payment.holder_name) == ("20", "Woori Bank", "김민준")
     assert re.fullmatch(r"X\d{13}", payment.account_number)
     assert payment.secret == gateways.FakeGateway.secret_of(payment.payment_key)
     assert payment.secret.startswith("ps_")
 
     output = fake_deposit(unpaid_order["id"])
 
-    assert output == f"Deposited ₩90,000 into 우리은행 {payment.account_number}: the payment is APPROVED.\n"
+    assert output == f"Deposited ₩90,000 into Woori Bank {payment.account_number}: the payment is APPROVED.\n"
     payment.refresh_from_db()
     assert payment.status == "APPROVED"
     event = WebhookEvent.objects.get()
@@ -228,7 +228,7 @@ def test_staff_deposit_through_the_test_endpoint(customer, staff_client, custome
 
     assert (anonymous.status_code, as_customer.status_code) == (401, 403)
     assert response.status_code == 200, response.content
-    assert (response.json()["status"], response.json()["virtual_account"]["bank_name"]) == ("APPROVED", "우리은행")
+    assert (response.json()["status"], response.json()["virtual_account"]["bank_name"]) == ("APPROVED", "Woori Bank")
     assert (again.status_code, again.json()["code"]) == (409, "virtual_account_not_waiting")
     assert order_status(unpaid_order) == "PAID"
 

@@ -177,7 +177,7 @@ def test_a_virtual_account_order_says_where_to_deposit(customer, customer_client
         "confirm_payment": None,
         "virtual_account": {
             "bank": "88",
-            "bank_name": "신한은행",
+            "bank_name": "Shinhan Bank",
             "account_number": account.account_number,
             "holder_name": customer.name,
             "due_at": action["virtual_account"]["due_at"],

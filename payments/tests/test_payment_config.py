@@ -31,7 +31,11 @@ def test_the_sandbox_has_no_client_key_and_offers_cards_and_virtual_accounts(api
         "virtual_account_due_days": 5,
         "payment_timeout_minutes": 20,
     }
-    assert {"code": "88", "name": "신한은행"} in response.json()["methods"][1]["banks"]
+    assert {"code": "88", "name": "Shinhan Bank"} in response.json()["methods"][1]["banks"]
+    # In Korean (the platform's default) the banks and methods go by the names customers know.
+    korean = api_client.get(CONFIG, HTTP_ACCEPT_LANGUAGE="ko").json()["methods"]
+    assert [method["name"] for method in korean] == ["카드", "가상계좌"]
+    assert {"code": "88", "name": "신한은행"} in korean[1]["banks"]
     assert len(BANKS) == 15
 
 

@@ -138,7 +138,7 @@ def test_issue_speaks_tosss_server_side_contract(toss_sandbox, customer, unpaid_
     issued = toss_sandbox.payment(payment.payment_key)
     payment.refresh_from_db()
     assert (payment.status, payment.method, payment.provider) == ("WAITING", "virtual_account", "toss")
-    assert (payment.bank, payment.bank_name, payment.holder_name) == ("88", "신한은행", "김민준")
+    assert (payment.bank, payment.bank_name, payment.holder_name) == ("88", "Shinhan Bank", "김민준")
     assert payment.account_number == issued["virtualAccount"]["accountNumber"]
     assert payment.due_at == due_at
     assert payment.secret == issued["secret"]
@@ -682,7 +682,7 @@ def test_virtual_accounts_for_orders_reads_them_in_one_query(
         paid.order_id: "APPROVED",
     }
     account = accounts[waiting.order_id]
-    assert (account.bank, account.bank_name, account.holder_name) == ("88", "신한은행", "김민준")
+    assert (account.bank, account.bank_name, account.holder_name) == ("88", "Shinhan Bank", "김민준")
     assert account.account_number == waiting.account_number
     assert account.due_at == waiting.due_at
 
@@ -697,7 +697,7 @@ def test_the_customer_sees_the_account_never_its_secret(toss_sandbox, customer_c
     assert (detail["status"], detail["method"]) == ("WAITING", "virtual_account")
     assert detail["virtual_account"] == {
         "bank": "88",
-        "bank_name": "신한은행",
+        "bank_name": "Shinhan Bank",
         "account_number": payment.account_number,
         "holder_name": "김민준",
         "due_at": timezone.localtime(payment.due_at).isoformat(),
@@ -722,6 +722,6 @@ def test_the_admin_shows_the_account_and_hides_its_secret(client, staff_user, to
     listed = client.get("/admin/payments/payment/").content.decode()
     detail = client.get(f"/admin/payments/payment/{payment.pk}/change/").content.decode()
 
-    assert f"신한은행 {payment.account_number}" in listed
+    assert f"Shinhan Bank {payment.account_number}" in listed
     assert payment.account_number in detail
     assert payment.secret not in listed + detail

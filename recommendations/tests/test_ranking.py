@@ -53,7 +53,7 @@ def test_top_order_by_tier_then_popularity_then_id():
         product("f", "전자제품", "LG", 0.50),  # ties with c: the smaller id first
     ]
 
-    ranking = top_grouped(SimilarityTiers(catalog))
+    ranking = top_grouped(SimilarityTiers(catalog)).as_dict()
 
     assert [candidate for candidate, _ in ranking["a"]] == ["b", "c", "f", "d", "e"]
     assert [round(s, 6) for _, s in ranking["a"]] == [0.76, 0.5, 0.5, 0.44, 0.27]
@@ -64,7 +64,7 @@ def test_top_order_by_tier_then_popularity_then_id():
 def test_keeps_the_top_10_only():
     catalog = [product(f"p{index:02d}", "도서", "민음사", index / 100) for index in range(15)]
 
-    ranking = top_grouped(SimilarityTiers(catalog))
+    ranking = top_grouped(SimilarityTiers(catalog)).as_dict()
 
     assert [candidate for candidate, _ in ranking["p00"]] == [f"p{index:02d}" for index in range(14, 4, -1)]
     assert [candidate for candidate, _ in ranking["p14"]] == [f"p{index:02d}" for index in range(13, 3, -1)]
@@ -87,11 +87,11 @@ def test_grouped_equals_the_pairwise_definition_on_random_catalogs(seed):
         for _ in range(rng.randint(1, 45))
     ]
 
-    assert top_grouped(SimilarityTiers(catalog)) == top_pairwise(catalog)
+    assert top_grouped(SimilarityTiers(catalog)).as_dict() == top_pairwise(catalog)
 
 
 def test_a_catalog_of_one_product_recommends_nothing():
-    assert top_grouped(SimilarityTiers([product("a", "도서", "창비", 0.1)])) == {"a": []}
+    assert top_grouped(SimilarityTiers([product("a", "도서", "창비", 0.1)])).as_dict() == {"a": []}
 
 
 def test_popularity_outside_0_to_1_is_refused():

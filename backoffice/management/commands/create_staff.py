@@ -5,6 +5,7 @@ import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from c4ang.errors import DomainError
 from customers import services
@@ -25,18 +26,25 @@ class Command(BaseCommand):
         if options["password_env"]:
             password = os.environ.get(options["password_env"], "")
             if not password:
-                raise CommandError(f"environment variable {options['password_env']} is empty or unset")
+                raise CommandError(
+                    _("environment variable %(name)s is empty or unset") % {"name": options["password_env"]}
+                )
         elif not sys.stdin.isatty():
-            raise CommandError("no terminal to ask for the password: pass --password-env VAR")
+            raise CommandError(_("no terminal to ask for the password: pass --password-env VAR"))
         else:
-            password = getpass.getpass("Password: ")
-            if password != getpass.getpass("Password (again): "):
-                raise CommandError("the two passwords differ")
+            password = getpass.getpass(_("Password: "))
+            if password != getpass.getpass(_("Password (again): ")):
+                raise CommandError(_("the two passwords differ"))
         try:
             user, created = services.staff_ensure(
                 email=options["email"], password=password, superuser=options["superuser"]
             )
         except DomainError as error:
             raise CommandError(f"{error.code}: {error.message}") from None
-        role = "superuser" if user.is_superuser else "staff"
-        self.stdout.write(self.style.SUCCESS(f"{'Created' if created else 'Updated'} {role} {user.email}"))
+        done = {
+            (True, True): _("Created superuser %(email)s"),
+            (True, False): _("Created staff %(email)s"),
+            (False, True): _("Updated superuser %(email)s"),
+            (False, False): _("Updated staff %(email)s"),
+        }[created, user.is_superuser]
+        self.stdout.write(self.style.SUCCESS(done % {"email": user.email}))

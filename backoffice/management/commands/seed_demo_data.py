@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from PIL import Image, ImageColor, ImageDraw
 from tqdm import tqdm
 
@@ -81,12 +83,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
-            raise CommandError("seed_demo_data creates published demo logins; it never runs with C4ANG_ENV=production")
+            raise CommandError(
+                _("seed_demo_data creates published demo logins; it never runs with C4ANG_ENV=production")
+            )
         for name in ("products", "customers", "reviews", "orders", "images"):
             if options[name] < 0:
-                raise CommandError(f"--{name} must be zero or more, got {options[name]}")
+                raise CommandError(
+                    _("--%(option)s must be zero or more, got %(value)d") % {"option": name, "value": options[name]}
+                )
         if options["if_empty"] and product_selectors.product_list_public().exists():
-            self.stdout.write("Demo data already present; nothing to do.")
+            self.stdout.write(_("Demo data already present; nothing to do."))
             return
         rng = random.Random(options["seed"])
         quiet = options["verbosity"] == 0
@@ -107,10 +113,15 @@ class Command(BaseCommand):
         )
 
         products = []
-        with tqdm(total=options["products"], desc="products", unit=" rows", disable=quiet) as bar:
+        with tqdm(
+            total=options["products"],
+            desc=pgettext("progress bar", "products"),
+            unit=pgettext("progress bar", " rows"),
+            disable=quiet,
+        ) as bar:
             for start in range(0, options["products"], BATCH):
                 count = min(BATCH, options["products"] - start)
-                specs = [demo.demo_product(rng) for _ in range(count)]
+                specs = [demo.demo_product(rng) for _n in range(count)]
                 products += product_services.product_bulk_import(products=[vars(spec) for spec in specs])
                 bar.update(count)
 
@@ -119,7 +130,14 @@ class Command(BaseCommand):
         pictured = self._draw_pictures(pictures, products[: options["images"]], quiet)
 
         reviews = []
-        for index, product in enumerate(tqdm(products, desc="reviews", unit=" products", disable=quiet)):
+        for index, product in enumerate(
+            tqdm(
+                products,
+                desc=pgettext("progress bar", "reviews"),
+                unit=pgettext("progress bar", " products"),
+                disable=quiet,
+            )
+        ):
             wanted = rng.randint(100, 140) if index < POPULAR_PRODUCTS else rng.randint(0, options["reviews"])
             for reviewer in rng.sample(customers, min(len(customers), wanted)):
                 review = demo.demo_review(rng)
@@ -139,10 +157,25 @@ class Command(BaseCommand):
 
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created {len(products)} products ({pictured} with a picture), {len(customers)} customers with "
-                "their addresses, "
-                f"{review_count} reviews, {options['orders']} orders ({paid} paid), {carts} carts. "
-                f"Staff login: {STAFF_EMAIL} / {STAFF_PASSWORD}; customers: demo{first}@c4ang.com … / {DEMO_PASSWORD}"
+                _(
+                    "Created %(products)d products (%(pictured)d with a picture), %(customers)d customers with "
+                    "their addresses, %(reviews)d reviews, %(orders)d orders (%(paid)d paid), %(carts)d carts. "
+                    "Staff login: %(staff_email)s / %(staff_password)s; customers: %(first_customer)s … / "
+                    "%(customer_password)s"
+                )
+                % {
+                    "products": len(products),
+                    "pictured": pictured,
+                    "customers": len(customers),
+                    "reviews": review_count,
+                    "orders": options["orders"],
+                    "paid": paid,
+                    "carts": carts,
+                    "staff_email": STAFF_EMAIL,
+                    "staff_password": STAFF_PASSWORD,
+                    "first_customer": f"demo{first}@c4ang.com",
+                    "customer_password": DEMO_PASSWORD,
+                }
             )
         )
         if options["run_jobs"]:
@@ -152,7 +185,12 @@ class Command(BaseCommand):
 
     def _draw_pictures(self, rng: random.Random, products, quiet: bool) -> int:
         """A drawn product shot for each product, uploaded as staff upload one; returns how many."""
-        for product in tqdm(products, desc="pictures", unit=" products", disable=quiet):
+        for product in tqdm(
+            products,
+            desc=pgettext("progress bar", "pictures"),
+            unit=pgettext("progress bar", " products"),
+            disable=quiet,
+        ):
             picture = io.BytesIO(_product_picture(rng, category=product.category.name))
             product_services.product_image_upload(product_id=product.id, image=picture, alt_text=product.name)
         return len(products)
@@ -161,7 +199,12 @@ class Command(BaseCommand):
         """Every customer gets a home address (the default), a third an office too; returns the
         default address id of each customer."""
         defaults = {}
-        for customer in tqdm(customers, desc="addresses", unit=" customers", disable=quiet):
+        for customer in tqdm(
+            customers,
+            desc=pgettext("progress bar", "addresses"),
+            unit=pgettext("progress bar", " customers"),
+            disable=quiet,
+        ):
             labels = ["집", "회사"] if rng.random() < 0.33 else ["집"]
             for label in labels:
                 address = demo.demo_address(rng, label=label)
@@ -194,7 +237,12 @@ class Command(BaseCommand):
         now = timezone.now()
         paid = 0
         yesterday = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=1), time.min))
-        for index in tqdm(range(count), desc="orders", unit=" orders", disable=quiet):
+        for index in tqdm(
+            range(count),
+            desc=pgettext("progress bar", "orders"),
+            unit=pgettext("progress bar", " orders"),
+            disable=quiet,
+        ):
             lines = [
                 order_services.OrderLine(product_id=product.id, quantity=rng.randint(1, 2))
                 for product in rng.sample(products, min(len(products), rng.randint(1, 3)))
@@ -208,7 +256,7 @@ class Command(BaseCommand):
                 token = f"tok_decline_{rng.choice(DECLINE_CODES)}" if rng.random() < 0.08 else "tok_approve"
             customer = rng.choice(customers)
             try:
-                order, _ = order_services.order_place(
+                order, _replayed = order_services.order_place(
                     customer_id=customer.id,
                     lines=lines,
                     address_id=addresses[customer.id],

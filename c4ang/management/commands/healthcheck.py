@@ -3,6 +3,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from c4ang.health import readiness
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
                 style = self.style.SUCCESS if result == "ok" else self.style.ERROR
                 self.stdout.write(f"{name:<12} {style(result)}")
             if state.degraded:
-                self.stdout.write(self.style.WARNING(f"degraded (served without): {', '.join(state.degraded)}"))
+                degraded = gettext("degraded (served without): %(checks)s") % {"checks": ", ".join(state.degraded)}
+                self.stdout.write(self.style.WARNING(degraded))
         if not state.ready:
-            raise CommandError(f"not ready: {', '.join(state.failing)}", returncode=1)
+            raise CommandError(gettext("not ready: %(checks)s") % {"checks": ", ".join(state.failing)}, returncode=1)

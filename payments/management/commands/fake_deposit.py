@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from c4ang.admin_display import krw
 from c4ang.errors import DomainError
@@ -20,14 +21,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
-            raise CommandError("fake_deposit is for development and tests; it never runs with C4ANG_ENV=production")
+            raise CommandError(
+                gettext("fake_deposit is for development and tests; it never runs with C4ANG_ENV=production")
+            )
         try:
             payment = services.payment_fake_deposit(order=options["order"])
         except DomainError as error:
-            raise CommandError(error.message) from None
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Deposited {krw(payment.amount)} into {payment.bank_name} {payment.account_number}: "
-                f"the payment is {payment.status}."
-            )
-        )
+            raise CommandError(str(error.message)) from None
+        deposited = gettext("Deposited %(amount)s into %(bank)s %(account_number)s: the payment is %(status)s.") % {
+            "amount": krw(payment.amount),
+            "bank": payment.bank_name,
+            "account_number": payment.account_number,
+            "status": payment.status,
+        }
+        self.stdout.write(self.style.SUCCESS(deposited))

@@ -2,6 +2,7 @@
 task does the same each minute."""
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from payments import services
 
@@ -15,6 +16,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         settled = services.refund_recover(limit=options["limit"])
         if not settled:
-            self.stdout.write("No refund was settled.")
+            self.stdout.write(gettext("No refund was settled."))
             return
-        self.stdout.write(self.style.SUCCESS(f"Settled {settled} refund(s)."))
+        self.stdout.write(self.style.SUCCESS(gettext("Settled %(count)d refund(s).") % {"count": settled}))

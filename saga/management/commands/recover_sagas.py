@@ -1,6 +1,7 @@
 """Resume or compensate every saga whose runner died (its lease expired); the beat task does the same each minute."""
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from saga import services
 
@@ -14,7 +15,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         outcomes = services.saga_recover(limit=options["limit"])
         if not outcomes:
-            self.stdout.write("No saga needed recovery.")
+            self.stdout.write(gettext("No saga needed recovery."))
             return
-        summary = ", ".join(f"{count} {status}" for status, count in sorted(outcomes.items()))
-        self.stdout.write(self.style.SUCCESS(f"Recovered {sum(outcomes.values())} saga(s): {summary}"))
+        summary = ", ".join(
+            gettext("%(count)d %(status)s") % {"count": count, "status": status}
+            for status, count in sorted(outcomes.items())
+        )
+        recovered = gettext("Recovered %(count)d saga(s): %(summary)s") % {
+            "count": sum(outcomes.values()),
+            "summary": summary,
+        }
+        self.stdout.write(self.style.SUCCESS(recovered))

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 # Loaded by name: torch and transformers stay out of every module the web processes import.
 DEMO_MODEL_MODULE = "sentiment.lambda_function.demo_model"
@@ -28,15 +29,25 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         for name in ("reviews", "epochs"):
             if options[name] < 1:
-                raise CommandError(f"--{name} must be 1 or more, got {options[name]}")
+                raise CommandError(
+                    gettext("--%(option)s must be 1 or more, got %(value)d") % {"option": name, "value": options[name]}
+                )
         demo_model = importlib.import_module(DEMO_MODEL_MODULE)
         report = demo_model.demo_model_build(
             output=options["output"], reviews=options["reviews"], epochs=options["epochs"], seed=options["seed"]
         )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo sentiment model saved to {report.output} in {report.seconds:.1f} s "
-                f"({report.reviews} reviews, held-out accuracy {report.held_out_accuracy:.1%}). "
-                f"Use it with SENTIMENT_MODEL={report.output.resolve()} - a demo model, never for production."
+                gettext(
+                    "Demo sentiment model saved to %(output)s in %(seconds)s s (%(reviews)d reviews, held-out "
+                    "accuracy %(accuracy)s). Use it with SENTIMENT_MODEL=%(path)s - a demo model, never for production."
+                )
+                % {
+                    "output": report.output,
+                    "seconds": f"{report.seconds:.1f}",
+                    "reviews": report.reviews,
+                    "accuracy": f"{report.held_out_accuracy:.1%}",
+                    "path": report.output.resolve(),
+                }
             )
         )

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from c4ang.errors import DomainError
 from c4ang.jobs import job_run_report
@@ -17,7 +18,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         for name in ("min_reviews", "window_days", "max_products"):
             if options[name] is not None and options[name] < 1:
-                raise CommandError(f"--{name.replace('_', '-')} must be 1 or more, got {options[name]}")
+                raise CommandError(
+                    gettext("--%(option)s must be 1 or more, got %(value)d")
+                    % {"option": name.replace("_", "-"), "value": options[name]}
+                )
         try:
             run = services.sentiment_analyze(
                 trigger="command",
@@ -28,6 +32,8 @@ class Command(BaseCommand):
             )
         except DomainError as error:
             # The run is recorded as failed; the operator gets the reason without a traceback.
-            raise CommandError(f"{services.JOB} failed: {error.message}") from None
+            raise CommandError(
+                gettext("%(job)s failed: %(message)s") % {"job": services.JOB, "message": error.message}
+            ) from None
         style = self.style.SUCCESS if run.status == JobRun.Status.SUCCEEDED else self.style.WARNING
         self.stdout.write(style(job_run_report(run)))
