@@ -364,9 +364,10 @@ def test_dashboard_charts_count_orders_in_the_language_of_the_request(staff_brow
     assert "Orders per day (last 30 days)" in english
 
 
-def test_run_now_says_how_the_job_started_in_korean(staff_browser, monkeypatch):
+def test_run_now_says_how_the_job_started_in_korean(staff_browser, monkeypatch, settings):
     from backoffice import jobs
 
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the embedded default: the job starts as its own process
     started = []
     monkeypatch.setattr(jobs.subprocess, "Popen", lambda argv, **options: started.append(argv[2:]))
 
