@@ -2,10 +2,11 @@
 everything else to the primary.
 
 What may be read from the replica: the models of REPLICA_APPS (the catalog, its reviews, the
-recommendations and the products' review sentiment), in a GET of a view that says so (`reads_from_replica = True`: the public product,
-brand, category, review and recommendation reads), outside any transaction. Writes, the saga, the
-admin, the jobs and a customer's own records (orders, payments, profile, cart, addresses) are never
-routed there: they are other apps' models or other views.
+recommendations and the products' review sentiment), in a GET of a view that says so
+(`reads_from_replica = True`: the public product, brand, category, review and recommendation
+reads), outside any transaction. Writes, the saga, the admin, the jobs and a customer's own records
+(orders, payments, profile, cart, addresses) are never routed there: they are other apps' models or
+other views.
 
 Nobody reads stale what was written: the WAL position of the primary is recorded after every write
 that changes what those reads show (with the cache's invalidation, c4ang.cache) and after every
