@@ -88,7 +88,7 @@ class Order(models.Model):
     def __str__(self) -> str:
         return gettext("Order %(number)s (%(status)s)") % {
             "number": self.order_number,
-            "status": self.status,
+            "status": self.get_status_display(),
         }
 
 
@@ -143,7 +143,7 @@ class OrderItem(models.Model):
         indexes = [models.Index(fields=["product", "created_at"], name="order_items_product_idx")]
 
     def __str__(self) -> str:
-        return f"{self.quantity} x {self.product_id}"
+        return f"{self.quantity} x {self.product_name or self.product_id}"
 
 
 class OrderEvent(models.Model):
@@ -169,7 +169,7 @@ class OrderEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        return f"{self.get_from_status_display() or '∅'} → {self.get_to_status_display()}"
 
 
 class Cart(models.Model):
@@ -214,7 +214,7 @@ class CartItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} x {self.product_id}"
+        return f"{self.quantity} x {self.product_name or self.product_id}"
 
 
 class Shipment(models.Model):
@@ -314,4 +314,4 @@ class ReturnEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        return f"{self.get_from_status_display() or '∅'} → {self.get_to_status_display()}"
