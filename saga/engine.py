@@ -113,18 +113,6 @@ def saga_define(*, saga_type: str, steps: list[SagaStep], label: Promise | str |
     return definition
 
 
-def _as_stored(value):
-    """A payload as its JSON column keeps it: lazily translated text (a domain error's message) is
-    stored as read in the language active now, the request's or the job's."""
-    if isinstance(value, Promise):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _as_stored(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_as_stored(item) for item in value]
-    return value
-
-
 def _fault_point(point: str) -> None:
     if point == settings.SAGA_FAULT_INJECTION:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -162,8 +150,6 @@ class Runner:
         self.steps = _definitions[saga.saga_type].steps
 
     def save(self, **fields) -> None:
-        if "payload" in fields:
-            fields["payload"] = _as_stored(fields["payload"])
         updated = SagaInstance.objects.filter(pk=self.saga.pk, lease_owner=self.owner).update(
             updated_at=timezone.now(), **fields
         )
@@ -173,9 +159,7 @@ class Runner:
             setattr(self.saga, name, value)
 
     def record(self, step: SagaStep, event_type: str, **payload) -> None:
-        SagaEvent.objects.create(
-            saga_id=self.saga.pk, step=step.name, event_type=event_type, payload=_as_stored(payload)
-        )
+        SagaEvent.objects.create(saga_id=self.saga.pk, step=step.name, event_type=event_type, payload=payload)
 
     def start(self, step: SagaStep, started: str) -> None:
         """Renew the lease and record that the step's work starts."""
@@ -328,7 +312,7 @@ def start(*, saga_type: str, payload: dict) -> Runner:
     owner = uuid.uuid4().hex
     saga = SagaInstance.objects.create(
         saga_type=saga_type,
-        payload=_as_stored(payload),
+        payload=payload,
         attempts=1,
         lease_owner=owner,
         lease_expires_at=_lease_deadline(),

@@ -1,16 +1,20 @@
 import uuid
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from saga.constants import SagaEventType, SagaStatus
+
+# The payloads hold domain errors' messages, lazily translated: DjangoJSONEncoder stores them as read
+# in the language active when they are written (the request's or the job's).
 
 
 class SagaInstance(models.Model):
     id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False, db_column="saga_id")
     saga_type = models.CharField(_("saga type"), max_length=50)
     status = models.CharField(_("status"), max_length=15, choices=SagaStatus.choices, default=SagaStatus.STARTED)
-    payload = models.JSONField(_("payload"), default=dict)
+    payload = models.JSONField(_("payload"), default=dict, encoder=DjangoJSONEncoder)
     current_step = models.PositiveSmallIntegerField(_("current step"), default=0)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # A runner holds the lease while it works; recovery takes over sagas whose lease has expired.
@@ -41,7 +45,7 @@ class SagaEvent(models.Model):
     saga = models.ForeignKey(SagaInstance, on_delete=models.CASCADE, related_name="events", verbose_name=_("saga"))
     step = models.CharField(_("step"), max_length=50)
     event_type = models.CharField(_("event type"), max_length=25, choices=SagaEventType.choices)
-    payload = models.JSONField(_("payload"), default=dict)
+    payload = models.JSONField(_("payload"), default=dict, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
