@@ -5,12 +5,13 @@ realistic Korean names (brand, series, model words, product noun, colour or size
 category tree of 7 roots and 25 subcategories, seeded once per database (COPY; not timed) and
 analysed. Timed, uncached (the selectors, not the cached API): what a search page costs the
 database, i.e. the categories the words name, for words of 3+ letters whether they find a page as
-typed (else typos are looked for too), the count and the first page of 20, built by
-`selectors.product_search` as the list API builds it; against the old filter (`name icontains`,
-newest first: its count and first page) on the same queries, interleaved query by query, so that the
-machine's other load falls on both alike. Queries by class: 1 syllable, 2 syllables, 3+ syllables
-(one word or two), and 3+ syllables with one syllable wrong (typos; the old filter finds nothing for
-those). Prints p50/p95 per class and the planner's plan of one query per class (EXPLAIN ANALYZE).
+typed (else typos are looked for too), and the first page of 20 with the count of every match (one
+query, as the list API pages a search), built by `selectors.product_search`; against the old filter
+(`name icontains`, newest first: its count and first page) on the same queries, interleaved query
+by query, so that the machine's other load falls on both alike. Queries by class: 1 syllable, 2
+syllables, 3+ syllables (one word or two), and 3+ syllables with one syllable wrong (typos; the old
+filter finds nothing for those). Prints p50/p95 per class and the planner's plan of one query per
+class (EXPLAIN ANALYZE).
 
     createdb -h 127.0.0.1 -U postgres c4ang_search_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/c4ang_search_bench .venv/bin/python bench/search.py --rounds 20
@@ -218,10 +219,12 @@ def seed() -> None:
 
 
 def new_search(text: str) -> tuple[int, list]:
+    from c4ang.api.pagination import PageCountedPaginator, counted_with_page
     from products import search, selectors
 
     found = selectors.product_search(products=selectors.product_list_public(), search=search.search_parse(text))
-    return found.count(), list(found[:PAGE])
+    page = PageCountedPaginator(counted_with_page(found), PAGE).page(1)
+    return page.paginator.count, list(page)
 
 
 def old_icontains(text: str) -> tuple[int, list]:
@@ -240,14 +243,15 @@ def timed(call, text: str) -> tuple[float, int]:
 def plan_of(text: str) -> str:
     from django.db import connection
 
+    from c4ang.api.pagination import counted_with_page
     from products import search, selectors
 
     found = selectors.product_search(products=selectors.product_list_public(), search=search.search_parse(text))
-    sql, params = found[:PAGE].query.sql_with_params()
+    sql, params = counted_with_page(found)[:PAGE].query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {sql}", params)
         lines = [row[0] for row in cursor.fetchall()]
-    keep = ("Scan", "Bitmap", "Limit", "Sort", "Execution", "Planning", "Rows Removed")
+    keep = ("Scan", "Bitmap", "Limit", "Sort", "WindowAgg", "Execution", "Planning", "Rows Removed")
     return "\n".join("    " + line for line in lines if any(word in line for word in keep))
 
 

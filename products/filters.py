@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext
 
+from c4ang.api.pagination import counted_with_page
 from products import search, selectors
 from products.models import Product
 
@@ -27,7 +28,8 @@ class ProductSearchFilter(django_filters.CharFilter):
     field_class = ProductSearchField
 
     def filter(self, qs, value):
-        return qs if value is None else selectors.product_search(products=qs, search=value)
+        # A search page ranks every match: it counts them in the same query.
+        return qs if value is None else counted_with_page(selectors.product_search(products=qs, search=value))
 
 
 # At most this many ids in one `ids=`: a page of the largest size, and a URL that stays under the

@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet, Window
 from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -47,7 +49,40 @@ PAGE = "https://shop.example.com/api/v1/products/?page={}"
 CURSOR = "https://shop.example.com/api/v1/orders/?cursor={}"
 
 
+# The annotation of counted_with_page: every row carries the list's total.
+PAGE_TOTAL = "page_total"
+
+
+def counted_with_page(queryset: QuerySet) -> QuerySet:
+    """The queryset with its total on every row (`COUNT(*) OVER ()`), which the paginator reads off
+    the page: one query instead of a count and a page. Only for lists whose page query reads every
+    match anyway (a ranked search); an index-ordered list would read all its rows for it instead of
+    stopping after the page."""
+    return queryset.annotate(**{PAGE_TOTAL: Window(Count("*"))})
+
+
+class PageCountedPaginator(Paginator):
+    """Django's Paginator, taking the count off the page's rows when the list carries it
+    (counted_with_page); for an empty page past the first it counts, as Django's does."""
+
+    def page(self, number):
+        if PAGE_TOTAL not in getattr(getattr(self.object_list, "query", None), "annotations", {}):
+            return super().page(number)
+        try:
+            bottom = (int(number) - 1) * self.per_page
+        except (TypeError, ValueError):
+            return super().page(number)  # Django's error for a page that is not a number
+        if bottom < 0:
+            return super().page(number)
+        rows = list(self.object_list[bottom : bottom + self.per_page])
+        if not rows and bottom:
+            return super().page(number)  # past the end, or nothing: Django's count says which
+        self.count = getattr(rows[0], PAGE_TOTAL) if rows else 0
+        return self._get_page(rows, self.validate_number(number), self)
+
+
 class BoundedPageNumberPagination(BoundedPageSize, PageNumberPagination):
+    django_paginator_class = PageCountedPaginator
     page_query_description = "The page, from 1; past the last one is a 404."
     response_descriptions = {
         "count": "How many items the whole list has (every page), with the filters given.",

@@ -57,3 +57,28 @@ def test_each_window_counts_from_zero_and_says_when_it_ends(api_client, rates, t
     assert in_window == [200, 200, 429]
     assert throttled["Retry-After"] == "1"
     assert next_window == [200, 200, 429]
+
+
+@pytest.mark.redis
+def test_one_redis_command_counts_in_a_window_and_reads_the_entries():
+    from django.core.cache import cache
+    from django_redis import get_redis_connection
+
+    from c4ang.cache import count_and_get
+
+    cache.delete_many(["test:counter", "test:entry", "test:missing"])
+    cache.set("test:entry", (3, b"{}"))
+    redis = get_redis_connection()
+    commands = redis.info("commandstats")
+
+    first = count_and_get("test:counter", 60, ["test:entry", "test:missing"])
+    second = count_and_get("test:counter", 60, [])
+    redis.persist(cache.make_key("test:counter"))  # a counter that lost its window gets one again
+    third = count_and_get("test:counter", 60, ["test:entry"])
+
+    assert first == (1, [(3, b"{}"), None])
+    assert second == (2, [])
+    assert third == (3, [(3, b"{}")])
+    assert 0 < redis.ttl(cache.make_key("test:counter")) <= 60
+    calls = redis.info("commandstats")
+    assert calls["cmdstat_evalsha"]["calls"] - commands.get("cmdstat_evalsha", {"calls": 0})["calls"] >= 3

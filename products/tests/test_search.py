@@ -129,9 +129,19 @@ def test_ties_by_id_across_pages_and_ordering_overrides_the_ranking(api_client):
     second = api_client.get(first["next"]).json()
     cheapest = found(api_client, "텀블러", ordering="-price")
 
-    assert first["count"] == 5
+    assert first["count"] == second["count"] == 5
     assert [p["id"] for p in first["results"] + second["results"]] == [str(p.pk) for p in by_id[:4]]
     assert cheapest == [f"텀블러 {n}호" for n in (4, 3, 2, 1, 0)]
+
+
+def test_a_search_page_past_the_last_is_a_404_and_a_search_finding_nothing_one_empty_page(api_client, shop):
+    last = api_client.get(PRODUCTS, {"search": "이어폰", "page_size": 1, "page": 2}).json()
+    past = api_client.get(PRODUCTS, {"search": "이어폰", "page_size": 1, "page": 3})
+    nothing = api_client.get(PRODUCTS, {"search": "없는상품"}).json()
+
+    assert (last["count"], len(last["results"]), last["next"]) == (2, 1, None)
+    assert past.status_code == 404
+    assert (nothing["count"], nothing["results"], nothing["next"]) == (0, [], None)
 
 
 def test_search_combines_with_the_other_filters_and_hides_products_off_sale(api_client, shop):
@@ -185,9 +195,9 @@ def test_a_search_page_costs_a_fixed_number_of_queries(api_client, shop, django_
     for n in range(30):
         ProductFactory(name=f"무선 이어폰 {n}호", category=shop["소니 무선 이어폰"].category)
 
-    # invalidations left over (c4ang.cache.trusted), the categories the words name, whether they find a
-    # page as typed (no typos then), count, page, images
-    with django_assert_num_queries(6):
+    # invalidations left over (c4ang.cache.trusted), the categories, whether the words find a page as
+    # typed (no typos then), the page with the count of every match, images
+    with django_assert_num_queries(5):
         page = api_client.get(PRODUCTS, {"search": "무선 이어폰", "page_size": 20})
 
     assert page.json()["count"] == 31
