@@ -22,10 +22,13 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,7 +51,7 @@ SERVER_ENV = {
 }
 
 
-def prepare() -> dict:
+def prepare(shoppers: int = SHOPPERS) -> dict:
     """Migrate, create the catalog, shoppers and recommendations once; the locustfile's fixture,
     plus (access token, product id) pairs for the order ceiling."""
     import django
@@ -82,7 +85,7 @@ def prepare() -> dict:
             )
         products.extend(str(product.pk) for product in existing)
     accounts, tokens = [], []
-    for number in range(SHOPPERS):
+    for number in range(shoppers):
         email = f"bench{number}@c4ang.com"
         found = customer_selectors.customer_list(search=email).filter(email=email).first()
         customer = found or customer_services.customer_register(
@@ -132,15 +135,28 @@ def run_locust(url: str, *, users: int, seconds: int, fixture: Path, env: dict[s
     ]
 
 
-def wrk(url: str, *, seconds: int, connections: int, script: Path, env: dict[str, str]) -> dict:
-    result = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(script), url],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    report = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("{")))
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    script: Path,
+    env: dict[str, str],
+    timeout: int = 5,
+    until: Callable[[], bool] | None = None,
+) -> dict:
+    """One wrk run; `until`, polled every 0.1 s, ends it early (wrk reports what it measured at SIGINT)."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", f"{timeout}s", "-s", str(script), url]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as run:
+        if until is not None:
+            while run.poll() is None and not until():
+                time.sleep(0.1)
+            if run.poll() is None:
+                run.send_signal(signal.SIGINT)
+        stdout, _ = run.communicate()
+    if run.returncode:
+        raise subprocess.CalledProcessError(run.returncode, command, stdout)
+    report = json.loads(next(line for line in stdout.splitlines() if line.startswith("{")))
     report["rps"] = report["requests"] / report["seconds"]
     return report
 

@@ -179,10 +179,14 @@ def cancel_order(context: SagaContext) -> None:
 
 
 def reserve_stock(context: SagaContext) -> None:
+    """The stock last (a contended step: its saga records are written before it), so that the
+    products' rows stay locked from their update to COMMIT only; a refusal rolls the order's mark back."""
     order = _locked_order(context)
     if order.stock_reserved:
         return
     items = {item.product_id: item for item in order.items.all()}
+    order.stock_reserved = True
+    order.save(update_fields=["stock_reserved", "updated_at"])
     try:
         product_services.stock_reserve(quantities={product_id: item.quantity for product_id, item in items.items()})
     except InsufficientStock as short:
@@ -195,8 +199,6 @@ def reserve_stock(context: SagaContext) -> None:
             "ordered": item.quantity,
         }
         raise InsufficientStock(message, product_id=str(item.product_id)) from None
-    order.stock_reserved = True
-    order.save(update_fields=["stock_reserved", "updated_at"])
 
 
 def release_stock(context: SagaContext) -> None:
@@ -205,9 +207,9 @@ def release_stock(context: SagaContext) -> None:
         return
     # Units cancelled before (a partial cancellation) went back on the shelf then: only the rest now.
     left = {item.product_id: item.quantity - item.cancelled_quantity for item in order.items.all()}
-    product_services.stock_release(quantities={product_id: units for product_id, units in left.items() if units})
     order.stock_reserved = False
     order.save(update_fields=["stock_reserved", "updated_at"])
+    product_services.stock_release(quantities={product_id: units for product_id, units in left.items() if units})
 
 
 def take_payment(context: SagaContext) -> dict | object:
@@ -293,7 +295,7 @@ DEFINITION = saga_services.saga_define(
     saga_type=PLACE_ORDER,
     steps=[
         saga_services.SagaStep("create_order", create_order, cancel_order),
-        saga_services.SagaStep("reserve_stock", reserve_stock, release_stock),
+        saga_services.SagaStep("reserve_stock", reserve_stock, release_stock, contended=True),
         saga_services.SagaStep("take_payment", take_payment, void_payment, atomic=False),
         saga_services.SagaStep("mark_paid", mark_paid, cancel_order),
     ],

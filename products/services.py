@@ -4,6 +4,7 @@ Every product or stock write drops the catalog caches after commit (products.cac
 """
 
 import uuid
+from contextlib import nullcontext
 from decimal import Decimal
 from typing import IO
 from uuid import UUID
@@ -103,13 +104,18 @@ def stock_adjust(*, product_id: UUID, delta: int, reason: str, by: Actor) -> Pro
 
 
 def stock_reserve(*, quantities: dict[UUID, int]) -> None:
-    """Take stock for an order, all lines or none. Call inside the caller's transaction.
+    """Take stock for an order, all lines or none. Call inside the caller's transaction, as its last
+    writes: each row stays locked from its update to the caller's COMMIT.
 
     Each line is a conditional decrement (`stock = stock - q WHERE stock >= q`): concurrent orders
     queue on the row and re-check, so stock never oversells. Rows are touched in primary-key order
     so that two multi-line orders cannot deadlock.
     """
-    with transaction.atomic():
+    # One line is one statement, all or nothing by itself: no savepoint, whose release would be one
+    # more round trip under the row lock.
+    with transaction.atomic() if len(quantities) > 1 else nullcontext():
+        # Recorded before the updates, not under their locks; a refusal's goes with the rolled-back transaction.
+        cache.invalidate_after_commit(quantities)
         for product_id in sorted(quantities):
             quantity = quantities[product_id]
             if not Product.objects.filter(pk=product_id, stock__gte=quantity).update(stock=F("stock") - quantity):
@@ -117,14 +123,14 @@ def stock_reserve(*, quantities: dict[UUID, int]) -> None:
                     gettext("Not enough stock of product %(product_id)s.") % {"product_id": product_id},
                     product_id=str(product_id),
                 )
-    cache.invalidate_after_commit(quantities)
 
 
 def stock_release(*, quantities: dict[UUID, int]) -> None:
-    """Put an order's reserved stock back on the shelf. Call inside the caller's transaction."""
+    """Put an order's reserved stock back on the shelf. Call inside the caller's transaction, as its
+    last writes (stock_reserve)."""
+    cache.invalidate_after_commit(quantities)
     for product_id in sorted(quantities):
         Product.objects.filter(pk=product_id).update(stock=F("stock") + quantities[product_id])
-    cache.invalidate_after_commit(quantities)
 
 
 def review_create(*, product_id: UUID, customer_id: UUID, rating: int, content: str) -> Review:

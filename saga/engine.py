@@ -25,11 +25,13 @@ Compensations read both from their SagaContext.
 Crash tests set SAGA_FAULT_INJECTION (never set in a real environment; production refuses it) to
 a point of every run: "<step>:before" is after the step's start is recorded and before its work,
 "<step>:after" after its work and before its outcome is recorded ("<step>.compensation:..." the
-same around its compensation). The process SIGKILLs itself there, as an OOM kill would.
+same around its compensation; a contended step's outcome is recorded before its work, in the same
+transaction). The process SIGKILLs itself there, as an OOM kill would.
 
 Other apps use these types through `saga.services`; the runner is internal to the saga app.
 """
 
+import copy
 import os
 import signal
 import uuid
@@ -92,6 +94,10 @@ class SagaStep:
     compensation: Callable[[SagaContext], None]
     # The action (and the compensation) commits together with its event; False for network calls.
     atomic: bool = True
+    # An atomic step whose action and compensation end with writes to rows many sagas update at once
+    # (stock): its outcome is recorded before its work, so that those rows stay locked from their
+    # update to COMMIT only, not through the saga's bookkeeping. Its action completes (returns None) or fails.
+    contended: bool = False
     # What staff read for the step (a lazy translation, e.g. _("Take the payment")); None: its name.
     label: Promise | str | None = None
 
@@ -108,6 +114,9 @@ _definitions: dict[str, SagaDefinition] = {}
 
 def saga_define(*, saga_type: str, steps: list[SagaStep], label: Promise | str | None = None) -> SagaDefinition:
     """Register a saga type; its module calls this once when its app is ready."""
+    # The last step's completion completes the saga (and counts it): it is recorded after the work.
+    if any(step.contended and not step.atomic for step in steps) or (steps and steps[-1].contended):
+        raise ValueError("A contended step is atomic and not the saga's last.")
     definition = SagaDefinition(saga_type=saga_type, steps=tuple(steps), label=label)
     _definitions[saga_type] = definition
     return definition
@@ -212,8 +221,11 @@ class Runner:
                 # One transaction: the start, the work and its outcome commit together (a crash leaves no trace).
                 with transaction.atomic():
                     self.start(step, started)
-                    outcome = run()
-                    finish(step, outcome)
+                    if step.contended:
+                        outcome = self.finished_first(step, run, finish)
+                    else:
+                        outcome = run()
+                        finish(step, outcome)
             else:
                 # A network call: its start commits first, the call runs outside any transaction, then its outcome.
                 with transaction.atomic():
@@ -230,6 +242,21 @@ class Runner:
                 self.save(last_error=f"{step.name}: {error.code}: {message}")
             raise
         return outcome
+
+    def finished_first(
+        self, step: SagaStep, run: Callable[[], object], finish: Callable[[SagaStep, object], None]
+    ) -> None:
+        """A contended step: its outcome recorded, then its work. A failure rolls both back, and
+        this runner's copy of the saga goes back to what the database holds."""
+        kept = copy.copy(self.saga)
+        finish(step, None)
+        try:
+            outcome = run()
+        except DomainError:
+            self.saga = kept
+            raise
+        if outcome is not None:
+            raise TypeError(f"The contended step {step.name} returned {outcome!r}: its outcome was recorded as None.")
 
     def acted(self, step: SagaStep, outcome: dict | _Wait | None) -> None:
         """Record an action's outcome: the saga waits (and the lease goes), or the step completed."""

@@ -4,6 +4,8 @@ ownership, cancellation, staff transitions and bad input."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from conftest import ORDERS, SHIPPING_ADDRESS, client_for, order_body, order_line, place_order
 from orders.models import Order, OrderEvent
@@ -456,3 +458,43 @@ def test_order_counters_show_on_metrics(customer_client, api_client, product_fac
         "c4ang_payment_declines_total",
     ):
         assert name in text
+
+
+STOCK_UPDATE = f'UPDATE "{Product._meta.db_table}"'
+
+
+def stock_step_tail(statements: list[str], start: int = 0) -> tuple[list[str], int]:
+    """From the first stock update at or after `start`, the statements to the end of its step's
+    transaction (a savepoint in the test's transaction, the outermost one open at the update);
+    and where that ends."""
+    first = next(at for at in range(start, len(statements)) if statements[at].startswith(STOCK_UPDATE))
+    open_savepoints = []
+    for statement in statements[:first]:
+        if statement.startswith("SAVEPOINT "):
+            open_savepoints.append(statement.removeprefix("SAVEPOINT "))
+        elif statement.startswith("RELEASE SAVEPOINT "):
+            open_savepoints.pop()
+    end = statements.index(f"RELEASE SAVEPOINT {open_savepoints[0]}", first)
+    return statements[first:end], end
+
+
+# The products' rows are locked from their update to COMMIT (bench/flash_sale.py): the saga's
+# records and the order's mark are written before the stock, the step's last writes, in pk order.
+@pytest.mark.parametrize("pay_with", ["tok_approve", "tok_decline"])
+def test_the_stock_writes_are_the_last_of_their_step(customer_client, product_factory, pay_with):
+    products = sorted((product_factory(stock=5) for _ in range(2)), key=lambda product: product.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = place_order(customer_client, [order_line(product) for product in products], pay_with=pay_with)
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    reserved, end = stock_step_tail(statements)
+    steps = [reserved]
+    if pay_with == "tok_decline":  # the compensation puts the units back as the last writes of its own
+        steps.append(stock_step_tail(statements, end)[0])
+    for tail in steps:
+        writes = [statement for statement in tail if not statement.startswith("RELEASE SAVEPOINT ")]
+        assert all(write.startswith(STOCK_UPDATE) for write in writes), tail
+        assert all(product.pk.hex in write.replace("-", "") for write, product in zip(writes, products, strict=True))
+    assert response.json()["status"] == ("PAID" if pay_with == "tok_approve" else "CANCELLED")
+    assert [stock_of(product) for product in products] == ([4, 4] if pay_with == "tok_approve" else [5, 5])

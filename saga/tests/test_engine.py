@@ -274,3 +274,59 @@ def test_a_failed_step_gives_its_error_code_as_the_reason_and_its_message_as_the
     services.saga_start(saga_type=TRIP, payload={})
 
     assert world.reasons == [("no_seats", "No seats left.", None)] * 2
+
+
+@pytest.fixture
+def contended_hotel(world):
+    """The trip with a contended hotel step; what the saga's records held while its work ran."""
+    seen = []
+
+    def hotel(context):
+        saga = SagaInstance.objects.get(pk=context.saga_id)
+        seen.append((saga.current_step, timeline(saga)[-1]))
+        world.action("hotel")(context)
+
+    services.saga_define(
+        saga_type=TRIP,
+        steps=[
+            services.SagaStep("flight", world.action("flight"), world.compensation("flight")),
+            services.SagaStep("hotel", hotel, world.compensation("hotel"), contended=True),
+            services.SagaStep("payment", world.action("payment"), world.compensation("payment"), atomic=False),
+            services.SagaStep("confirm", world.action("confirm"), world.compensation("confirm")),
+        ],
+    )
+    return seen
+
+
+def test_a_contended_step_records_its_completion_before_its_work(world, contended_hotel):
+    saga = services.saga_start(saga_type=TRIP, payload={})
+
+    assert contended_hotel == [(2, ("hotel", "STEP_COMPLETED"))]
+    assert world.done == ["flight", "hotel", "payment", "confirm"]
+    assert saga.status == "COMPLETED"
+    assert timeline(saga)[2:4] == [("hotel", "STEP_STARTED"), ("hotel", "STEP_COMPLETED")]
+
+
+def test_a_failed_contended_step_rolls_its_completion_back_and_is_compensated_from_itself(world, contended_hotel):
+    world.fail_at = "hotel"
+
+    saga = services.saga_start(saga_type=TRIP, payload={})
+
+    assert world.done == ["flight", "undo hotel", "undo flight"]
+    assert saga.status == "COMPENSATED"
+    assert timeline(saga)[2:] == [
+        ("hotel", "STEP_STARTED"),
+        ("hotel", "STEP_FAILED"),
+        ("hotel", "COMPENSATION_STARTED"),
+        ("hotel", "COMPENSATION_COMPLETED"),
+        ("flight", "COMPENSATION_STARTED"),
+        ("flight", "COMPENSATION_COMPLETED"),
+    ]
+
+
+def test_a_contended_step_is_atomic_and_not_the_last(world):
+    with pytest.raises(ValueError, match="contended"):
+        services.saga_define(
+            saga_type=TRIP,
+            steps=[services.SagaStep("flight", world.action("flight"), world.compensation("flight"), contended=True)],
+        )
