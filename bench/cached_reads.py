@@ -34,43 +34,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import BENCH, SERVER_ENV, prepare, wrk  # noqa: E402
-from deploy.local.mesh import gunicorn_command  # noqa: E402
-from deploy.local.net import free_port, wait_listening  # noqa: E402
+from deploy.local.mesh import module_server  # noqa: E402
 
 # Inside a worker, the request's frames start here (gunicorn's sync worker hands the request to Django).
 HANDLER = "SyncWorker.handle_request"
 
 
-class ProductsServer:
-    """gunicorn serving the products module with `workers` sync workers."""
-
-    def __init__(self, workers: int, env: dict[str, str], log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                gunicorn_command(),
-                cwd=ROOT,
-                env={
-                    **env,
-                    "C4ANG_MODULES": "products",
-                    "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-                    "GUNICORN_WORKERS": str(workers),
-                },
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        wait_listening(self.port, 60, process=self.process, log=log)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
 RATE = 1000  # py-spy samples a second
 
 
-def profile(server: ProductsServer, url: str, *, seconds: int, connections: int, env: dict[str, str]) -> Counter:
+def profile(server: subprocess.Popen, url: str, *, seconds: int, connections: int, env: dict[str, str]) -> Counter:
     """Microseconds of CPU per request spent in each frame of a worker's request handling (with what
     it calls), sampled by py-spy while wrk reads `url`."""
     raw = Path(tempfile.mkdtemp(prefix="c4ang-pyspy-")) / "stacks.txt"
@@ -78,7 +51,7 @@ def profile(server: ProductsServer, url: str, *, seconds: int, connections: int,
         [
             *[shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record", "--nonblocking"],
             *["--subprocesses", "--function", "--rate", str(RATE), "--format", "raw", "--duration", str(seconds)],
-            *["--output", str(raw), "--pid", str(server.process.pid)],
+            *["--output", str(raw), "--pid", str(server.pid)],
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -103,7 +76,8 @@ def print_profile(profiles: dict[str, Counter], *, top: int) -> None:
     """The frames of the reads, in microseconds of CPU per request, the heaviest of the last one first."""
     names = list(profiles)
     print(
-        f"  {'frame (µs of CPU per request, with what it calls)':60}" + "".join(f" {name[:14]:>14}" for name in names)
+        f"  {'frame (µs of a worker per request, with what it calls)':60}"
+        + "".join(f" {name[:14]:>14}" for name in names)
     )
     for frame, _ in profiles[names[-1]].most_common(top):
         print(f"  {frame[:60]:60}" + "".join(f" {profiles[name][frame]:14.0f}" for name in names))
@@ -135,15 +109,16 @@ def main() -> None:
     print(f"load average at the start: {os.getloadavg()[0]:.2f}")
     try:
         for workers in (int(count) for count in args.workers.split(",")):
-            server = ProductsServer(workers, env, scratch / f"gunicorn-{workers}.log")
+            server, port = module_server("products", workers=workers, env=env, log=scratch / f"gunicorn-{workers}.log")
+            url = f"http://127.0.0.1:{port}"
             try:
                 for path in paths.values():
-                    urllib.request.urlopen(server.url + path, timeout=5).read()  # noqa: S310 - warm a local server's cache
+                    urllib.request.urlopen(url + path, timeout=5).read()  # noqa: S310 - warm a local server's cache
                 rounds: dict[str, list[dict]] = {name: [] for name in paths}
                 for _ in range(args.rounds):
                     for name, path in paths.items():
                         report = wrk(
-                            server.url + path,
+                            url + path,
                             seconds=args.round_seconds,
                             connections=args.connections,
                             script=BENCH / "wrk_report.lua",
@@ -168,14 +143,13 @@ def main() -> None:
                 if args.profile:
                     print(f"\n  where the time goes ({args.profile} s of py-spy under wrk, {workers} workers):")
                     profiles = {
-                        name: profile(
-                            server, server.url + path, seconds=args.profile, connections=args.connections, env=env
-                        )
+                        name: profile(server, url + path, seconds=args.profile, connections=args.connections, env=env)
                         for name, path in paths.items()
                     }
                     print_profile(profiles, top=args.top)
             finally:
-                server.stop()
+                server.terminate()
+                server.wait(timeout=30)
     finally:
         shutil.rmtree(scratch)
 

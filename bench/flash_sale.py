@@ -90,13 +90,14 @@ def settle(since: float) -> None:
     PENDING, and the count stopped moving."""
     from datetime import UTC, datetime
 
+    from orders.constants import OrderStatus
     from orders.models import Order
 
     orders = Order.objects.filter(created_at__gte=datetime.fromtimestamp(since, UTC))
     last, deadline = -1, time.monotonic() + 60
     while time.monotonic() < deadline:
         count = orders.count()
-        if count == last and not orders.filter(status="PENDING").exists():
+        if count == last and not orders.filter(status=OrderStatus.PENDING).exists():
             return
         last = count
         time.sleep(1)
@@ -108,19 +109,20 @@ def hot_check(product_id: str, since: float) -> dict:
 
     from django.db.models import Sum
 
+    from orders.constants import OrderStatus
     from orders.models import Order, OrderItem
     from products import selectors as product_selectors
 
     placed = datetime.fromtimestamp(since, UTC)
     stock = product_selectors.product_get(product_id=product_id).stock
     items = OrderItem.objects.filter(product_id=product_id, order__created_at__gte=placed)
-    paid = items.filter(order__status="PAID")
+    paid = items.filter(order__status=OrderStatus.PAID)
     return {
         "final_stock": stock,
         "sold": HOT_STOCK - stock,
         "paid_units": paid.aggregate(units=Sum("quantity"))["units"] or 0,
         "paid_orders": paid.values("order").distinct().count(),
-        "cancelled_orders": Order.objects.filter(created_at__gte=placed, status="CANCELLED").count(),
+        "cancelled_orders": Order.objects.filter(created_at__gte=placed, status=OrderStatus.CANCELLED).count(),
     }
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from deploy.local.mesh import Mesh, gunicorn_command  # noqa: E402
-from deploy.local.net import call_json, free_port, wait_listening  # noqa: E402
+from deploy.local.mesh import Mesh, module_server  # noqa: E402
+from deploy.local.net import call_json, free_port  # noqa: E402
 
 REQUESTS = 100
 WORKERS = 2  # per pod: GUNICORN_WORKERS and the Celery worker's --concurrency in deploy/k8s/base/
@@ -114,18 +114,10 @@ def main() -> None:
         check=True,
     )
     mesh = Mesh(work / "mesh", port=free_port(), workers=WORKERS)
-    port = free_port()
     all_modules = None
     try:
         mesh.start(env)
-        all_modules = subprocess.Popen(
-            gunicorn_command(),
-            cwd=ROOT,
-            env={**env, "C4ANG_MODULES": "all", "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(WORKERS)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_listening(port, 60, log=work / "all.log")
+        all_modules, port = module_server("all", workers=WORKERS, env=env, log=work / "all.log")
         customer_flow(mesh.url, REQUESTS, "mesh")
         customer_flow(f"http://127.0.0.1:{port}", REQUESTS, "all")
 

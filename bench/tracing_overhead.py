@@ -31,8 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load import SERVER_ENV, wrk  # noqa: E402
-from deploy.local.mesh import GUNICORN_CONFIG  # noqa: E402
-from deploy.local.net import free_port, wait_listening  # noqa: E402
+from deploy.local.mesh import module_server  # noqa: E402
 from deploy.local.otlp import OtlpReceiver  # noqa: E402
 
 BARE = "bare Django view (off)"
@@ -58,26 +57,8 @@ def prepare(env: dict[str, str]) -> str:
 
 
 def start(name: str, env: dict[str, str], scratch: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
     log = scratch / f"{name.replace(' ', '-').replace('%', '')}.log"
-    server_env = {
-        **os.environ,
-        **env,
-        "C4ANG_MODULES": "products",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_TMP_DIR": str(scratch),
-    }
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "c4ang.wsgi:application"],
-            cwd=ROOT,
-            env=server_env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    wait_listening(port, 60, process=process, log=log)
-    return process, port
+    return module_server("products", workers=2, env={**os.environ, **env, "GUNICORN_TMP_DIR": str(scratch)}, log=log)
 
 
 def main() -> None:

@@ -66,13 +66,12 @@ class PageCountedPaginator(Paginator):
     (counted_with_page); for an empty page past the first it counts, as Django's does."""
 
     def page(self, number):
-        if PAGE_TOTAL not in getattr(getattr(self.object_list, "query", None), "annotations", {}):
-            return super().page(number)
         try:
             bottom = (int(number) - 1) * self.per_page
         except (TypeError, ValueError):
-            return super().page(number)  # Django's error for a page that is not a number
-        if bottom < 0:
+            bottom = -1  # not a page number: Django's error says so
+        counted = PAGE_TOTAL in getattr(getattr(self.object_list, "query", None), "annotations", {})
+        if not counted or bottom < 0:
             return super().page(number)
         rows = list(self.object_list[bottom : bottom + self.per_page])
         if not rows and bottom:

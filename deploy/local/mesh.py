@@ -161,6 +161,29 @@ def gunicorn_command() -> list[str]:
     return [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "c4ang.wsgi:application"]
 
 
+def module_server(
+    modules: str, *, workers: int, env: dict[str, str], log: Path, deadline_s: float = 60
+) -> tuple[subprocess.Popen, int]:
+    """One gunicorn of the image's command serving `modules` (C4ANG_MODULES) on a free loopback
+    port, with `env` as its whole environment; it listens when this returns: (process, port)."""
+    port = free_port()
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            gunicorn_command(),
+            cwd=ROOT,
+            env={
+                **env,
+                "C4ANG_MODULES": modules,
+                "GUNICORN_BIND": f"127.0.0.1:{port}",
+                "GUNICORN_WORKERS": str(workers),
+            },
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    wait_listening(port, deadline_s, process=process, log=log)
+    return process, port
+
+
 class Mesh:
     """The processes of the local mesh, tracked by pid files in a state directory."""
 
