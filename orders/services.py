@@ -253,11 +253,24 @@ def order_place(
     virtual_account = PaymentMethod(payment_method) == PaymentMethod.VIRTUAL_ACCOUNT
     if virtual_account and not bank:
         raise ValueError("A virtual account is issued at a bank: `bank` is required.")
-    if idempotency_key and (order := _replayed(customer_id=customer_id, idempotency_key=idempotency_key, lines=lines)):
-        return order, True
     request_lines = lines
+
+    def twin() -> Order | None:
+        # The order of this key, placed before or by a request that raced this one (once committed).
+        if not idempotency_key:
+            return None
+        return _replayed(customer_id=customer_id, idempotency_key=idempotency_key, lines=request_lines)
+
+    if order := twin():
+        return order, True
     if from_cart:
-        lines = _cart_lines(customer_id=customer_id)
+        try:
+            lines = _cart_lines(customer_id=customer_id)
+        except errors.CartEmpty:
+            # A twin with this key committed (and emptied the cart) since the look above.
+            if order := twin():
+                return order, True
+            raise
     priced, order_name = _priced_lines(lines, from_cart=from_cart)
     items_amount = sum((Decimal(line["price"]) * line["quantity"] for line in priced), Decimal(0))
     fee = shipping_fee_for(items_amount)
@@ -297,17 +310,12 @@ def order_place(
         saga_services.saga_start(saga_type=PLACE_ORDER, payload=payload)
     except IntegrityError:
         # The same key won a race: its order was committed while this one's insert waited on it.
-        if not idempotency_key:
-            raise
-        order = _replayed(customer_id=customer_id, idempotency_key=idempotency_key, lines=request_lines)
-        if order is None:
-            raise
-        return order, True
+        if order := twin():
+            return order, True
+        raise
     except (errors.CartEmpty, errors.CartChanged):
         # Another checkout of this cart emptied it first: with the same key, this request's own twin.
-        if idempotency_key and (
-            order := _replayed(customer_id=customer_id, idempotency_key=idempotency_key, lines=request_lines)
-        ):
+        if order := twin():
             return order, True
         raise
     order = selectors.order_list_for_customer(customer_id=customer_id).get(pk=order_id)

@@ -469,6 +469,33 @@ def test_a_cart_checkout_replayed_with_its_key_returns_the_same_order(customer, 
     assert (Order.objects.count(), Payment.objects.count(), stock_of(product)) == (1, 1, 3)
 
 
+def test_a_cart_checkout_whose_twin_emptied_the_cart_after_its_key_was_looked_up_is_the_replay(
+    customer, customer_client, product_factory, monkeypatch
+):
+    # Given a cart checkout with a key, committed by a twin request that raced this one: this
+    # request looked the key up just before the twin committed (found nothing), and so finds the
+    # cart the twin emptied
+    product = product_factory(stock=5)
+    fill_cart(customer, (product, 2))
+    twin = place_order(customer_client, None, from_cart=True, key="cart-checkout-2")
+    replayed, lookups = services._replayed, []
+
+    def looked_up_before_the_twin_committed(**kwargs):
+        lookups.append(kwargs)
+        return None if len(lookups) == 1 else replayed(**kwargs)
+
+    monkeypatch.setattr(services, "_replayed", looked_up_before_the_twin_committed)
+
+    # When it goes on from there
+    late = place_order(customer_client, None, from_cart=True, key="cart-checkout-2")
+
+    # Then it is the twin's replay, not a 409 for the empty cart
+    assert (twin.status_code, late.status_code) == (201, 201)
+    assert late["Idempotent-Replayed"] == "true"
+    assert late.json()["id"] == twin.json()["id"]
+    assert (Order.objects.count(), stock_of(product)) == (1, 3)
+
+
 def test_a_key_of_an_item_order_reused_for_a_cart_checkout_is_refused_and_the_cart_stays(
     customer, customer_client, product_factory
 ):
