@@ -44,11 +44,18 @@ def media_root(tmp_path_factory):
         yield root
 
 
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
+
+
 def pytest_collection_modifyitems(config, items):
     on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: runs in the DATABASE_URL=postgres://... pass of CI")
     skip_redis = pytest.mark.skip(reason="needs a real Redis: runs in the REDIS_URL=redis://... pass of CI")
     for item in items:
+        uses_database = item.get_closest_marker("django_db") or _DATABASE_FIXTURES.intersection(item.fixturenames)
+        if "no_database" in item.keywords and uses_database:
+            # pytest-django refuses its queries anyway; this names the test before CI leaves it out of a pass.
+            raise pytest.UsageError(f"{item.nodeid} is marked no_database but uses the database")
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_pg)
         if "redis" in item.keywords and not settings.REDIS_URL:

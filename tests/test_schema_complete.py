@@ -13,6 +13,8 @@ import pytest
 from django.conf import settings
 from drf_spectacular.generators import SchemaGenerator
 
+pytestmark = pytest.mark.no_database  # CI runs it once, in the embedded pass
+
 MODULES = ("customers", "products", "orders", "payments", "recommendations", "saga")
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -8,12 +8,15 @@ import importlib
 import importlib.util
 from pathlib import Path
 
+import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.utils.functional import Promise
 
 from c4ang.errors import DomainError
+
+pytestmark = pytest.mark.no_database  # CI runs it once, in the embedded pass
 
 ROOT = Path(settings.BASE_DIR)
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.no_database  # CI runs it once, in the embedded pass
+
 ROOT = Path(__file__).resolve().parents[2]
 
 STAND_IN = """

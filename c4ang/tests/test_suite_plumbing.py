@@ -1,8 +1,12 @@
 """The suite's own plumbing: a test's clean-up empties only what it owns, and the outage tests
 never skip for want of redis-server."""
 
+import shutil
 import stat
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -77,3 +81,43 @@ def test_without_redis_server_or_apt_the_outage_tests_fail_rather_than_skip(tmp_
 
     with pytest.raises(pytest.fail.Exception, match="need redis-server: apt-get install redis-server"):
         redis_server_binary()
+
+
+def test_a_test_marked_no_database_that_uses_the_database_stops_the_run(tmp_path):
+    # Given a test module, inside the project so that its conftest applies, marked no_database
+    # (CI leaves such tests out of its PostgreSQL pass) with one test that asks for the database
+    folder = Path(settings.BASE_DIR) / f".suite-check-{uuid.uuid4().hex[:12]}"
+    folder.mkdir()
+    try:
+        (folder / "test_marked.py").write_text(MARKED_NO_DATABASE)
+
+        # When pytest collects it
+        collected = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(folder)],
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        shutil.rmtree(folder)
+
+    # Then the run stops, naming the test, rather than leave it out of the pass it needs
+    assert collected.returncode == pytest.ExitCode.USAGE_ERROR, collected.stdout + collected.stderr
+    assert "test_marked.py::test_reads_the_database is marked no_database but uses the database" in collected.stderr
+    assert "test_reads_nothing" not in collected.stderr
+
+
+MARKED_NO_DATABASE = """
+import pytest
+
+pytestmark = pytest.mark.no_database
+
+
+def test_reads_nothing():
+    pass
+
+
+def test_reads_the_database(db):
+    pass
+"""

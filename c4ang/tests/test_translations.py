@@ -14,6 +14,8 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 
+pytestmark = pytest.mark.no_database  # CI runs it once, in the embedded pass
+
 ROOT = Path(settings.BASE_DIR)
 LANGUAGES = [code for code, _name in settings.LANGUAGES if code != "en"]  # English is the source
 

@@ -18,6 +18,8 @@ from deploy import bluegreen
 from deploy.local.net import free_port
 from deploy.render import app_container, find, kubectl
 
+pytestmark = pytest.mark.no_database  # CI runs it once, in the embedded pass
+
 REPOSITORY = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/c4ang"
 MODULES = ("customers", "products", "orders", "payments", "recommendations", "saga")
 

@@ -18,6 +18,8 @@ from c4ang.health import PROBES
 from deploy import dockerfile_lint
 from deploy.render import find
 
+pytestmark = pytest.mark.no_database  # CI runs it once, in the embedded pass
+
 ROOT = Path(__file__).resolve().parents[2]
 APP_DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 HADOLINT = str(Path(sys.executable).parent / "hadolint")

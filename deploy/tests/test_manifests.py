@@ -14,6 +14,8 @@ from c4ang.health import PROBES
 from c4ang.urls import MODULE_PREFIXES
 from deploy.render import K8S, OVERLAYS, app_container, find, of_kind
 
+pytestmark = pytest.mark.no_database  # CI runs it once, in the embedded pass
+
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = {
     "customers": "customer-api",

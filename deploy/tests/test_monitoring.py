@@ -17,6 +17,8 @@ from prometheus_client import REGISTRY
 from deploy import monitoring
 from deploy.render import find, of_kind
 
+pytestmark = pytest.mark.no_database  # CI runs it once, in the embedded pass
+
 ROOT = Path(__file__).resolve().parents[2]
 PROMTOOL_TESTS = Path(__file__).resolve().parent / "promtool" / "alerts.test.yaml"
 README = ROOT / "deploy" / "README.md"

@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from pyrage import x25519
+
+pytestmark = pytest.mark.no_database  # CI runs it once, in the embedded pass
 
 ROOT = Path(__file__).resolve().parents[2]
 SOPS = str(Path(sys.executable).parent / "sops")

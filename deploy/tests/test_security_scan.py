@@ -11,6 +11,8 @@ import pytest
 from deploy import dockerfile_lint
 from deploy.render import K8S, OVERLAYS, render_text
 
+pytestmark = pytest.mark.no_database  # CI runs it once, in the embedded pass
+
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 CONFIG = ROOT / "deploy" / "checkov.yaml"

@@ -18,6 +18,8 @@ from pydantic import ValidationError
 
 from deploy.render import OVERLAYS, app_container, find
 
+pytestmark = pytest.mark.no_database  # CI runs it once, in the embedded pass
+
 # The oldest Kubernetes the manifests target (preStop `sleep` is on by default from 1.30) and the newest schema.
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 ISTIO_MODELS = {
