@@ -15,6 +15,10 @@ class JobRunAdmin(NoDeleteMixin, admin.ModelAdmin):
     fields = ["job", "status", "trigger", "started_at", "finished_at", "step_durations", "counts", "message"]
     readonly_fields = fields
 
+    @admin.display(description=_("message"))
+    def message(self, run: JobRun) -> str:
+        return run.message
+
     @admin.display(description=_("duration (s)"))
     def duration(self, run: JobRun) -> str:
         return "—" if run.duration_s is None else f"{run.duration_s:.1f}"

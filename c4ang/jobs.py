@@ -4,6 +4,11 @@ A job is a function of a JobContext. It times its steps with `ctx.step(name)` an
 numbers with `ctx.count(...)`; raising JobSkipped ends the run as skipped with a warning, any
 other exception ends it as failed and propagates to the caller (the Celery task, the command).
 The lock lives in the cache: with Redis it holds across every worker and host.
+
+Why a run was skipped or failed is stored as a code and its parameters (JobRun.reason,
+reason_params) and shown in the reader's language: the platform's reasons are here, a job's own
+are registered by its app (job_reasons_register, in its AppConfig.ready). A failure's is the error
+as raised, which is an operator's detail and stays as it was written.
 """
 
 import logging
@@ -15,7 +20,9 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from tqdm import tqdm
 
 from c4ang import metrics
@@ -24,8 +31,41 @@ from c4ang.models import JobRun
 logger = logging.getLogger(__name__)
 
 
+ALREADY_RUNNING = "already_running"
+LOCK_UNREACHABLE = "lock_unreachable"
+ABANDONED = "abandoned"
+ERROR = "error"  # failed: the error as raised (reason_params["error"])
+_REASONS: dict[str, Promise] = {
+    ALREADY_RUNNING: _("%(job)s was already running: this run was skipped."),
+    LOCK_UNREACHABLE: _("%(job)s could not take its lock (the cache is unreachable): this run was skipped."),
+    ABANDONED: _("Abandoned: the process running it ended before it finished."),
+}
+
+
+def job_reasons_register(reasons: dict[str, Promise]) -> None:
+    """A job's own reasons for a skipped run: code -> text, with %(name)s for each parameter."""
+    _REASONS.update(reasons)
+
+
+def job_reason_text(reason: str, params: dict) -> str:
+    """The reason in the active language ("" for none)."""
+    if not reason:
+        return ""
+    if reason == ERROR:
+        return params["error"]
+    return str(_REASONS[reason]) % params
+
+
 class JobSkipped(Exception):
-    """Raised by a step when there is nothing to do: the run is recorded as skipped with this message."""
+    """Raised by a step when there is nothing to do: the run is recorded as skipped, with `reason` (a
+    code given to job_reasons_register) and its parameters (JSON values)."""
+
+    def __init__(self, reason: str, **params):
+        if reason not in _REASONS:
+            raise ValueError(f"{reason!r} is not a registered job reason (job_reasons_register)")
+        super().__init__(reason, params)
+        self.reason = reason
+        self.params = params
 
 
 class JobContext:
@@ -56,11 +96,12 @@ def _lock_key(job: str) -> str:
     return f"jobs:lock:{job}"
 
 
-def _finish(run: JobRun, status: str, message: str = "") -> None:
+def _finish(run: JobRun, status: str, reason: str = "", params: dict | None = None) -> None:
     run.status = status
-    run.message = message
+    run.reason = reason
+    run.reason_params = params or {}
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "message", "finished_at", "step_durations", "counts"])
+    run.save(update_fields=["status", "reason", "reason_params", "finished_at", "step_durations", "counts"])
     metrics.JOB_RUNS.labels(job=run.job, status=status.lower()).inc()
     metrics.JOB_DURATION.labels(job=run.job, status=status.lower()).observe(run.duration_s)
 
@@ -76,8 +117,8 @@ def job_run(*, job: str, body: Callable[[JobContext], None], trigger: str, progr
     locked = cache.add(_lock_key(job), token, timeout=settings.JOBS_LOCK_SECONDS)
     if not locked:
         # None: the cache holding the locks is unreachable, so a run elsewhere cannot be ruled out.
-        why = "was already running" if locked is False else "could not take its lock (the cache is unreachable)"
-        logger.warning("job not started; this run is skipped", extra={"job": job, "reason": why})
+        reason = ALREADY_RUNNING if locked is False else LOCK_UNREACHABLE
+        logger.warning("job not started; this run is skipped", extra={"job": job, "reason": reason})
         metrics.JOB_RUNS.labels(job=job, status="skipped").inc()
         return JobRun.objects.create(
             job=job,
@@ -85,25 +126,29 @@ def job_run(*, job: str, body: Callable[[JobContext], None], trigger: str, progr
             status=JobRun.Status.SKIPPED,
             started_at=started_at,
             finished_at=started_at,
-            message=f"{job} {why}: this run was skipped.",
+            reason=reason,
+            reason_params={"job": job},
         )
     try:
         # Holding the lock, no other run of this job is alive: a run still marked running died with its process.
         JobRun.objects.filter(job=job, status=JobRun.Status.RUNNING).update(
             status=JobRun.Status.FAILED,
             finished_at=started_at,
-            message="Abandoned: the process running it ended before it finished.",
+            reason=ABANDONED,
         )
         run = JobRun.objects.create(job=job, trigger=trigger, started_at=started_at)
         logger.info("job started", extra={"job": job, "run_id": str(run.pk), "trigger": trigger})
         try:
             body(JobContext(run, progress=progress))
         except JobSkipped as skipped:
-            _finish(run, JobRun.Status.SKIPPED, str(skipped))
-            logger.warning("job skipped", extra={"job": job, "run_id": str(run.pk), "reason": str(skipped)})
+            _finish(run, JobRun.Status.SKIPPED, skipped.reason, skipped.params)
+            logger.warning(
+                "job skipped",
+                extra={"job": job, "run_id": str(run.pk), "reason": skipped.reason, "params": skipped.params},
+            )
         except BaseException as error:
             # Recorded whatever it is (even an interrupt), then raised again for the caller to handle.
-            _finish(run, JobRun.Status.FAILED, f"{type(error).__name__}: {error}")
+            _finish(run, JobRun.Status.FAILED, ERROR, {"error": f"{type(error).__name__}: {error}"})
             logger.error("job failed", extra={"job": job, "run_id": str(run.pk), "error": str(error)})
             raise
         else:

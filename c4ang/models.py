@@ -24,7 +24,10 @@ class JobRun(models.Model):
         _("step durations"), default=list, blank=True, help_text='[{"step": name, "seconds": s}, ...] in run order.'
     )
     counts = models.JSONField(_("counts"), default=dict, blank=True)
-    message = models.TextField(_("message"), blank=True, help_text="Why the run was skipped, or how it failed.")
+    reason = models.CharField(
+        _("reason"), max_length=50, blank=True, help_text="Why the run was skipped or failed: a code (c4ang.jobs)."
+    )
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
 
     class Meta:
         db_table = "job_runs"
@@ -39,6 +42,13 @@ class JobRun(models.Model):
     def __str__(self) -> str:
         # Staff read it (the admin's titles and breadcrumbs): the start in KST, the status's label.
         return f"{self.job} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+    @property
+    def message(self) -> str:
+        """Why the run was skipped or failed, in the active language."""
+        from c4ang.jobs import job_reason_text  # the reasons' texts live with the jobs (and theirs with their apps)
+
+        return job_reason_text(self.reason, self.reason_params)
 
     @property
     def duration_s(self) -> float | None:

@@ -10,6 +10,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from c4ang.jobs import JobContext, JobSkipped, job_run
 from c4ang.models import JobRun
@@ -17,6 +18,10 @@ from orders import selectors as order_selectors
 from products import selectors as product_selectors
 from recommendations import cache, ranking
 from recommendations.models import Recommendation
+
+# Why the job skips a run (c4ang.jobs, registered in RecommendationsConfig.ready).
+NO_PURCHASES = "no_purchases"
+JOB_REASONS = {NO_PURCHASES: _("No purchases on %(day)s: the recommendations in place are kept.")}
 
 JOB = "daily_recommendation_pipeline"
 STORE_BATCH = 2000
@@ -41,7 +46,7 @@ def _pipeline(ctx: JobContext, *, today: date) -> None:
         purchases_yesterday = order_selectors.purchase_count(since=_day_start(yesterday), until=midnight)
         ctx.count(purchases_yesterday=purchases_yesterday)
         if not purchases_yesterday:
-            raise JobSkipped(f"No purchases on {yesterday}: the recommendations in place are kept.")
+            raise JobSkipped(NO_PURCHASES, day=yesterday.isoformat())
 
     with ctx.step("calculate_metrics"):
         window_start = _day_start(today - timedelta(days=settings.RECOMMENDATIONS_WINDOW_DAYS))

@@ -14,6 +14,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from c4ang.jobs import JobContext, JobSkipped, job_run
 from c4ang.models import JobRun
@@ -25,6 +26,14 @@ from sentiment.models import ProductSentiment
 logger = logging.getLogger(__name__)
 
 JOB = "weekly_sentiment_analysis"
+# Why the job skips a run (c4ang.jobs, registered in SentimentConfig.ready).
+NOTHING_TO_ANALYSE = "nothing_to_analyse"
+JOB_REASONS = {
+    NOTHING_TO_ANALYSE: gettext_lazy(
+        "No product has %(min_reviews)s or more approved reviews from the last %(window_days)s days and no "
+        "analysis in that time."
+    )
+}
 
 
 def sentiment_analyze(
@@ -71,10 +80,7 @@ def _pipeline(ctx: JobContext, *, min_reviews: int, window_days: int, max_produc
         )
         ctx.count(products=len(selected))
         if not selected:
-            raise JobSkipped(
-                f"No product has {min_reviews} or more approved reviews from the last {window_days} days "
-                "and no analysis in that time."
-            )
+            raise JobSkipped(NOTHING_TO_ANALYSE, min_reviews=min_reviews, window_days=window_days)
 
     results: dict[UUID, tuple[list[float], str]] = {}
     with ctx.step("analyze_sentiment_batch", total=sum(count for _, count in selected)) as bar:

@@ -17,6 +17,7 @@ from c4ang.jobs import JobSkipped, job_run
 from c4ang.models import JobRun
 from c4ang.worker_metrics import PLATFORM_GAUGES, PlatformCollector
 from conftest import order_line, place_order
+from recommendations.services import NO_PURCHASES
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +153,7 @@ def test_redis_errors_that_django_redis_ignores_are_counted():
 
 def test_job_runs_are_counted_and_timed_by_outcome():
     def skipped(ctx):
-        raise JobSkipped("nothing to do")
+        raise JobSkipped(NO_PURCHASES, day="2026-12-01")
 
     before = (
         value("c4ang_job_runs_total", job="metrics_test", status="succeeded"),

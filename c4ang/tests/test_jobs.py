@@ -7,14 +7,19 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from c4ang.errors import DomainError
-from c4ang.jobs import JobSkipped, job_run, job_run_report
+from c4ang.jobs import ALREADY_RUNNING, JobSkipped, job_reason_text, job_reasons_register, job_run, job_run_report
 from c4ang.models import JobRun
+from conftest import migrate
 from deploy.local.net import free_port
 
 pytestmark = pytest.mark.django_db
+
+# A job's own reason for skipping a run, as an app registers it.
+NOTHING_ARRIVED = "nothing_arrived"
+job_reasons_register({NOTHING_ARRIVED: "Nothing arrived on %(day)s."})
 
 
 class ShelfEmpty(DomainError):
@@ -46,13 +51,14 @@ def test_a_run_with_nothing_to_do_is_recorded_as_skipped_with_the_reason():
     def body(ctx):
         with ctx.step("check"):
             ctx.count(found=0)
-            raise JobSkipped("Nothing arrived yesterday.")
+            raise JobSkipped(NOTHING_ARRIVED, day="2026-12-01")
 
     run = job_run(job="restock", body=body, trigger="schedule")
 
     run.refresh_from_db()
     assert run.status == JobRun.Status.SKIPPED
-    assert run.message == "Nothing arrived yesterday."
+    assert (run.reason, run.reason_params) == (NOTHING_ARRIVED, {"day": "2026-12-01"})
+    assert run.message == "Nothing arrived on 2026-12-01."
     assert run.counts == {"found": 0}
     assert [step["step"] for step in run.step_durations] == ["check"]
 
@@ -67,7 +73,7 @@ def test_a_failing_run_is_recorded_then_raised_and_frees_the_lock():
 
     failed = JobRun.objects.get()
     assert failed.status == JobRun.Status.FAILED
-    assert failed.message == "ShelfEmpty: The shelf is empty."
+    assert (failed.reason, failed.message) == ("error", "ShelfEmpty: The shelf is empty.")
     assert [step["step"] for step in failed.step_durations] == ["restock"]
     assert job_run(job="restock", body=lambda ctx: None, trigger="command").status == JobRun.Status.SUCCEEDED
 
@@ -84,6 +90,7 @@ def test_a_job_never_runs_twice_at_once():
 
     again, other_job = inner_runs
     assert again.status == JobRun.Status.SKIPPED
+    assert (again.reason, again.reason_params) == (ALREADY_RUNNING, {"job": "restock"})
     assert again.message == "restock was already running: this run was skipped."
     assert again.step_durations == []
     assert other_job.status == JobRun.Status.SUCCEEDED
@@ -149,15 +156,76 @@ def test_the_report_shows_outcome_steps_counts_and_message():
         finished_at=started + timedelta(seconds=1.25),
         step_durations=[{"step": "check", "seconds": 1.25}],
         counts={"found": 0},
-        message="Nothing arrived yesterday.",
+        reason=NOTHING_ARRIVED,
+        reason_params={"day": "2026-12-01"},
     )
 
     assert job_run_report(run).splitlines() == [
         f"restock SKIPPED in 1.2 s (run {run.pk})",
         "  check                        1.250 s",
         "  found=0",
-        "  Nothing arrived yesterday.",
+        "  Nothing arrived on 2026-12-01.",
     ]
+
+
+def test_a_reason_nobody_registered_is_refused_where_it_is_raised():
+    with pytest.raises(ValueError, match="'shelf_gone' is not a registered job reason"):
+        JobSkipped("shelf_gone")
+
+
+def test_the_reasons_are_stored_as_codes_and_read_in_the_readers_language():
+    started = timezone.now()
+    run = JobRun.objects.create(
+        job="restock",
+        trigger="schedule",
+        status=JobRun.Status.SKIPPED,
+        started_at=started,
+        finished_at=started,
+        reason=ALREADY_RUNNING,
+        reason_params={"job": "restock"},
+    )
+
+    with translation.override("ko"):
+        assert JobRun.objects.get(pk=run.pk).message == "restock 작업이 이미 실행 중이어서 이번 실행은 건너뛰었습니다."
+    with translation.override("en"):
+        assert JobRun.objects.get(pk=run.pk).message == "restock was already running: this run was skipped."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_messages_of_earlier_runs_are_mapped_to_their_reasons_once(latest_schema_after):
+    old = migrate([("c4ang", "0003_verbose_names")])
+    OldRun = old.get_model("c4ang", "JobRun")
+    messages = [
+        "daily_recommendation_pipeline was already running: this run was skipped.",
+        "weekly_sentiment_analysis could not take its lock (the cache is unreachable): this run was skipped.",
+        "Abandoned: the process running it ended before it finished.",
+        "No purchases on 2026-11-19: the recommendations in place are kept.",
+        "No product has 5 or more approved reviews from the last 7 days and no analysis in that time.",
+        "SentimentFunctionError: the function failed",
+        "",
+    ]
+    started = timezone.now()
+    for index, message in enumerate(messages):
+        OldRun.objects.create(
+            job=f"job{index}", trigger="schedule", status="SKIPPED", started_at=started, message=message
+        )
+
+    new = migrate([("c4ang", "0004_job_run_reason_codes")])
+
+    mapped = [(run.reason, run.reason_params) for run in new.get_model("c4ang", "JobRun").objects.order_by("job")]
+    expected = [
+        ("already_running", {"job": "daily_recommendation_pipeline"}),
+        ("lock_unreachable", {"job": "weekly_sentiment_analysis"}),
+        ("abandoned", {}),
+        ("no_purchases", {"day": "2026-11-19"}),
+        ("nothing_to_analyse", {"min_reviews": 5, "window_days": 7}),
+        ("error", {"error": "SentimentFunctionError: the function failed"}),
+        ("", {}),
+    ]
+    assert mapped == expected
+    # and each reads in English as it was written
+    with translation.override("en"):
+        assert [job_reason_text(reason, params) for reason, params in mapped] == messages
 
 
 def test_staff_see_job_runs_in_the_admin_but_cannot_change_them(client, django_user_model):

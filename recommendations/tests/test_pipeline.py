@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import translation
 
 from c4ang.models import JobRun
 from orders.models import OrderStatus
@@ -92,7 +93,10 @@ def test_skipped_when_yesterday_had_no_purchases_and_earlier_results_are_kept(pr
     run = services.recommendations_generate(trigger="schedule", today=TODAY)
 
     assert run.status == JobRun.Status.SKIPPED
+    assert (run.reason, run.reason_params) == (services.NO_PURCHASES, {"day": "2026-11-19"})
     assert run.message == "No purchases on 2026-11-19: the recommendations in place are kept."
+    with translation.override("ko"):
+        assert run.message == "2026-11-19에는 구매가 없어 기존 추천을 그대로 둡니다."
     assert run.counts == {"purchases_yesterday": 0}
     assert [step["step"] for step in run.step_durations] == ["quality_check"]
     kept = Recommendation.objects.get()

@@ -126,6 +126,7 @@ def test_skipped_when_no_product_qualifies(fake_lambda, product_factory, review_
     run = services.sentiment_analyze(trigger="schedule")
 
     assert run.status == JobRun.Status.SKIPPED
+    assert (run.reason, run.reason_params) == (services.NOTHING_TO_ANALYSE, {"min_reviews": 100, "window_days": 30})
     assert run.message == (
         "No product has 100 or more approved reviews from the last 30 days and no analysis in that time."
     )
