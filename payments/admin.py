@@ -174,23 +174,15 @@ class RefundAdmin(ReadOnlyAdmin):
     list_filter = ["status", "reason", "created_at"]
     search_fields = ["id", "order__id", "payment__id", "operation", "idempotency_key", "pg_transaction_key"]
     date_hierarchy = "created_at"
+    # The inline's, with what a page has room for: the payment and order, a virtual account's refund
+    # account, and when an unanswered refund is asked again.
     fields = [
         "payment",
         "order",
-        "amount_krw",
-        "reason",
-        "status",
-        "note",
-        "operation",
-        "idempotency_key",
-        "pg_transaction_key",
-        "failure_code",
-        "failure_message",
+        *REFUND_FIELDS,
         "refund_bank",
         "refund_account_number",
         "refund_holder_name",
-        "requested_by",
-        "attempts",
         "retry_at",
     ]
     readonly_fields = ["amount_krw"]
