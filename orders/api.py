@@ -310,7 +310,9 @@ class PaymentSummaryOutputSerializer(serializers.Serializer):
     currency = CurrencyField()
     failure_code = serializers.CharField(help_text=FAILURE_CODE_HELP)
     failure_message = serializers.CharField(
-        help_text="The PG's words for a person, e.g. 결제 승인이 거절되었습니다.; empty when none."
+        source="failure_text",
+        help_text="Why it failed, for a person: the PG's words (Korean at Toss), e.g. 결제 승인이 거절되었습니다., or "
+        "for our own failure codes ours, in the request's language; empty when none.",
     )
     created_at = serializers.DateTimeField(help_text="When it was tried.")
     updated_at = serializers.DateTimeField(help_text="When it last changed.")

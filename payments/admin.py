@@ -107,13 +107,13 @@ class PaymentAdmin(ReadOnlyAdmin):
         "payment_key",
         "idempotency_key",
         "failure_code",
-        "failure_message",
+        "failure_text",
         "bank",
         "account_number",
         "holder_name",
         "due_at",
     ]
-    readonly_fields = ["amount_krw", "refunded_krw"]
+    readonly_fields = ["amount_krw", "refunded_krw", "failure_text"]
 
     @admin.display(description=_("payment"))
     def short_id(self, payment):
@@ -126,6 +126,10 @@ class PaymentAdmin(ReadOnlyAdmin):
     @admin.display(ordering="amount", description=_("amount"))
     def amount_krw(self, payment):
         return krw(payment.amount)
+
+    @admin.display(description=_("failure message"))
+    def failure_text(self, payment):
+        return payment.failure_text
 
     @admin.display(ordering="refunded_amount", description=_("refunded"))
     def refunded_krw(self, payment):

@@ -173,7 +173,9 @@ class PaymentOutputSerializer(serializers.Serializer):
     provider = serializers.ChoiceField(choices=Gateway.choices, help_text="The PG the attempt was made at.")
     failure_code = serializers.CharField(help_text=FAILURE_CODE_HELP)
     failure_message = serializers.CharField(
-        help_text="The PG's words for a person (Korean at Toss), e.g. 결제 승인이 거절되었습니다.; empty when none."
+        source="failure_text",
+        help_text="Why it failed, for a person: the PG's words (Korean at Toss), e.g. 결제 승인이 거절되었습니다., or "
+        "for our own failure codes ours, in the request's language; empty when none.",
     )
     virtual_account = serializers.SerializerMethodField(
         help_text="A virtual account's bank, number, holder and due date; null for a card."

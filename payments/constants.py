@@ -1,8 +1,8 @@
 """Values of the payments module that other modules may name."""
 
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class PaymentStatus(models.TextChoices):
@@ -47,6 +47,29 @@ class RefundStatus(models.TextChoices):
 # or another payment attempt replaced it) or by the PG at its due date.
 VIRTUAL_ACCOUNT_CANCELLED = "VIRTUAL_ACCOUNT_CANCELLED"
 VIRTUAL_ACCOUNT_EXPIRED = "VIRTUAL_ACCOUNT_EXPIRED"
+# An account the PG issued in a state that takes no deposit: VIRTUAL_ACCOUNT_<the PG's status>.
+VIRTUAL_ACCOUNT_ISSUED_AS = "VIRTUAL_ACCOUNT_"
+AMOUNT_NOT_WHOLE_WON = "AMOUNT_NOT_WHOLE_WON"
+
+# Our own failure codes in words for a person, in the reader's language; the PG's codes come with
+# its own words (failure_message, Korean at Toss).
+OWN_FAILURE_MESSAGES = {
+    AMOUNT_NOT_WHOLE_WON: _("The amount has a fraction of a won: it was not sent to the payment gateway."),
+    VIRTUAL_ACCOUNT_CANCELLED: _("The virtual account was closed before any deposit."),
+    VIRTUAL_ACCOUNT_EXPIRED: _("No deposit arrived by the virtual account's due date."),
+}
+
+
+def own_failure_message(code: str) -> str:
+    """Our words for one of our failure codes ("" for the PG's)."""
+    if code in OWN_FAILURE_MESSAGES:
+        return str(OWN_FAILURE_MESSAGES[code])
+    if code.startswith(VIRTUAL_ACCOUNT_ISSUED_AS):
+        status = code.removeprefix(VIRTUAL_ACCOUNT_ISSUED_AS)
+        return gettext("The payment gateway issued the virtual account as %(status)s: it takes no deposit.") % {
+            "status": status
+        }
+    return ""
 
 
 class PaymentMethod(models.TextChoices):
@@ -116,7 +139,7 @@ KNOWN_FAILURE_CODES = {
     "NOT_FOUND_PAYMENT_SESSION": "Toss: the widget's payment session expired (or an unknown sandbox token)",
     "ALREADY_PROCESSED_PAYMENT": "Toss: the paymentKey was confirmed before, for another order or amount",
     "INVALID_REQUEST": "Toss: the request was refused as malformed",
-    "AMOUNT_NOT_WHOLE_WON": "ours: an amount with a fraction of a won, refused before the PG was called",
+    AMOUNT_NOT_WHOLE_WON: "ours: an amount with a fraction of a won, refused before the PG was called",
     VIRTUAL_ACCOUNT_CANCELLED: "ours: the virtual account was closed before any deposit",
     VIRTUAL_ACCOUNT_EXPIRED: "ours: the virtual account's due date passed without a deposit",
 }

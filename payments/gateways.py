@@ -41,6 +41,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext
 
+from payments.constants import AMOUNT_NOT_WHOLE_WON
+
 logger = logging.getLogger(__name__)
 KST = ZoneInfo("Asia/Seoul")
 
@@ -107,7 +109,7 @@ class AmountNotWholeWon(GatewayDeclined):
     take another amount than the one recorded."""
 
     def __init__(self, amount: Decimal):
-        super().__init__("AMOUNT_NOT_WHOLE_WON", f"KRW has no minor unit: {amount} won cannot be sent to the PG.")
+        super().__init__(AMOUNT_NOT_WHOLE_WON, f"KRW has no minor unit: {amount} won cannot be sent to the PG.")
 
 
 def won(amount: Decimal) -> int:

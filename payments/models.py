@@ -6,7 +6,15 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from c4ang.admin_display import krw
-from payments.constants import PAID_STATUSES, Bank, PaymentMethod, PaymentStatus, RefundReason, RefundStatus
+from payments.constants import (
+    PAID_STATUSES,
+    Bank,
+    PaymentMethod,
+    PaymentStatus,
+    RefundReason,
+    RefundStatus,
+    own_failure_message,
+)
 
 
 class Payment(models.Model):
@@ -83,6 +91,12 @@ class Payment(models.Model):
             "amount": krw(self.amount),
             "status": self.get_status_display(),
         }
+
+    @property
+    def failure_text(self) -> str:
+        """Why it failed, for a person: our words for our own codes (in the reader's language), else
+        the PG's."""
+        return own_failure_message(self.failure_code) or self.failure_message
 
     @property
     def bank_name(self) -> str:

@@ -32,6 +32,7 @@ from payments.constants import (
     PAID_STATUSES,
     VIRTUAL_ACCOUNT_CANCELLED,
     VIRTUAL_ACCOUNT_EXPIRED,
+    VIRTUAL_ACCOUNT_ISSUED_AS,
     PaymentMethod,
     PaymentStatus,
     RefundReason,
@@ -89,9 +90,9 @@ def _declined(payment: Payment) -> PaymentDeclined:
     """The 402 of a refused attempt; its `errors` entry carries the PG's own code and message."""
     return PaymentDeclined(
         gettext("The payment was declined: %(code)s: %(message)s")
-        % {"code": payment.failure_code, "message": payment.failure_message},
+        % {"code": payment.failure_code, "message": payment.failure_text},
         pg_code=payment.failure_code,
-        errors=[{"field": None, "code": payment.failure_code, "message": payment.failure_message}],
+        errors=[{"field": None, "code": payment.failure_code, "message": payment.failure_text}],
     )
 
 
@@ -347,14 +348,13 @@ def _issue_at_pg(payment: Payment) -> Payment:
         metrics.PAYMENT_APPROVALS.labels(provider=payment.provider).inc()
     else:
         # No account open for a deposit (an issue answered EXPIRED, say): nothing to wait for.
-        code = f"VIRTUAL_ACCOUNT_{issued.status}"[:100]
+        code = f"{VIRTUAL_ACCOUNT_ISSUED_AS}{issued.status}"[:100]
         _record(
             payment,
             PaymentEvent.Kind.DECLINED,
             detail={"pg_status": issued.status},
             status=PaymentStatus.FAILED,
             failure_code=code,
-            failure_message=f"The PG issued the virtual account {issued.status}.",
             **_account_fields(issued),
         )
         raise _declined(payment)
@@ -561,7 +561,6 @@ def _close_account(pg: gateways.PaymentGateway, payment: Payment, *, reason: str
         detail={"reason": reason, "pg_status": "CANCELED"},
         status=PaymentStatus.FAILED,
         failure_code=VIRTUAL_ACCOUNT_CANCELLED,
-        failure_message=f"The virtual account was closed before any deposit: {reason}"[:500],
     )
 
 
@@ -1194,14 +1193,13 @@ def _sync(*, provider: str, payment: Payment, verified: gateways.PgPayment) -> N
             _record_pg_balance_cancelled(payment)
     elif move is not None:
         kind, to_status, failure_code = move
-        closed = {"failure_code": failure_code, "failure_message": f"The PG reports the account {verified.status}."}
         moved = _move(
             payment,
             kind,
             from_status=payment.status,
             detail={"pg_status": verified.status},
             status=to_status,
-            **(closed if failure_code else {}),
+            **({"failure_code": failure_code} if failure_code else {}),
         )
         if moved and to_status == PaymentStatus.APPROVED:
             metrics.PAYMENT_APPROVALS.labels(provider=provider).inc()

@@ -461,6 +461,14 @@ def test_cancelling_the_order_closes_its_account_at_toss(toss_sandbox, customer_
     assert stock_of(product) == 3
     with pytest.raises(ValueError, match="takes no deposit"):
         toss_sandbox.deposit(payment.payment_key)  # the bank refuses it: no deposit can land
+    # our own failure, stored as its code and told in the customer's language
+    assert payment.failure_message == ""
+    told = {
+        language: customer_client.get(f"{ORDERS}{order['id']}/", HTTP_ACCEPT_LANGUAGE=language).json()["payment"]
+        for language in ("ko", "en")
+    }
+    assert told["ko"]["failure_message"] == "입금 전에 가상계좌가 닫혔습니다."
+    assert told["en"]["failure_message"] == "The virtual account was closed before any deposit."
 
 
 def test_an_expired_order_closes_its_account(toss_sandbox, waiting_account):
