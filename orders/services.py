@@ -244,7 +244,8 @@ def order_place(
 
     An Idempotency-Key already used by this customer returns that order, also when both requests
     race: the order row (unique per customer and key) is created in the saga's first transaction,
-    so a losing request leaves nothing behind.
+    so a losing request leaves nothing behind, and one that finds the cart emptied or the stock
+    taken by its twin answers the twin's order.
     """
     if from_cart == (lines is not None):
         raise ValueError("An order is placed from `lines` or `from_cart`: exactly one of them.")
@@ -263,15 +264,16 @@ def order_place(
 
     if order := twin():
         return order, True
-    if from_cart:
-        try:
+    try:
+        if from_cart:
             lines = _cart_lines(customer_id=customer_id)
-        except errors.CartEmpty:
-            # A twin with this key committed (and emptied the cart) since the look above.
-            if order := twin():
-                return order, True
-            raise
-    priced, order_name = _priced_lines(lines, from_cart=from_cart)
+        priced, order_name = _priced_lines(lines, from_cart=from_cart)
+    except (errors.CartEmpty, errors.CartProductUnavailable, errors.OrderProductUnavailable, InsufficientStock):
+        # A twin with this key may have committed since the look above, with the cart or the stock
+        # this request would have had: then this request is its replay.
+        if order := twin():
+            return order, True
+        raise
     items_amount = sum((Decimal(line["price"]) * line["quantity"] for line in priced), Decimal(0))
     fee = shipping_fee_for(items_amount)
     total = items_amount + fee

@@ -469,31 +469,44 @@ def test_a_cart_checkout_replayed_with_its_key_returns_the_same_order(customer, 
     assert (Order.objects.count(), Payment.objects.count(), stock_of(product)) == (1, 1, 3)
 
 
-def test_a_cart_checkout_whose_twin_emptied_the_cart_after_its_key_was_looked_up_is_the_replay(
-    customer, customer_client, product_factory, monkeypatch
-):
-    # Given a cart checkout with a key, committed by a twin request that raced this one: this
-    # request looked the key up just before the twin committed (found nothing), and so finds the
-    # cart the twin emptied
-    product = product_factory(stock=5)
-    fill_cart(customer, (product, 2))
-    twin = place_order(customer_client, None, from_cart=True, key="cart-checkout-2")
+@pytest.fixture
+def key_looked_up_before_its_twin_committed(monkeypatch):
+    """The first look for an Idempotency-Key's order finds nothing, as when a twin request with the
+    same key commits just after it; the looks after it find what is there."""
     replayed, lookups = services._replayed, []
 
-    def looked_up_before_the_twin_committed(**kwargs):
+    def looked_up(**kwargs):
         lookups.append(kwargs)
         return None if len(lookups) == 1 else replayed(**kwargs)
 
-    monkeypatch.setattr(services, "_replayed", looked_up_before_the_twin_committed)
+    def twin_committed_after_the_look() -> None:
+        monkeypatch.setattr(services, "_replayed", looked_up)
 
-    # When it goes on from there
-    late = place_order(customer_client, None, from_cart=True, key="cart-checkout-2")
+    return twin_committed_after_the_look
 
-    # Then it is the twin's replay, not a 409 for the empty cart
-    assert (twin.status_code, late.status_code) == (201, 201)
+
+@pytest.mark.parametrize("from_cart", [True, False], ids=["cart", "items"])
+def test_a_checkout_whose_twin_committed_after_its_key_was_looked_up_is_the_replay(
+    customer, customer_client, product_factory, key_looked_up_before_its_twin_committed, from_cart
+):
+    # Given an order placed with a key by a twin request: from the cart (which it emptied), or of the
+    # product's last unit
+    product = product_factory(stock=1)
+    lines = None if from_cart else [order_line(product)]
+    if from_cart:
+        fill_cart(customer, (product, 1))
+    twin = place_order(customer_client, lines, from_cart=from_cart, key="checkout-2")
+    # and this request's look for the key made just before the twin committed
+    key_looked_up_before_its_twin_committed()
+
+    # When it goes on from there, to an empty cart or a product out of stock
+    late = place_order(customer_client, lines, from_cart=from_cart, key="checkout-2")
+
+    # Then it is the twin's replay, not a 409
+    assert (twin.status_code, late.status_code) == (201, 201), late.json()
     assert late["Idempotent-Replayed"] == "true"
     assert late.json()["id"] == twin.json()["id"]
-    assert (Order.objects.count(), stock_of(product)) == (1, 3)
+    assert (Order.objects.count(), stock_of(product)) == (1, 0)
 
 
 def test_a_key_of_an_item_order_reused_for_a_cart_checkout_is_refused_and_the_cart_stays(
