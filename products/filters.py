@@ -4,7 +4,6 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext
 
-from c4ang.api.pagination import counted_with_page
 from products import search, selectors
 from products.models import Product
 
@@ -28,8 +27,7 @@ class ProductSearchFilter(django_filters.CharFilter):
     field_class = ProductSearchField
 
     def filter(self, qs, value):
-        # A search page ranks every match: it counts them in the same query.
-        return qs if value is None else counted_with_page(selectors.product_search(products=qs, search=value))
+        return qs if value is None else selectors.product_search(products=qs, search=value)
 
 
 # At most this many ids in one `ids=`: a page of the largest size, and a URL that stays under the
@@ -114,8 +112,16 @@ class ProductFilter(django_filters.FilterSet):
 
     class Meta:
         model = Product
-        # In this order they apply: `ids` puts the products in its order, `ordering` last overrides it.
         fields = ["category", "brand", "min_price", "max_price", "search", "ids"]
+
+    def filter_queryset(self, queryset):
+        # In this order: `ids` puts the products in its order, `ordering` overrides it, and `search`
+        # comes last: it ranks what is not ordered already, and its list is paged as it is (widened to
+        # typos by the paginator when it finds little: selectors.product_search).
+        values = self.form.cleaned_data
+        for name in [name for name in values if name != "search"] + ["search"]:
+            queryset = self.filters[name].filter(queryset, values[name])
+        return queryset
 
     def filter_category(self, queryset, name, value):
         return selectors.product_in_category(products=queryset, category_id=value)

@@ -24,6 +24,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
+from c4ang.api.pagination import counted_with_page
 from c4ang.selectors import get_or_raise
 from products.errors import CategoryNotFound, ProductImageNotFound, ProductNotFound, ReviewNotFound
 from products.models import Category, Product, ProductImage, Review
@@ -224,25 +225,31 @@ SEARCH_TYPOS_BELOW = 20
 
 def product_search(*, products: QuerySet[Product], search: ProductSearch) -> QuerySet[Product]:
     """The `products` found by the search, best first (products/search.py: what matches and the
-    ranking; ties by id). Queries beforehand: the categories the words name and, for a word of 3+
-    letters, whether the words as typed find SEARCH_TYPOS_BELOW products (if not, typos are found
-    too); the products' query stays one query (and its count), served by the trigram index on
-    PostgreSQL."""
+    ranking; ties by id, unless `products` are ordered already), counted with the page
+    (c4ang.api.pagination.counted_with_page). A word of 3+ letters is also looked for with a typo
+    while the words as typed find fewer than SEARCH_TYPOS_BELOW products: typos are what a search
+    that finds little needs, and their candidates cost more than the rest of the query. The list
+    is then widened to them by the paginator, from the page's count: a search that finds enough as
+    typed costs the categories' query and its page, served by the trigram index on PostgreSQL."""
     postgres = connection.vendor == "postgresql"
     named = _categories_named(words=search.words)
     found = []  # per word: found as typed (name, brand or category)
     for word in search.words:
         as_typed = _word_found_key(word) if postgres else _word_found_raw(word)
         found.append(as_typed | Q(category_id__in=named[word]) if named[word] else as_typed)
+    as_typed = _ranked(products, search, found=found, matches=found, postgres=postgres)
     with_typo = [_word_typo_key(word) if postgres else _word_typo_raw(word) for word in search.words]
-    found_or_typo = found
-    # Typos are looked for while the words as typed find less than a page: they are what a search
-    # that finds little needs, and their candidates cost more than the rest of the query (one query
-    # that stops at SEARCH_TYPOS_BELOW rows: unordered, or it would read the rows in the list's order
-    # instead of through the index).
-    page_as_typed = products.filter(*found).order_by().values("pk")[:SEARCH_TYPOS_BELOW]
-    if any(with_typo) and page_as_typed.count() < SEARCH_TYPOS_BELOW:
-        found_or_typo = [word if typo is None else word | typo for word, typo in zip(found, with_typo, strict=True)]
+    if not any(with_typo):
+        return counted_with_page(as_typed)
+    found_or_typo = [word if typo is None else word | typo for word, typo in zip(found, with_typo, strict=True)]
+    widened = _ranked(products, search, found=found, matches=found_or_typo, postgres=postgres)
+    return counted_with_page(as_typed, widened=widened, below=SEARCH_TYPOS_BELOW)
+
+
+def _ranked(
+    products: QuerySet[Product], search: ProductSearch, *, found: list[Q], matches: list[Q], postgres: bool
+) -> QuerySet[Product]:
+    """The products meeting every condition of `matches`, ranked (`found`: each word as typed)."""
     starts = _name_starts_with(search.text, postgres)
     rank = Case(
         When(starts & Q(name__iexact=search.text), then=Value(0)),
@@ -251,7 +258,9 @@ def product_search(*, products: QuerySet[Product], search: ProductSearch) -> Que
         When(Q(*found), then=Value(3)),
         default=Value(4),
     )
-    return products.filter(*found_or_typo).annotate(search_rank=rank).order_by("search_rank", "id")
+    ranked = products.filter(*matches).annotate(search_rank=rank)
+    # An order given already (a batch's `ids`, the client's `ordering`) wins over the ranking.
+    return ranked if products.query.order_by else ranked.order_by("search_rank", "id")
 
 
 def _name_starts_with(text: str, postgres: bool) -> Q:

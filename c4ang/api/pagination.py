@@ -53,31 +53,53 @@ CURSOR = "https://shop.example.com/api/v1/orders/?cursor={}"
 PAGE_TOTAL = "page_total"
 
 
-def counted_with_page(queryset: QuerySet) -> QuerySet:
+class _PageTotal(Window):
+    """COUNT(*) OVER (), and what counted_with_page says to page instead of a list that counts fewer
+    than `below` (kept as attributes: they are no part of the SQL)."""
+
+    widened: QuerySet | None = None
+    below = 0
+
+
+def counted_with_page(queryset: QuerySet, *, widened: QuerySet | None = None, below: int = 0) -> QuerySet:
     """The queryset with its total on every row (`COUNT(*) OVER ()`), which the paginator reads off
     the page: one query instead of a count and a page. Only for lists whose page query reads every
     match anyway (a ranked search); an index-ordered list would read all its rows for it instead of
-    stopping after the page."""
-    return queryset.annotate(**{PAGE_TOTAL: Window(Count("*"))})
+    stopping after the page.
+
+    With `widened`: the list that is paged instead when this one counts fewer than `below` (a search
+    that finds little looks further), decided from the page's count, so that a list that counts
+    enough costs no query beforehand."""
+    total = _PageTotal(Count("*"))
+    total.widened, total.below = widened, below
+    return queryset.annotate(**{PAGE_TOTAL: total})
 
 
 class PageCountedPaginator(Paginator):
     """Django's Paginator, taking the count off the page's rows when the list carries it
-    (counted_with_page); for an empty page past the first it counts, as Django's does."""
+    (counted_with_page), and paging the widened list instead when it counts too few; for an empty
+    page past the first it counts, as Django's does."""
 
     def page(self, number):
         try:
             bottom = (int(number) - 1) * self.per_page
         except (TypeError, ValueError):
             bottom = -1  # not a page number: Django's error says so
-        counted = PAGE_TOTAL in getattr(getattr(self.object_list, "query", None), "annotations", {})
-        if not counted or bottom < 0:
+        total = getattr(getattr(self.object_list, "query", None), "annotations", {}).get(PAGE_TOTAL)
+        if not isinstance(total, _PageTotal) or bottom < 0:
             return super().page(number)
+        rows, count = self._counted_page(bottom)
+        if total.widened is not None and count < total.below:
+            self.object_list = counted_with_page(total.widened)
+            rows, count = self._counted_page(bottom)
+        self.count = count
+        return self._get_page(rows, self.validate_number(number), self)  # past the end: EmptyPage (a 404)
+
+    def _counted_page(self, bottom: int) -> tuple[list, int]:
         rows = list(self.object_list[bottom : bottom + self.per_page])
-        if not rows and bottom:
-            return super().page(number)  # past the end, or nothing: Django's count says which
-        self.count = getattr(rows[0], PAGE_TOTAL) if rows else 0
-        return self._get_page(rows, self.validate_number(number), self)
+        if rows:
+            return rows, getattr(rows[0], PAGE_TOTAL)
+        return rows, self.object_list.count() if bottom else 0  # past the end, or nothing: count which
 
 
 class BoundedPageNumberPagination(BoundedPageSize, PageNumberPagination):

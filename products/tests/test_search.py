@@ -119,6 +119,9 @@ def test_typos_are_looked_for_while_the_words_as_typed_find_less_than_a_page(api
     assert mistyped.name not in as_typed
     assert with_typos[0] == mistyped.name
     assert len(with_typos) == 21
+    # and so on every page of the widened list
+    second = api_client.get(PRODUCTS, {"search": "이어뽄", "page_size": 20, "page": 2}).json()
+    assert (second["count"], len(second["results"]), second["previous"] is not None) == (21, 1, True)
 
 
 def test_ties_by_id_across_pages_and_ordering_overrides_the_ranking(api_client):
@@ -132,6 +135,17 @@ def test_ties_by_id_across_pages_and_ordering_overrides_the_ranking(api_client):
     assert first["count"] == second["count"] == 5
     assert [p["id"] for p in first["results"] + second["results"]] == [str(p.pk) for p in by_id[:4]]
     assert cheapest == [f"텀블러 {n}호" for n in (4, 3, 2, 1, 0)]
+
+
+def test_a_batch_of_ids_keeps_its_order_within_a_search(api_client, shop):
+    earphones = [shop["소니 무선 이어폰"], shop["삼성 갤럭시 버즈 이어폰"]]
+    ranked = [p["id"] for p in api_client.get(PRODUCTS, {"search": "이어폰"}).json()["results"]]
+    batch = [str(earphones[1].pk), str(shop["포도 주스"].pk), str(earphones[0].pk)]
+
+    in_batch = api_client.get(PRODUCTS, {"search": "이어폰", "ids": ",".join(batch)}).json()
+
+    assert ranked == sorted(str(product.pk) for product in earphones)  # both rank alike: by id
+    assert [p["id"] for p in in_batch["results"]] == [batch[0], batch[2]]  # the batch's order, found ones only
 
 
 def test_a_search_page_past_the_last_is_a_404_and_a_search_finding_nothing_one_empty_page(api_client, shop):
@@ -191,17 +205,23 @@ def test_odd_search_text_is_answered_200(api_client, shop, text, count):
     assert response.json()["count"] == count
 
 
-def test_a_search_page_costs_a_fixed_number_of_queries(api_client, shop, django_assert_num_queries):
+def test_a_search_page_costs_a_fixed_number_of_queries(
+    api_client, shop, django_assert_num_queries, invalidations_clock
+):
     for n in range(30):
         ProductFactory(name=f"무선 이어폰 {n}호", category=shop["소니 무선 이어폰"].category)
 
-    # invalidations left over (c4ang.cache.trusted), the categories, whether the words find a page as
-    # typed (no typos then), the page with the count of every match, images
-    with django_assert_num_queries(5):
+    # invalidations left over (c4ang.cache.trusted), the categories, the page with the count of every
+    # match (enough as typed: no typos), images
+    with django_assert_num_queries(4):
         page = api_client.get(PRODUCTS, {"search": "무선 이어폰", "page_size": 20})
+    # the same, then the page widened to typos (the words as typed found fewer than a page)
+    invalidations_clock.advance(1)  # past PENDING_CHECK_S: the look for invalidations again
+    with django_assert_num_queries(5):
+        mistyped = api_client.get(PRODUCTS, {"search": "무선 이어뽄", "page_size": 20})
 
-    assert page.json()["count"] == 31
-    assert len(page.json()["results"]) == 20
+    assert page.json()["count"] == mistyped.json()["count"] == 31
+    assert len(page.json()["results"]) == len(mistyped.json()["results"]) == 20
 
 
 def test_the_staff_list_searches_alike_with_products_off_sale(staff_client, shop):
