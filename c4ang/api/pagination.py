@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet, Window
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -85,8 +86,8 @@ class PageCountedPaginator(Paginator):
             bottom = (int(number) - 1) * self.per_page
         except (TypeError, ValueError):
             bottom = -1  # not a page number: Django's error says so
-        total = getattr(getattr(self.object_list, "query", None), "annotations", {}).get(PAGE_TOTAL)
-        if not isinstance(total, _PageTotal) or bottom < 0:
+        total = self._page_total()
+        if total is None or bottom < 0:
             return super().page(number)
         rows, count = self._counted_page(bottom)
         if total.widened is not None and count < total.below:
@@ -94,6 +95,21 @@ class PageCountedPaginator(Paginator):
             rows, count = self._counted_page(bottom)
         self.count = count
         return self._get_page(rows, self.validate_number(number), self)  # past the end: EmptyPage (a 404)
+
+    @cached_property
+    def count(self) -> int:
+        """Django's count; of the widened list when this one counts too few (asked before the page
+        only for `page=last`)."""
+        total = self._page_total()
+        count = super().count
+        if total is not None and total.widened is not None and count < total.below:
+            self.object_list = counted_with_page(total.widened)
+            count = self.object_list.count()
+        return count
+
+    def _page_total(self) -> _PageTotal | None:
+        total = getattr(getattr(self.object_list, "query", None), "annotations", {}).get(PAGE_TOTAL)
+        return total if isinstance(total, _PageTotal) else None
 
     def _counted_page(self, bottom: int) -> tuple[list, int]:
         rows = list(self.object_list[bottom : bottom + self.per_page])
