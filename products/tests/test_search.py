@@ -216,9 +216,10 @@ def test_a_search_page_costs_a_fixed_number_of_queries(
     # match (enough as typed: no typos), images
     with django_assert_num_queries(4):
         page = api_client.get(PRODUCTS, {"search": "무선 이어폰", "page_size": 20})
-    # the same, then the page widened to typos (the words as typed found fewer than a page)
+    # the same, then the page widened to typos (the words as typed found fewer than a page) and its
+    # categories
     invalidations_clock.advance(1)  # past PENDING_CHECK_S: the look for invalidations again
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         mistyped = api_client.get(PRODUCTS, {"search": "무선 이어뽄", "page_size": 20})
 
     assert page.json()["count"] == mistyped.json()["count"] == 31
