@@ -310,13 +310,9 @@ def order_place(
     }
     try:
         saga_services.saga_start(saga_type=PLACE_ORDER, payload=payload)
-    except IntegrityError:
-        # The same key won a race: its order was committed while this one's insert waited on it.
-        if order := twin():
-            return order, True
-        raise
-    except (errors.CartEmpty, errors.CartChanged):
-        # Another checkout of this cart emptied it first: with the same key, this request's own twin.
+    except (IntegrityError, errors.CartEmpty, errors.CartChanged):
+        # The same key won a race (its order row was committed while this one's insert waited on it),
+        # or another checkout of this cart emptied it first: with the same key, this request's twin.
         if order := twin():
             return order, True
         raise
