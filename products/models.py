@@ -182,3 +182,34 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return gettext("Image %(position)d of %(product)s") % {"position": self.position, "product": self.product_id}
+
+
+class ProductSearchSyllable(models.Model):
+    """A Hangul syllable in the name or brand of a product for sale, and its search rank there, for
+    searches of one syllable (products/search.py): counted and ranked from an index alone. The
+    database keeps these on PostgreSQL (the triggers of the migration products/0010); SQLite's search
+    has no use for them, and the table stays empty there."""
+
+    pk = models.CompositePrimaryKey("product", "syllable")
+    # No constraint of Django's: the database's own deletes these with the product (products/0010).
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="search_syllables",
+        verbose_name=_("product"),
+    )
+    syllable = models.CharField(_("syllable"), max_length=1)
+    # The search's rank of a product found by this syllable alone (selectors._ranked): 0 the name is
+    # the syllable, 1 the name starts with it, 2 the name holds it, 3 only the brand does.
+    rank = models.PositiveSmallIntegerField(_("search rank"))
+
+    class Meta:
+        db_table = "product_search_syllables"
+        verbose_name = _("search syllable")
+        verbose_name_plural = _("search syllables")
+        indexes = [models.Index(fields=["syllable", "rank", "product"], name="product_syllables_ranked_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.syllable} {self.product_id}"

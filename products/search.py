@@ -17,8 +17,15 @@ ends each syllable with a marker (U+119E). A one-syllable word such as 폰 becom
 Words of one or two characters other than Hangul ("lg", "tv") are matched at the start of a word,
 which the index also serves. A typo is found through the word's other letters (a LIKE pattern per
 position, served by the index) and confirmed by LIKE patterns with `_` for the wrong letter (a
-syllable is 2 or 3 jamo and its marker). SQLite has no such index: the same conditions on the raw
-columns (icontains; a regular expression for short words and typos). The ranking is the same on both.
+syllable is 2 or 3 jamo and its marker).
+
+A search of one Hangul syllable alone in the list of every product for sale is served by another
+index: the syllables of each product's name and brand with its rank there (ProductSearchSyllable,
+kept by triggers of the migration products/0010), a B-tree that hands out the page in rank order and
+counts the matches without a visit of any (폰 finds thousands of products in 100,000, each of which
+the trigram index would recheck in the table). SQLite has no such index: the same conditions on the
+raw columns (icontains; a regular expression for short words and typos). The ranking is the same on
+both.
 
 Why not pg_trgm's similarity operators (measured on 100,000 products, see README): with syllables as
 the letters of a trigram, one wrong syllable in the middle of a 3-syllable word leaves 1 trigram of 4

@@ -12,6 +12,7 @@ from django.db.models import (
     Case,
     Count,
     Expression,
+    F,
     Func,
     Max,
     Prefetch,
@@ -27,8 +28,16 @@ from django.db.models import (
 from c4ang.api.pagination import counted_with_page
 from c4ang.selectors import get_or_raise
 from products.errors import CategoryNotFound, ProductImageNotFound, ProductNotFound, ReviewNotFound
-from products.models import Category, Product, ProductImage, Review
-from products.search import ProductSearch, is_short, key_pattern, raw_typo_patterns, search_key, typos
+from products.models import Category, Product, ProductImage, ProductSearchSyllable, Review
+from products.search import (
+    ProductSearch,
+    is_short,
+    is_syllable,
+    key_pattern,
+    raw_typo_patterns,
+    search_key,
+    typos,
+)
 
 
 def product_list_public() -> QuerySet[Product]:
@@ -233,6 +242,8 @@ def product_search(*, products: QuerySet[Product], search: ProductSearch) -> Que
     typed costs the categories' query and its page, served by the trigram index on PostgreSQL."""
     postgres = connection.vendor == "postgresql"
     named = _categories_named(words=search.words)
+    if postgres and _syllables_serve(products, search, named):
+        return _ranked_by_syllable(products, search.words[0])
     found = []  # per word: found as typed (name, brand or category)
     for word in search.words:
         as_typed = _word_found_key(word) if postgres else _word_found_raw(word)
@@ -269,6 +280,31 @@ def _ranked(
     ranked = products.filter(*matches).annotate(search_rank=rank)
     # An order given already (a batch's `ids`, the client's `ordering`) wins over the ranking.
     return ranked if products.query.order_by else ranked.order_by("search_rank", "id")
+
+
+def _syllables_serve(products: QuerySet[Product], search: ProductSearch, named: dict[str, list[UUID]]) -> bool:
+    """Whether the syllable index (ProductSearchSyllable) finds, ranks and counts the search alike: a
+    search of one Hangul syllable that names no category, in the list of every product for sale as it
+    is (another filter would count fewer; an order given would not be the index's)."""
+    (word, *others) = search.words
+    return (
+        not others
+        and is_syllable(word)
+        and not named[word]
+        and not products.query.order_by
+        and products.query.where == product_list_public().query.where
+    )
+
+
+def _ranked_by_syllable(products: QuerySet[Product], syllable: str) -> QuerySet[Product]:
+    # The page in the index's order, its count off the index alone: nothing visits every match.
+    ranked = (
+        products.filter(search_syllables__syllable=syllable)
+        .annotate(search_rank=F("search_syllables__rank"))
+        .order_by("search_rank", "id")
+    )
+    of_syllable = ProductSearchSyllable.objects.filter(syllable=syllable).values("syllable")
+    return counted_with_page(ranked, total=Subquery(of_syllable.annotate(total=Count("*")).values("total")))
 
 
 def _name_starts_with(text: str, postgres: bool) -> Q:

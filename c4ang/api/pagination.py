@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet, Window
+from django.db.models import Count, Expression, ExpressionWrapper, IntegerField, QuerySet, Window
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
@@ -54,24 +54,28 @@ CURSOR = "https://shop.example.com/api/v1/orders/?cursor={}"
 PAGE_TOTAL = "page_total"
 
 
-class _PageTotal(Window):
-    """COUNT(*) OVER (), and what counted_with_page says to page instead of a list that counts fewer
-    than `below` (kept as attributes: they are no part of the SQL)."""
+class _PageTotal(ExpressionWrapper):
+    """The list's total on every row (COUNT(*) OVER (), or what the list's owner counts it with), and
+    what counted_with_page says to page instead of a list that counts fewer than `below` (kept as
+    attributes: they are no part of the SQL)."""
 
     widened: QuerySet | None = None
     below = 0
 
 
-def counted_with_page(queryset: QuerySet, *, widened: QuerySet | None = None, below: int = 0) -> QuerySet:
-    """The queryset with its total on every row (`COUNT(*) OVER ()`), which the paginator reads off
-    the page: one query instead of a count and a page. Only for lists whose page query reads every
-    match anyway (a ranked search); an index-ordered list would read all its rows for it instead of
-    stopping after the page.
+def counted_with_page(
+    queryset: QuerySet, *, total: Expression | None = None, widened: QuerySet | None = None, below: int = 0
+) -> QuerySet:
+    """The queryset with its total on every row, which the paginator reads off the page: one query
+    instead of a count and a page. By default `COUNT(*) OVER ()`, only for lists whose page query
+    reads every match anyway (a ranked search): an index-ordered list would read all its rows for it
+    instead of stopping after the page. Or `total`, an expression the database computes once for the
+    query (a scalar subquery of an index that counts the same rows as the list).
 
     With `widened`: the list that is paged instead when this one counts fewer than `below` (a search
     that finds little looks further), decided from the page's count, so that a list that counts
     enough costs no query beforehand."""
-    total = _PageTotal(Count("*"))
+    total = _PageTotal(Window(Count("*")) if total is None else total, output_field=IntegerField())
     total.widened, total.below = widened, below
     return queryset.annotate(**{PAGE_TOTAL: total})
 

@@ -51,3 +51,34 @@ def test_fractional_prices_stop_the_migration_with_their_list_and_change_nothing
         "펜": Decimal(1000),
         "공책": Decimal(2500),
     }
+
+
+BEFORE_SYLLABLES = [("products", "0009_verbose_names")]
+SYLLABLES = [("products", "0010_search_syllables")]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_syllables_migration_fills_them_for_the_products_for_sale_and_back_drops_what_keeps_them(
+    latest_schema_after,
+):
+    old = migrate(BEFORE_SYLLABLES)
+    category = old.get_model("products", "Category").objects.create(name="전자제품")
+    Product = old.get_model("products", "Product")
+    on_sale = Product.objects.create(name="스마트폰", category=category, brand="LG", price=Decimal(1000))
+    Product.objects.create(name="폴더폰", category=category, brand="LG", price=Decimal(1000), is_active=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE 'products_search_syllables%%'")
+        assert cursor.fetchone()[0] == 0
+
+    new = migrate(SYLLABLES)
+
+    Syllable = new.get_model("products", "ProductSearchSyllable")
+    assert set(Syllable.objects.values_list("product_id", "syllable", "rank")) == {
+        (on_sale.pk, "스", 1),
+        (on_sale.pk, "마", 2),
+        (on_sale.pk, "트", 2),
+        (on_sale.pk, "폰", 2),
+    }
+    Product.objects.filter(pk=on_sale.pk).update(name="폰")  # kept from here on
+    assert set(Syllable.objects.values_list("syllable", "rank")) == {("폰", 0)}

@@ -4,8 +4,11 @@ SQLite (the fallback) and on PostgreSQL (the trigram index); test_search_index.p
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from products import search
+from c4ang.api.pagination import PageCountedPaginator
+from products import search, selectors
+from products.models import Product, ProductSearchSyllable
 from products.tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -224,6 +227,92 @@ def test_a_search_page_costs_a_fixed_number_of_queries(
 
     assert page.json()["count"] == mistyped.json()["count"] == 31
     assert len(page.json()["results"]) == len(mistyped.json()["results"]) == 20
+
+
+def test_a_one_syllable_search_page_costs_as_many_queries(api_client, shop, django_assert_num_queries):
+    # invalidations left over, the categories, the page with its count (PostgreSQL: off the syllable
+    # index), images
+    with django_assert_num_queries(4):
+        page = api_client.get(PRODUCTS, {"search": "폰"})
+
+    assert page.json()["count"] == 4
+
+
+def searched_page(products, text: str, page_size: int, number: int) -> tuple[list, int, str]:
+    """The ids and count of a page of the search, and the SQL of the queries it took."""
+    found = selectors.product_search(products=products, search=search.search_parse(text))
+    with CaptureQueriesContext(connection) as captured:
+        page = PageCountedPaginator(found, page_size).page(number)
+    return [product.pk for product in page], page.paginator.count, " ".join(q["sql"] for q in captured)
+
+
+@pytest.mark.postgres
+def test_the_syllable_index_finds_ranks_and_counts_one_syllable_as_the_trigram_index_does():
+    made = [
+        ProductFactory(name="폰", brand="코멧"),  # 0 the name is the syllable
+        ProductFactory(name="폰케이스 세트", brand="코멧"),  # 1 the name starts with it
+        ProductFactory(name="폰 스트랩", brand="코멧"),  # 1
+        ProductFactory(name="스마트폰 거치대", brand="코멧"),  # 2 the name holds it
+        ProductFactory(name="차량용 거치대", brand="폰앤코"),  # 3 only the brand does
+        *[ProductFactory(name=f"헤드폰 {n}호", brand="코멧") for n in range(25)],  # 2
+    ]
+    ProductFactory(name="포도 주스", brand="코멧")  # 포 is not the start of 폰
+    ProductFactory(name="단종 폰", brand="코멧", is_active=False)
+    public = selectors.product_list_public()
+
+    for number in (1, 2):
+        by_index = searched_page(public, "폰", 20, number)
+        # another filter (every product matches it): the list's count is no longer the index's
+        by_trigrams = searched_page(public.filter(price__gte=0), "폰", 20, number)
+
+        assert "product_search_syllables" in by_index[2]
+        assert "search_key" not in by_index[2]
+        assert "search_key" in by_trigrams[2]
+        assert by_index[:2] == by_trigrams[:2], number
+    first = searched_page(public, "폰", 20, 1)[0]
+    assert first[:3] == [made[0].pk, *sorted([made[1].pk, made[2].pk])]
+    assert searched_page(public, "폰", 20, 2)[0][-1] == made[4].pk  # the brand's last
+    assert searched_page(public, "폰", 20, 1)[1] == 30
+
+
+def syllables_of(product) -> set[tuple[str, int]]:
+    return set(ProductSearchSyllable.objects.filter(product=product).values_list("syllable", "rank"))
+
+
+def row_version(product) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT string_agg(xmin::text, ',') FROM product_search_syllables WHERE product_id = %s", [product.pk]
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_the_database_keeps_the_syllables_of_the_products_for_sale():
+    product = ProductFactory(name="무선 폰", brand="LG")
+    many = Product.objects.bulk_create(
+        [Product(name=f"폰 {n}", brand="코멧", category=product.category, price=1000) for n in range(3)]
+    )
+    assert syllables_of(product) == {("무", 1), ("선", 2), ("폰", 2)}  # LG: no Hangul
+    assert all(syllables_of(one) == {("폰", 1), ("코", 3), ("멧", 3)} for one in many)
+
+    version = row_version(product)
+    product.stock = 3
+    product.save()  # every column written, none that the syllables depend on changed
+    assert row_version(product) == version
+
+    product.name, product.brand = "폰 케이스", "엘지"
+    product.save()
+    assert syllables_of(product) == {("폰", 1), ("케", 2), ("이", 2), ("스", 2), ("엘", 3), ("지", 3)}
+
+    Product.objects.filter(pk=product.pk).update(is_active=False)
+    assert syllables_of(product) == set()
+    Product.objects.filter(pk=product.pk).update(is_active=True)
+    assert len(syllables_of(product)) == 6
+
+    Product.objects.filter(pk__in=[one.pk for one in many]).delete()
+    assert ProductSearchSyllable.objects.filter(product__in=many).count() == 0
+    assert ProductSearchSyllable.objects.count() == 6
 
 
 def test_the_staff_list_searches_alike_with_products_off_sale(staff_client, shop):
