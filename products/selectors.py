@@ -252,16 +252,19 @@ def product_search(*, products: QuerySet[Product], search: ProductSearch) -> Que
     with_typo = [_word_typo_key(word) if postgres else _word_typo_raw(word) for word in search.words]
     if not any(with_typo):
         return counted_with_page(as_typed)
-    found_or_typo = [word if typo is None else word | typo for word, typo in zip(found, with_typo, strict=True)]
-    # Its categories in a query of their own for the page: the planner expects a few rows of the ORed
-    # typo patterns and would join every match with the categories in a nested loop (4 ms of 20).
-    widened = _ranked(
-        products.select_related(None).prefetch_related("category"),
-        search,
-        found=found,
-        matches=found_or_typo,
-        postgres=postgres,
-    )
+
+    def widened() -> QuerySet[Product]:
+        found_or_typo = [word if typo is None else word | typo for word, typo in zip(found, with_typo, strict=True)]
+        # Its categories in a query of their own for the page: the planner expects a few rows of the
+        # ORed typo patterns and would join every match with the categories in a nested loop (4 ms of 20).
+        return _ranked(
+            products.select_related(None).prefetch_related("category"),
+            search,
+            found=found,
+            matches=found_or_typo,
+            postgres=postgres,
+        )
+
     return counted_with_page(as_typed, widened=widened, below=SEARCH_TYPOS_BELOW)
 
 

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Expression, ExpressionWrapper, IntegerField, QuerySet, Window
@@ -59,12 +61,16 @@ class _PageTotal(ExpressionWrapper):
     what counted_with_page says to page instead of a list that counts fewer than `below` (kept as
     attributes: they are no part of the SQL)."""
 
-    widened: QuerySet | None = None
+    widened: Callable[[], QuerySet] | None = None
     below = 0
 
 
 def counted_with_page(
-    queryset: QuerySet, *, total: Expression | None = None, widened: QuerySet | None = None, below: int = 0
+    queryset: QuerySet,
+    *,
+    total: Expression | None = None,
+    widened: Callable[[], QuerySet] | None = None,
+    below: int = 0,
 ) -> QuerySet:
     """The queryset with its total on every row, which the paginator reads off the page: one query
     instead of a count and a page. By default `COUNT(*) OVER ()`, only for lists whose page query
@@ -72,9 +78,10 @@ def counted_with_page(
     instead of stopping after the page. Or `total`, an expression the database computes once for the
     query (a scalar subquery of an index that counts the same rows as the list).
 
-    With `widened`: the list that is paged instead when this one counts fewer than `below` (a search
-    that finds little looks further), decided from the page's count, so that a list that counts
-    enough costs no query beforehand."""
+    With `widened`: what builds the list that is paged instead when this one counts fewer than
+    `below` (a search that finds little looks further), decided from the page's count, so that a list
+    that counts enough costs no query beforehand, and no building of the wider one (a search's typo
+    conditions take longer to build than its page takes to run)."""
     total = _PageTotal(Window(Count("*")) if total is None else total, output_field=IntegerField())
     total.widened, total.below = widened, below
     return queryset.annotate(**{PAGE_TOTAL: total})
@@ -95,7 +102,7 @@ class PageCountedPaginator(Paginator):
             return super().page(number)
         rows, count = self._counted_page(bottom)
         if total.widened is not None and count < total.below:
-            self.object_list = counted_with_page(total.widened)
+            self.object_list = counted_with_page(total.widened())
             rows, count = self._counted_page(bottom)
         self.count = count
         return self._get_page(rows, self.validate_number(number), self)  # past the end: EmptyPage (a 404)
@@ -107,7 +114,7 @@ class PageCountedPaginator(Paginator):
         total = self._page_total()
         count = super().count
         if total is not None and total.widened is not None and count < total.below:
-            self.object_list = counted_with_page(total.widened)
+            self.object_list = counted_with_page(total.widened())
             count = self.object_list.count()
         return count
 
