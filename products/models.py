@@ -213,3 +213,48 @@ class ProductSearchSyllable(models.Model):
 
     def __str__(self) -> str:
         return f"{self.syllable} {self.product_id}"
+
+
+class ProductSearchSuffix(models.Model):
+    """The end of a word of the name or brand of a product for sale from one of its letters on (이어폰:
+    이어폰, 어폰, 폰), with the letters before it in the word and the search rank of a word it starts,
+    for searches of one word (products/search.py): the B-tree of the suffixes finds every product a
+    word starts one of, ranked and counted from the index alone, and the typos of the word by the
+    rest of it. The database keeps these on PostgreSQL (the triggers of the migration products/0011);
+    SQLite's search has no use for them, and the table stays empty there."""
+
+    pk = models.CompositePrimaryKey("product", "suffix", "preceding")
+    # No constraint of Django's: the database's own deletes these with the product (products/0011).
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="search_suffixes",
+        verbose_name=_("product"),
+    )
+    suffix = models.TextField(_("suffix"))
+    # Up to two letters before the suffix in its word ('' at the start of the word): what finds a word
+    # with its first or second letter wrong by the rest of it.
+    preceding = models.TextField(_("letters before"), blank=True)
+    # The search's rank of a product found by a word that starts this suffix (selectors._ranked): 0 the
+    # name is this word (when the word is the whole suffix), 1 the name starts with it, 2 the name
+    # holds it, 3 only the brand does.
+    rank = models.PositiveSmallIntegerField(_("search rank"))
+
+    class Meta:
+        db_table = "product_search_suffixes"
+        verbose_name = _("search suffix")
+        verbose_name_plural = _("search suffixes")
+        indexes = [
+            # text_pattern_ops: LIKE 'word%' is a range of it in any collation; the rest is read off it.
+            models.Index(
+                fields=["suffix"],
+                opclasses=["text_pattern_ops"],
+                include=["rank", "product", "preceding"],
+                name="product_suffixes_prefix_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.suffix} {self.product_id}"

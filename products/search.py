@@ -23,9 +23,17 @@ A search of one Hangul syllable alone in the list of every product for sale is s
 index: the syllables of each product's name and brand with its rank there (ProductSearchSyllable,
 kept by triggers of the migration products/0010), a B-tree that hands out the page in rank order and
 counts the matches without a visit of any (폰 finds thousands of products in 100,000, each of which
-the trigram index would recheck in the table). SQLite has no such index: the same conditions on the
-raw columns (icontains; a regular expression for short words and typos). The ranking is the same on
-both.
+the trigram index would recheck in the table). Any other search of one word in that list is served
+by a third: each suffix of each word of the name and brand (이어폰: 이어폰, 어폰, 폰), with up to two
+letters before it in its word and its rank (ProductSearchSuffix, kept by triggers of the migration
+products/0011). The word is the B-tree range of the suffixes it starts, read off the index alone
+(1,434 products for 이어폰, none of them visited but the page's); its typos are ranges too: with the
+first letter wrong, the rest of the word after some letter; the second, the rest after the first
+and some letter; a later one, the letters before it. A typo there is any letter in the wrong one's
+place (as on SQLite), where the trigram patterns of a search of several words take a syllable for a
+syllable and leave out the positions whose other letters hold no trigram (a 3-letter Latin word).
+SQLite has no such index: the same conditions on the raw columns (icontains; a regular expression for
+short words and typos). The ranking is the same on both.
 
 Why not pg_trgm's similarity operators (measured on 100,000 products, see README): with syllables as
 the letters of a trigram, one wrong syllable in the middle of a 3-syllable word leaves 1 trigram of 4
@@ -85,7 +93,8 @@ def search_parse(text: str) -> ProductSearch | None:
         return None
     if len(text) > MAX_LENGTH:
         raise SearchRejected(gettext("Search for at most %(max)d characters.") % {"max": MAX_LENGTH}, "search_too_long")
-    words = tuple(_WORD.findall(text.lower()))
+    # NFC: a Hangul syllable is one letter however it was typed (the suffix index holds NFC words).
+    words = tuple(_WORD.findall(unicodedata.normalize("NFC", text).lower()))
     if not words:
         raise SearchRejected(gettext("Search for a word: letters or digits."), "search_no_words")
     if len(words) > MAX_WORDS:

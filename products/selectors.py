@@ -2,6 +2,7 @@
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID
 
@@ -14,7 +15,9 @@ from django.db.models import (
     Expression,
     F,
     Func,
+    IntegerField,
     Max,
+    Min,
     Prefetch,
     Q,
     QuerySet,
@@ -22,14 +25,18 @@ from django.db.models import (
     TextField,
     Value,
     When,
+    Window,
     prefetch_related_objects,
 )
+from django_cte import CTE, with_cte
 
 from c4ang.api.pagination import counted_with_page
 from c4ang.selectors import get_or_raise
 from products.errors import CategoryNotFound, ProductImageNotFound, ProductNotFound, ReviewNotFound
-from products.models import Category, Product, ProductImage, ProductSearchSyllable, Review
+from products.models import Category, Product, ProductImage, ProductSearchSuffix, ProductSearchSyllable, Review
 from products.search import (
+    TYPO_MAX_LETTERS,
+    TYPO_MIN_LETTERS,
     ProductSearch,
     is_short,
     is_syllable,
@@ -242,8 +249,9 @@ def product_search(*, products: QuerySet[Product], search: ProductSearch) -> Que
     typed costs the categories' query and its page, served by the trigram index on PostgreSQL."""
     postgres = connection.vendor == "postgresql"
     named = _categories_named(words=search.words)
-    if postgres and _syllables_serve(products, search, named):
-        return _ranked_by_syllable(products, search.words[0])
+    if postgres and _one_word_in_the_public_list(products, search, named):
+        (word,) = search.words
+        return _ranked_by_syllable(products, word) if is_syllable(word) else _ranked_by_suffix(products, word)
     found = []  # per word: found as typed (name, brand or category)
     for word in search.words:
         as_typed = _word_found_key(word) if postgres else _word_found_raw(word)
@@ -257,12 +265,14 @@ def product_search(*, products: QuerySet[Product], search: ProductSearch) -> Que
         found_or_typo = [word if typo is None else word | typo for word, typo in zip(found, with_typo, strict=True)]
         # Its categories in a query of their own for the page: the planner expects a few rows of the
         # ORed typo patterns and would join every match with the categories in a nested loop (4 ms of 20).
-        return _ranked(
-            products.select_related(None).prefetch_related("category"),
-            search,
-            found=found,
-            matches=found_or_typo,
-            postgres=postgres,
+        return counted_with_page(
+            _ranked(
+                products.select_related(None).prefetch_related("category"),
+                search,
+                found=found,
+                matches=found_or_typo,
+                postgres=postgres,
+            )
         )
 
     return counted_with_page(as_typed, widened=widened, below=SEARCH_TYPOS_BELOW)
@@ -285,14 +295,16 @@ def _ranked(
     return ranked if products.query.order_by else ranked.order_by("search_rank", "id")
 
 
-def _syllables_serve(products: QuerySet[Product], search: ProductSearch, named: dict[str, list[UUID]]) -> bool:
-    """Whether the syllable index (ProductSearchSyllable) finds, ranks and counts the search alike: a
-    search of one Hangul syllable that names no category, in the list of every product for sale as it
-    is (another filter would count fewer; an order given would not be the index's)."""
+def _one_word_in_the_public_list(
+    products: QuerySet[Product], search: ProductSearch, named: dict[str, list[UUID]]
+) -> bool:
+    """Whether the indexes of one word (ProductSearchSyllable for a Hangul syllable, else
+    ProductSearchSuffix) find, rank and count the search alike: one word that names no category, in
+    the list of every product for sale as it is (another filter would count fewer; an order given
+    would not be the index's)."""
     (word, *others) = search.words
     return (
         not others
-        and is_syllable(word)
         and not named[word]
         and not products.query.order_by
         and products.query.where == product_list_public().query.where
@@ -308,6 +320,74 @@ def _ranked_by_syllable(products: QuerySet[Product], syllable: str) -> QuerySet[
     )
     of_syllable = ProductSearchSyllable.objects.filter(syllable=syllable).values("syllable")
     return counted_with_page(ranked, total=Subquery(of_syllable.annotate(total=Count("*")).values("total")))
+
+
+def _ranked_by_suffix(products: QuerySet[Product], word: str) -> QuerySet[Product]:
+    """The products with a word the search word starts a suffix of (the start of the word for a
+    short one), ranked and counted off the suffix index; widened to the word with one letter wrong
+    (any letter in its place) while that finds fewer than SEARCH_TYPOS_BELOW."""
+    as_typed = Q(suffix__startswith=word, preceding="") if is_short(word) else Q(suffix__startswith=word)
+    # The rows keep the rank of the word that is the whole suffix: a shorter one only starts the name.
+    rank = Case(
+        When(rank=0, suffix=word, then=Value(0)),
+        When(rank__lte=1, then=Value(1)),
+        default=F("rank"),
+        output_field=IntegerField(),
+    )
+    found = [_suffix_rows(as_typed, rank)]
+    if not TYPO_MIN_LETTERS <= len(word) <= TYPO_MAX_LETTERS:
+        return _ranked_by_suffix_rows(products, found)
+
+    def widened() -> QuerySet[Product]:
+        # Built only for a page that found too few: the typos' rows take longer to build than to run.
+        with_typo = [_suffix_rows(typo, Value(4)) for typo in _word_typos_suffix(word)]
+        return _ranked_by_suffix_rows(products, found + with_typo)
+
+    return _ranked_by_suffix_rows(products, found, widened=widened)
+
+
+def _suffix_rows(matches: Q, rank: Expression) -> QuerySet:
+    return ProductSearchSuffix.objects.filter(matches).values("product_id", found_rank=rank)
+
+
+def _ranked_by_suffix_rows(
+    products: QuerySet[Product], found: list[QuerySet], widened: Callable[[], QuerySet] | None = None
+) -> QuerySet[Product]:
+    # Each kind of match a range of the index read alone (UNION ALL: an OR would visit the table for
+    # every match), ranked and counted in a subquery limited to the page there, then joined to the
+    # products: a join before the LIMIT would fetch every match (1,400 for 이어폰) to sort them.
+    first, *others = found
+    matched = CTE(first.union(*others, all=True) if others else first, name="matched")
+    ranked = (
+        matched.queryset()
+        .values("product_id")
+        .annotate(search_rank=Min("found_rank"), total=Window(Count("*")))
+        .order_by("search_rank", "product_id")
+    )
+
+    def listed(rows: QuerySet) -> tuple[QuerySet[Product], Expression]:
+        page = CTE(rows, name="found")
+        joined = page.join(products, pk=page.col.product_id).annotate(search_rank=page.col.search_rank)
+        return with_cte(matched, page, select=joined.order_by("search_rank", "id")), page.col.total
+
+    def paged(bottom: int, top: int) -> QuerySet[Product]:
+        page, total = listed(ranked[bottom:top])
+        return counted_with_page(page, total=total)
+
+    whole, total = listed(ranked)
+    below = SEARCH_TYPOS_BELOW if widened else 0
+    return counted_with_page(whole, total=total, paged=paged, widened=widened, below=below)
+
+
+def _word_typos_suffix(word: str) -> list[Q]:
+    """The suffix rows of the word with one letter wrong, per position: the first or second by the
+    rest of the word and the letters before it, a later one by the letters before it (each a range
+    of the index)."""
+    return [
+        Q(suffix__startswith=word[1:]) & ~Q(preceding=""),
+        Q(suffix__startswith=word[2:]) & Q(_Matches(F("preceding"), "LIKE", f"{word[0]}_")),
+        *(Q(_Matches(F("suffix"), "LIKE", f"{word[:at]}_{word[at + 1 :]}%")) for at in range(2, len(word))),
+    ]
 
 
 def _name_starts_with(text: str, postgres: bool) -> Q:

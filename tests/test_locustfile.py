@@ -42,7 +42,8 @@ def test_the_customer_mix_runs_without_an_error(gunicorn_server, product_factory
     # 34 users: 24 visitors, 8 shoppers and 2 newcomers (the locustfile's weights).
     report = {row["name"]: row for row in run_locust(server.url, users=34, seconds=15, fixture=fixture, env=os.environ)}
 
-    assert report["all requests"]["requests"] > 200
+    # Each user past its first request (how many more is the machine's speed: bench/load.py measures it).
+    assert report["all requests"]["requests"] > 34
     assert report["all requests"]["errors"] == 0
     assert report["customers: register"]["requests"] == 2
     assert report["customers: sign in"]["requests"] == 10

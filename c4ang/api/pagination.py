@@ -58,9 +58,10 @@ PAGE_TOTAL = "page_total"
 
 class _PageTotal(ExpressionWrapper):
     """The list's total on every row (COUNT(*) OVER (), or what the list's owner counts it with), and
-    what counted_with_page says to page instead of a list that counts fewer than `below` (kept as
-    attributes: they are no part of the SQL)."""
+    what counted_with_page says to take a page with, or to page instead of a list that counts fewer
+    than `below` (kept as attributes: they are no part of the SQL)."""
 
+    paged: Callable[[int, int], QuerySet] | None = None
     widened: Callable[[], QuerySet] | None = None
     below = 0
 
@@ -69,6 +70,7 @@ def counted_with_page(
     queryset: QuerySet,
     *,
     total: Expression | None = None,
+    paged: Callable[[int, int], QuerySet] | None = None,
     widened: Callable[[], QuerySet] | None = None,
     below: int = 0,
 ) -> QuerySet:
@@ -76,14 +78,19 @@ def counted_with_page(
     instead of a count and a page. By default `COUNT(*) OVER ()`, only for lists whose page query
     reads every match anyway (a ranked search): an index-ordered list would read all its rows for it
     instead of stopping after the page. Or `total`, an expression the database computes once for the
-    query (a scalar subquery of an index that counts the same rows as the list).
+    query (a scalar subquery of an index that counts the same rows as the list, a column of a subquery that
+    counts them before its LIMIT).
 
-    With `widened`: what builds the list that is paged instead when this one counts fewer than
-    `below` (a search that finds little looks further), decided from the page's count, so that a list
-    that counts enough costs no query beforehand, and no building of the wider one (a search's typo
-    conditions take longer to build than its page takes to run)."""
+    With `paged`: what gives the rows from `bottom` to `top` of the list (each with the total), for a
+    list the database pages fastest with the bounds inside the query (a ranked subquery that limits
+    before a join), instead of a slice of the queryset.
+
+    With `widened`: what builds the list (counted_with_page) that is paged instead when this one
+    counts fewer than `below` (a search that finds little looks further), decided from the page's
+    count, so that a list that counts enough costs no query beforehand, and no building of the wider
+    one (a search's typo conditions take longer to build than its page takes to run)."""
     total = _PageTotal(Window(Count("*")) if total is None else total, output_field=IntegerField())
-    total.widened, total.below = widened, below
+    total.paged, total.widened, total.below = paged, widened, below
     return queryset.annotate(**{PAGE_TOTAL: total})
 
 
@@ -102,7 +109,7 @@ class PageCountedPaginator(Paginator):
             return super().page(number)
         rows, count = self._counted_page(bottom)
         if total.widened is not None and count < total.below:
-            self.object_list = counted_with_page(total.widened())
+            self.object_list = total.widened()
             rows, count = self._counted_page(bottom)
         self.count = count
         return self._get_page(rows, self.validate_number(number), self)  # past the end: EmptyPage (a 404)
@@ -114,7 +121,7 @@ class PageCountedPaginator(Paginator):
         total = self._page_total()
         count = super().count
         if total is not None and total.widened is not None and count < total.below:
-            self.object_list = counted_with_page(total.widened())
+            self.object_list = total.widened()
             count = self.object_list.count()
         return count
 
@@ -123,7 +130,9 @@ class PageCountedPaginator(Paginator):
         return total if isinstance(total, _PageTotal) else None
 
     def _counted_page(self, bottom: int) -> tuple[list, int]:
-        rows = list(self.object_list[bottom : bottom + self.per_page])
+        paged = self._page_total().paged
+        top = bottom + self.per_page
+        rows = list(self.object_list[bottom:top] if paged is None else paged(bottom, top))
         if rows:
             return rows, getattr(rows[0], PAGE_TOTAL)
         return rows, self.object_list.count() if bottom else 0  # past the end, or nothing: count which

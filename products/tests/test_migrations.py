@@ -82,3 +82,37 @@ def test_the_syllables_migration_fills_them_for_the_products_for_sale_and_back_d
     }
     Product.objects.filter(pk=on_sale.pk).update(name="폰")  # kept from here on
     assert set(Syllable.objects.values_list("syllable", "rank")) == {("폰", 0)}
+
+
+BEFORE_SUFFIXES = [("products", "0010_search_syllables")]
+SUFFIXES = [("products", "0011_search_suffixes")]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_suffixes_migration_fills_them_for_the_products_for_sale_and_back_drops_what_keeps_them(
+    latest_schema_after,
+):
+    old = migrate(BEFORE_SUFFIXES)
+    category = old.get_model("products", "Category").objects.create(name="전자제품")
+    Product = old.get_model("products", "Product")
+    on_sale = Product.objects.create(name="Galaxy 폰", category=category, brand="LG", price=Decimal(1000))
+    Product.objects.create(name="폴더폰", category=category, brand="LG", price=Decimal(1000), is_active=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE 'products_search_suffixes%%'")
+        assert cursor.fetchone()[0] == 0
+
+    new = migrate(SUFFIXES)
+
+    Suffix = new.get_model("products", "ProductSearchSuffix")
+    assert set(Suffix.objects.values_list("product_id", flat=True)) == {on_sale.pk}
+    assert set(Suffix.objects.values_list("suffix", "preceding", "rank")) == {
+        ("galaxy", "", 1),
+        *((suffix, "galaxy"[max(at - 2, 0) : at], 2) for at, suffix in [(at, "galaxy"[at:]) for at in range(1, 6)]),
+        ("폰", "", 2),
+        ("lg", "", 3),
+        ("g", "l", 3),
+    }
+    Product.objects.filter(pk=on_sale.pk).update(name="폰")  # kept from here on
+    kept = {("폰", "", 0), ("lg", "", 3), ("g", "l", 3)}
+    assert set(Suffix.objects.values_list("suffix", "preceding", "rank")) == kept

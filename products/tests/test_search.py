@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from c4ang.api.pagination import PageCountedPaginator
 from products import search, selectors
-from products.models import Product, ProductSearchSyllable
+from products.models import Product, ProductSearchSuffix, ProductSearchSyllable
 from products.tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -229,13 +229,24 @@ def test_a_search_page_costs_a_fixed_number_of_queries(
     assert len(page.json()["results"]) == len(mistyped.json()["results"]) == 20
 
 
-def test_a_one_syllable_search_page_costs_as_many_queries(api_client, shop, django_assert_num_queries):
+@pytest.mark.parametrize(("text", "count"), [("폰", 4), ("이어", 2), ("lg", 2)])  # no typos: under 3 letters
+def test_a_one_word_search_page_costs_as_many_queries(api_client, shop, django_assert_num_queries, text, count):
     # invalidations left over, the categories, the page with its count (PostgreSQL: off the syllable
-    # index), images
+    # or the suffix index), images
     with django_assert_num_queries(4):
-        page = api_client.get(PRODUCTS, {"search": "폰"})
+        page = api_client.get(PRODUCTS, {"search": text})
 
-    assert page.json()["count"] == 4
+    assert page.json()["count"] == count
+
+
+def test_a_one_word_typo_search_page_costs_one_query_more_on_postgresql(api_client, shop, django_assert_num_queries):
+    # the same, then the page widened to typos: with its categories on PostgreSQL (the suffix index
+    # limits it to the page before the join), in a query of their own on SQLite
+    on_postgres = connection.vendor == "postgresql"
+    with django_assert_num_queries(5 if on_postgres else 6):
+        page = api_client.get(PRODUCTS, {"search": "이어뽄"})
+
+    assert page.json()["count"] == 2
 
 
 def searched_page(products, text: str, page_size: int, number: int) -> tuple[list, int, str]:
@@ -275,44 +286,122 @@ def test_the_syllable_index_finds_ranks_and_counts_one_syllable_as_the_trigram_i
     assert searched_page(public, "폰", 20, 1)[1] == 30
 
 
+@pytest.fixture
+def words_of_every_rank():
+    """Products for every rank of a word on the suffix index and the trigram index alike: the exact
+    name, its start, inside the name, the brand only, short words at the start of a word, typos."""
+    names = [
+        ("이어폰", "코멧"),
+        ("이어폰 케이스", "코멧"),
+        ("이어폰케이스 세트", "코멧"),
+        ("무선 이어폰", "소니"),
+        ("블루투스 헤드셋", "이어폰나라"),
+        ("이어뽄 거치대", "코멧"),  # 이어폰 with its third letter wrong
+        ("이어버드 프로", "코멧"),  # 이어버드 starts 이어 and one letter: a typo of 이어폰 too
+        ("귀이어폰", "코멧"),  # 이어폰 inside a word
+        ("LG 톤프리", "LG"),
+        ("(LG) 블루투스 스피커", "엘지전자"),
+        ("blgx 어댑터", "코멧"),  # lg inside a word: not a short word's match
+        ("Galaxy S24-울트라", "Samsung"),
+        ("텀블러 500ml", "락앤락"),
+        *((f"무선 헤드폰 {n}호", "코멧") for n in range(6)),
+    ]
+    return [ProductFactory(name=name, brand=brand) for name, brand in names]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "text",
+    ["이어폰", "어폰", "이어", "이어뽄", "이아폰", "어이폰", "블루투스", "블루트스", "lg", "s24", "galaxy", "galaxi",
+     "500", "ml", "울트라", "헤드폰", "헤드뽄", "없는말"],
+)  # fmt: skip
+def test_the_suffix_index_finds_ranks_and_counts_one_word_as_the_trigram_index_does(words_of_every_rank, text):
+    public = selectors.product_list_public()
+
+    pages = -(-searched_page(public, text, 3, 1)[1] // 3)
+    for number in range(1, min(pages, 3) + 1):
+        by_index = searched_page(public, text, 3, number)
+        # another filter (every product matches it): the list is no longer the index's
+        by_trigrams = searched_page(public.filter(price__gte=0), text, 3, number)
+
+        assert "product_search_suffixes" in by_index[2]
+        assert "search_key" not in by_index[2]
+        assert "search_key" in by_trigrams[2]
+        assert by_index[:2] == by_trigrams[:2], (text, number)
+
+
+@pytest.mark.postgres
+def test_the_suffix_index_ranks_the_exact_name_then_its_start_then_inside_then_the_brand_then_typos(
+    words_of_every_rank,
+):
+    made = {product.name: product.pk for product in words_of_every_rank}
+    ids, count, sql = searched_page(selectors.product_list_public(), "이어폰", 20, 1)
+
+    assert "product_search_suffixes" in sql
+    starting = sorted([made["이어폰 케이스"], made["이어폰케이스 세트"]])
+    inside = sorted([made["무선 이어폰"], made["귀이어폰"]])
+    typos = sorted([made["이어뽄 거치대"], made["이어버드 프로"]])
+    assert ids == [made["이어폰"], *starting, *inside, made["블루투스 헤드셋"], *typos]
+    assert count == 8
+
+
 def syllables_of(product) -> set[tuple[str, int]]:
     return set(ProductSearchSyllable.objects.filter(product=product).values_list("syllable", "rank"))
 
 
+def suffixes_of(product) -> set[tuple[str, str, int]]:
+    return set(ProductSearchSuffix.objects.filter(product=product).values_list("suffix", "preceding", "rank"))
+
+
 def row_version(product) -> str:
+    """The row versions of the product's syllables and suffixes: a rewrite of either changes them."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT string_agg(xmin::text, ',') FROM product_search_syllables WHERE product_id = %s", [product.pk]
+            "SELECT string_agg(xmin::text, ',') FROM (SELECT xmin FROM product_search_syllables WHERE product_id = %s"
+            " UNION ALL SELECT xmin FROM product_search_suffixes WHERE product_id = %s) AS search_rows",
+            [product.pk, product.pk],
         )
         return cursor.fetchone()[0]
 
 
 @pytest.mark.postgres
-def test_the_database_keeps_the_syllables_of_the_products_for_sale():
+def test_the_database_keeps_the_syllables_and_suffixes_of_the_products_for_sale():
     product = ProductFactory(name="무선 폰", brand="LG")
     many = Product.objects.bulk_create(
         [Product(name=f"폰 {n}", brand="코멧", category=product.category, price=1000) for n in range(3)]
     )
     assert syllables_of(product) == {("무", 1), ("선", 2), ("폰", 2)}  # LG: no Hangul
-    assert all(syllables_of(one) == {("폰", 1), ("코", 3), ("멧", 3)} for one in many)
+    assert suffixes_of(product) == {("무선", "", 1), ("선", "무", 2), ("폰", "", 2), ("lg", "", 3), ("g", "l", 3)}
+    for n, one in enumerate(many):
+        assert syllables_of(one) == {("폰", 1), ("코", 3), ("멧", 3)}
+        assert suffixes_of(one) == {("폰", "", 1), (str(n), "", 2), ("코멧", "", 3), ("멧", "코", 3)}
 
     version = row_version(product)
     product.stock = 3
-    product.save()  # every column written, none that the syllables depend on changed
+    product.save()  # every column written, none that the search rows depend on changed
     assert row_version(product) == version
 
     product.name, product.brand = "폰 케이스", "엘지"
     product.save()
     assert syllables_of(product) == {("폰", 1), ("케", 2), ("이", 2), ("스", 2), ("엘", 3), ("지", 3)}
+    assert suffixes_of(product) == {
+        ("폰", "", 1),
+        ("케이스", "", 2),
+        ("이스", "케", 2),
+        ("스", "케이", 2),
+        ("엘지", "", 3),
+        ("지", "엘", 3),
+    }
 
     Product.objects.filter(pk=product.pk).update(is_active=False)
-    assert syllables_of(product) == set()
+    assert syllables_of(product) == suffixes_of(product) == set()
     Product.objects.filter(pk=product.pk).update(is_active=True)
-    assert len(syllables_of(product)) == 6
+    assert len(syllables_of(product)) == len(suffixes_of(product)) == 6
 
     Product.objects.filter(pk__in=[one.pk for one in many]).delete()
-    assert ProductSearchSyllable.objects.filter(product__in=many).count() == 0
-    assert ProductSearchSyllable.objects.count() == 6
+    for rows in (ProductSearchSyllable.objects, ProductSearchSuffix.objects):
+        assert rows.filter(product__in=many).count() == 0
+        assert rows.count() == 6
 
 
 def test_the_staff_list_searches_alike_with_products_off_sale(staff_client, shop):
