@@ -246,7 +246,8 @@ def product_search(*, products: QuerySet[Product], search: ProductSearch) -> Que
     while the words as typed find fewer than SEARCH_TYPOS_BELOW products: typos are what a search
     that finds little needs, and their candidates cost more than the rest of the query. The list
     is then widened to them by the paginator, from the page's count: a search that finds enough as
-    typed costs the categories' query and its page, served by the trigram index on PostgreSQL."""
+    typed costs the categories' query and its page, served on PostgreSQL by the syllable or the suffix
+    index for one word in the public list as it is, else by the trigram index."""
     postgres = connection.vendor == "postgresql"
     named = _categories_named(words=search.words)
     if postgres and _one_word_in_the_public_list(products, search, named):

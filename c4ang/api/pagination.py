@@ -78,8 +78,8 @@ def counted_with_page(
     instead of a count and a page. By default `COUNT(*) OVER ()`, only for lists whose page query
     reads every match anyway (a ranked search): an index-ordered list would read all its rows for it
     instead of stopping after the page. Or `total`, an expression the database computes once for the
-    query (a scalar subquery of an index that counts the same rows as the list, a column of a subquery that
-    counts them before its LIMIT).
+    query (a scalar subquery of an index that counts the same rows as the list, or a column of a
+    subquery that counts them before its LIMIT).
 
     With `paged`: what gives the rows from `bottom` to `top` of the list (each with the total), for a
     list the database pages fastest with the bounds inside the query (a ranked subquery that limits
