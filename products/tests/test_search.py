@@ -2,6 +2,8 @@
 typos, short words, brands and categories; its ranking and pages; bad input. The same tests run on
 SQLite (the fallback) and on PostgreSQL (the trigram index); test_search_index.py checks the plans."""
 
+import unicodedata
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -424,3 +426,12 @@ def test_parse_keeps_letters_and_digits_as_words():
     assert search.search_parse("  삼성, 갤럭시-S24 (울트라)!  ").words == ("삼성", "갤럭시", "s24", "울트라")
     assert search.search_parse("   ") is None
     assert search.search_parse("폰").words == ("폰",)
+
+
+def test_hangul_typed_as_letters_searches_as_its_syllables(api_client, shop):
+    decomposed = unicodedata.normalize("NFD", "이어폰")  # 9 letters (jamo), as some keyboards send it
+
+    assert search.search_parse(decomposed).words == ("이어폰",)
+    as_letters = found(api_client, decomposed)
+    assert as_letters == found(api_client, "이어폰")
+    assert sorted(as_letters) == ["삼성 갤럭시 버즈 이어폰", "소니 무선 이어폰"]
