@@ -127,6 +127,11 @@ def key_pattern(word: str) -> str:
     return f"% {key}%" if is_short(word) else f"%{key}%"
 
 
+def may_be_mistyped(word: str) -> bool:
+    """Whether the word is looked for with one letter wrong too: TYPO_MIN_LETTERS to TYPO_MAX_LETTERS."""
+    return TYPO_MIN_LETTERS <= len(word) <= TYPO_MAX_LETTERS
+
+
 @dataclass(frozen=True)
 class Typo:
     """The word with its letter at one position wrong, against `search_key`: `candidates`, the LIKE
@@ -141,7 +146,7 @@ class Typo:
 def typos(word: str) -> list[Typo]:
     """One Typo per letter of a word of TYPO_MIN_LETTERS to TYPO_MAX_LETTERS, leaving out the positions whose
     remaining pieces are too short for the index (each pattern needs a trigram)."""
-    if not TYPO_MIN_LETTERS <= len(word) <= TYPO_MAX_LETTERS:
+    if not may_be_mistyped(word):
         return []
     found = []
     for position, letter in enumerate(word):
@@ -156,6 +161,6 @@ def typos(word: str) -> list[Typo]:
 
 def raw_typo_patterns(word: str) -> list[str]:
     """The same typos for a raw column (SQLite): the word with one letter replaced by any character."""
-    if not TYPO_MIN_LETTERS <= len(word) <= TYPO_MAX_LETTERS:
+    if not may_be_mistyped(word):
         return []
     return [re.escape(word[:position]) + "." + re.escape(word[position + 1 :]) for position in range(len(word))]

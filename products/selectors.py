@@ -35,12 +35,11 @@ from c4ang.selectors import get_or_raise
 from products.errors import CategoryNotFound, ProductImageNotFound, ProductNotFound, ReviewNotFound
 from products.models import Category, Product, ProductImage, ProductSearchSuffix, ProductSearchSyllable, Review
 from products.search import (
-    TYPO_MAX_LETTERS,
-    TYPO_MIN_LETTERS,
     ProductSearch,
     is_short,
     is_syllable,
     key_pattern,
+    may_be_mistyped,
     raw_typo_patterns,
     search_key,
     typos,
@@ -336,7 +335,7 @@ def _ranked_by_suffix(products: QuerySet[Product], word: str) -> QuerySet[Produc
         output_field=IntegerField(),
     )
     found = [_suffix_rows(as_typed, rank)]
-    if not TYPO_MIN_LETTERS <= len(word) <= TYPO_MAX_LETTERS:
+    if not may_be_mistyped(word):
         return _ranked_by_suffix_rows(products, found)
 
     def widened() -> QuerySet[Product]:
