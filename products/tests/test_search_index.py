@@ -17,7 +17,9 @@ from products import search, selectors
 from products.models import Product
 from products.tests.factories import CategoryFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+# The 100,000 rows load the machine for over a minute: never beside the timed live-server runs (CI's
+# --dist loadgroup runs a group on one worker, one test after another).
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.xdist_group("machine_load")]
 
 ROWS = 100_000
 
