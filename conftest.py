@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import override_settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from deploy.local import net
@@ -25,7 +26,8 @@ ROOT = Path(__file__).resolve().parent
 # No test ever downloads a model: a hub id fails at once instead of retrying the network for a minute.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # The suite asserts the platform's English; the Korean it speaks by default is asserted by the
-# language tests (c4ang/tests/test_language.py), which ask for it. Servers the tests start inherit it.
+# language tests (tests/test_api_language.py, the admin's in backoffice/tests), which ask for it.
+# Servers the tests start inherit it.
 os.environ["LANGUAGE_CODE"] = settings.LANGUAGE_CODE = "en"
 # A parallel worker's own Redis databases (c4ang.settings.redis_worker_db), for the servers and
 # workers its tests start as they are: they must not count down from them once more.
@@ -42,6 +44,14 @@ def media_root(tmp_path_factory):
     os.environ["MEDIA_ROOT"] = str(root)
     with override_settings(MEDIA_ROOT=root):
         yield root
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the suite's language, active in its thread: a request through Django's
+    test client (its LanguageMiddleware) leaves the language it asked for active there, and without
+    one Django falls back to the Korean it loaded before this file set LANGUAGE_CODE."""
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 _DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}

@@ -20,6 +20,7 @@ from pathlib import Path
 import promql_parser
 import yaml
 
+from deploy.local import debian
 from deploy.render import K8S
 
 MONITORING = K8S / "components" / "monitoring"
@@ -77,10 +78,11 @@ def prometheus_binary() -> str | None:
 
 def ensure_prometheus() -> str:
     """promtool (and the Prometheus server beside it) from Debian's `prometheus` package, installed
-    with apt-get when missing (needs root, as on CI); returns promtool's path."""
-    found = promtool_binary()
-    if found and prometheus_binary():
-        return found
+    when missing (needs root, as on CI; the package's service is not started: there is no init
+    system here, and nothing needs it); returns promtool's path."""
+    return debian.installed(
+        ["prometheus"], found=lambda: promtool_binary() if prometheus_binary() else None, what="promtool"
+    )
     if os.geteuid() != 0:
         raise RuntimeError("promtool is missing: install Debian's package with `sudo apt-get install prometheus`")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}

@@ -1,11 +1,10 @@
 """Real Chromium (Debian's package, driven by Playwright) for the admin's browser tests."""
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from deploy.local import debian
 
 CHROMIUM = "/usr/bin/chromium"
 APT_PACKAGES = ["chromium", "fonts-noto-cjk"]  # the fonts so that Korean text renders in screenshots
@@ -24,13 +23,11 @@ CHROMIUM_ARGS = [
 
 def ensure_chromium() -> str:
     """Debian's chromium, installed through apt when missing (no browser download by Playwright)."""
-    if not Path(CHROMIUM).exists():
-        if shutil.which("apt-get") is None:
-            pytest.fail("the admin browser tests need Debian's chromium: apt-get install chromium fonts-noto-cjk")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", *APT_PACKAGES], check=True, env=env)
-    return CHROMIUM
+    return debian.installed(APT_PACKAGES, found=_chromium_binary, what="chromium", recommends=True)
+
+
+def _chromium_binary() -> str | None:
+    return CHROMIUM if Path(CHROMIUM).exists() else None
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.local import debian
 from deploy.local.net import free_port, wait_listening
 from deploy.render import app_container, find, of_kind, render
 
@@ -132,9 +133,7 @@ def nginx_binary() -> str | None:
 
 def ensure_nginx() -> str:
     """nginx from Debian's packages, installed when missing (needs root, as on CI)."""
-    found = nginx_binary()
-    if found:
-        return found
+    return debian.installed(["nginx-light"], found=nginx_binary, what="nginx")
     if os.geteuid() != 0:
         raise RuntimeError("nginx is missing: install it with `sudo apt-get install nginx-light`")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
