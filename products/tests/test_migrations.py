@@ -53,6 +53,21 @@ def test_fractional_prices_stop_the_migration_with_their_list_and_change_nothing
     }
 
 
+def _back_before(target, *, functions: str, on_sale: str):
+    """The schema at `target`, migrated back from the latest (the SQL functions named `functions…`
+    gone), with a product for sale named `on_sale` and one not for sale: the historical Product model
+    and the product for sale."""
+    old = migrate(target)
+    category = old.get_model("products", "Category").objects.create(name="전자제품")
+    Product = old.get_model("products", "Product")
+    sold = Product.objects.create(name=on_sale, category=category, brand="LG", price=Decimal(1000))
+    Product.objects.create(name="폴더폰", category=category, brand="LG", price=Decimal(1000), is_active=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE %s", [f"{functions}%"])
+        assert cursor.fetchone()[0] == 0
+    return Product, sold
+
+
 BEFORE_SYLLABLES = [("products", "0009_verbose_names")]
 SYLLABLES = [("products", "0010_search_syllables")]
 
@@ -62,14 +77,7 @@ SYLLABLES = [("products", "0010_search_syllables")]
 def test_the_syllables_migration_fills_them_for_the_products_for_sale_and_back_drops_what_keeps_them(
     latest_schema_after,
 ):
-    old = migrate(BEFORE_SYLLABLES)
-    category = old.get_model("products", "Category").objects.create(name="전자제품")
-    Product = old.get_model("products", "Product")
-    on_sale = Product.objects.create(name="스마트폰", category=category, brand="LG", price=Decimal(1000))
-    Product.objects.create(name="폴더폰", category=category, brand="LG", price=Decimal(1000), is_active=False)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE 'products_search_syllables%%'")
-        assert cursor.fetchone()[0] == 0
+    Product, on_sale = _back_before(BEFORE_SYLLABLES, functions="products_search_syllables", on_sale="스마트폰")
 
     new = migrate(SYLLABLES)
 
@@ -93,14 +101,7 @@ SUFFIXES = [("products", "0011_search_suffixes")]
 def test_the_suffixes_migration_fills_them_for_the_products_for_sale_and_back_drops_what_keeps_them(
     latest_schema_after,
 ):
-    old = migrate(BEFORE_SUFFIXES)
-    category = old.get_model("products", "Category").objects.create(name="전자제품")
-    Product = old.get_model("products", "Product")
-    on_sale = Product.objects.create(name="Galaxy 폰", category=category, brand="LG", price=Decimal(1000))
-    Product.objects.create(name="폴더폰", category=category, brand="LG", price=Decimal(1000), is_active=False)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE 'products_search_suffixes%%'")
-        assert cursor.fetchone()[0] == 0
+    Product, on_sale = _back_before(BEFORE_SUFFIXES, functions="products_search_suffixes", on_sale="Galaxy 폰")
 
     new = migrate(SUFFIXES)
 
