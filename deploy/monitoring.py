@@ -11,9 +11,7 @@ exports is caught.
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -83,16 +81,6 @@ def ensure_prometheus() -> str:
     return debian.installed(
         ["prometheus"], found=lambda: promtool_binary() if prometheus_binary() else None, what="promtool"
     )
-    if os.geteuid() != 0:
-        raise RuntimeError("promtool is missing: install Debian's package with `sudo apt-get install prometheus`")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    # The package's service is not started: there is no init system here, and nothing needs it.
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "prometheus"], check=True, env=env)
-    found = promtool_binary()
-    if not found or not prometheus_binary():
-        raise RuntimeError("apt-get installed prometheus but promtool or prometheus is not on PATH")
-    return found
 
 
 def rule_groups(prometheus_rule: dict | None = None) -> list[dict]:

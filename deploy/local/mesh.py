@@ -134,15 +134,6 @@ def nginx_binary() -> str | None:
 def ensure_nginx() -> str:
     """nginx from Debian's packages, installed when missing (needs root, as on CI)."""
     return debian.installed(["nginx-light"], found=nginx_binary, what="nginx")
-    if os.geteuid() != 0:
-        raise RuntimeError("nginx is missing: install it with `sudo apt-get install nginx-light`")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx-light"], check=True, env=env)
-    found = nginx_binary()
-    if not found:
-        raise RuntimeError("apt-get installed nginx-light but no nginx binary was found")
-    return found
 
 
 def free_ports(count: int, *, besides: int) -> list[int]:

@@ -553,10 +553,11 @@ def test_cart_admin_pages_do_not_grow_with_their_rows(staff_browser, customer_fa
 
     listing = reverse("admin:orders_cart_changelist")
     small = cart_with(1)
+    small_change = reverse("admin:orders_cart_change", args=[small.pk])
     # Warm the per-process caches (content types, permissions) of both pages.
     queries_for(listing)
-    queries_for(reverse("admin:orders_cart_change", args=[small.pk]))
-    small_counts = (queries_for(listing), queries_for(reverse("admin:orders_cart_change", args=[small.pk])))
+    queries_for(small_change)
+    small_counts = (queries_for(listing), queries_for(small_change))
     large = cart_with(8)
     for _ in range(5):
         cart_with(2)
